@@ -1,1 +1,50 @@
-fn main() {}
+//! `zant`: ONNX models to `no_std` Rust firmware for microcontrollers.
+//!
+//! The binary is thin: argument parsing, progress and rendering. The work is
+//! done by the library crates (`zant-codegen`, `zant-boards`, …).
+
+mod cmd;
+mod out;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// zant compiles ONNX models to dependency-free `no_std` Rust and runs them on
+/// microcontrollers.
+#[derive(Debug, Parser)]
+#[command(name = "zant", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Per-node table and totals of a model; unsupported ops listed all at once.
+    Inspect(cmd::inspect::Args),
+    /// Write the model as a `no_std` Rust library crate.
+    Compile(cmd::compile::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Compile(a) => cmd::compile::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out::error(&e);
+            ExitCode::from(e.code)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `zant inspect MODEL.onnx`: per-node table and totals.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use zant_codegen::load::{self, LoadError};
+use zant_codegen::passes::{self, PassOptions};
+use zant_codegen::plan;
+use zant_codegen::report::{self, ModelReport};
+
+use super::common::{load_error, ModelArgs};
+use crate::out::{self, CliError, CliResult};
+
+/// Arguments of `zant inspect`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when the model can be compiled, 1 when it uses operators zant does not support (all are listed), 2 when the file is not a valid model."
+)]
+pub struct Args {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `zant inspect`.
+pub fn run(args: Args) -> CliResult {
+    let opts = args.model.load_options()?;
+    let planner = args.model.planner()?;
+    let path: PathBuf = args.model.model.clone();
+    let bytes = std::fs::read(&path)
+        .map_err(|e| CliError::input(anyhow!("cannot read {}: {e}", path.display())))?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match load::load_bytes(&bytes, &name, &opts) {
+        Ok(graph) => {
+            let compiled = passes::run(&graph, &PassOptions::default());
+            let p = plan::plan(&compiled, planner.as_ref());
+            let r = report::model_report(&graph, &p);
+            if args.json {
+                out::json(&r)
+            } else {
+                print_report(&r);
+                Ok(())
+            }
+        }
+        Err(LoadError::Unsupported(list)) => {
+            let survey = load::survey_bytes(&bytes).map_err(|e| load_error(&path, e))?;
+            let r = report::survey_report(&name, &load::sha256_hex(&bytes), &survey);
+            if args.json {
+                out::json(&r)?;
+            } else {
+                print_survey(&r);
+            }
+            Err(load_error(&path, LoadError::Unsupported(list)))
+        }
+        Err(e) => Err(load_error(&path, e)),
+    }
+}
+
+fn print_report(r: &ModelReport) {
+    out::print(&format!(
+        "{}  opset {}  sha256 {}",
+        out::bold(&r.model),
+        r.opset,
+        &r.sha256[..16]
+    ));
+    let mut t = out::table(
+        &[
+            "#",
+            "node",
+            "op",
+            "inputs",
+            "outputs",
+            "params",
+            "MACs",
+            "out bytes",
+        ],
+        &[0, 5, 6, 7],
+    );
+    for (i, n) in r.nodes.iter().enumerate() {
+        let ins: Vec<String> = n.input_shapes.iter().map(|s| out::shape(s)).collect();
+        let outs: Vec<String> = n.output_shapes.iter().map(|s| out::shape(s)).collect();
+        t.add_row(vec![
+            i.to_string(),
+            n.name.clone(),
+            n.op.clone(),
+            ins.join(" "),
+            outs.join(" "),
+            out::thousands(n.params as u64),
+            out::thousands(n.macs),
+            out::thousands(n.output_bytes as u64),
+        ]);
+    }
+    out::print(&t.to_string());
+    out::print("");
+    let mut s = out::table(&["total", "value"], &[1]);
+    s.add_row(vec![
+        "multiply-accumulates".to_string(),
+        out::thousands(r.macs),
+    ]);
+    s.add_row(vec![
+        "parameters".to_string(),
+        out::thousands(r.params as u64),
+    ]);
+    for (ty, b) in &r.weight_bytes_by_type {
+        s.add_row(vec![
+            format!("  {ty}"),
+            format!(
+                "{} ({} B)",
+                out::thousands(b.params as u64),
+                out::thousands(b.bytes as u64)
+            ),
+        ]);
+    }
+    s.add_row(vec![
+        "weight bytes".to_string(),
+        out::thousands(r.weight_bytes as u64),
+    ]);
+    s.add_row(vec![
+        "activation lower bound (graph order, fresh outputs)".to_string(),
+        format!(
+            "{} B",
+            out::thousands(r.activation_lower_bound_bytes as u64)
+        ),
+    ]);
+    s.add_row(vec![
+        "arena lower bound (compiled graph)".to_string(),
+        format!("{} B", out::thousands(r.arena_lower_bound_bytes as u64)),
+    ]);
+    s.add_row(vec![
+        format!("arena ({})", r.planner),
+        format!("{} B", out::thousands(r.arena_bytes as u64)),
+    ]);
+    out::print(&s.to_string());
+}
+
+fn print_survey(r: &ModelReport) {
+    out::print(&format!(
+        "{}  opset {}  sha256 {}",
+        out::bold(&r.model),
+        r.opset,
+        &r.sha256[..16]
+    ));
+    let mut t = out::table(&["#", "node", "op", "status"], &[0]);
+    for (i, n) in r.nodes.iter().enumerate() {
+        let bad = r.unsupported.iter().find(|u| u.node == n.name);
+        let status = match bad {
+            Some(u) => out::red(&format!("unsupported: {}", u.reason)),
+            None => out::green("supported"),
+        };
+        t.add_row(vec![i.to_string(), n.name.clone(), n.op.clone(), status]);
+    }
+    out::print(&t.to_string());
+    out::print("");
+    let mut s = out::table(&["total", "value"], &[1]);
+    s.add_row(vec!["nodes".to_string(), r.nodes.len().to_string()]);
+    s.add_row(vec![
+        "unsupported nodes".to_string(),
+        r.unsupported.len().to_string(),
+    ]);
+    s.add_row(vec![
+        "parameters (initializers)".to_string(),
+        out::thousands(r.params as u64),
+    ]);
+    for (ty, b) in &r.weight_bytes_by_type {
+        s.add_row(vec![
+            format!("  {ty}"),
+            format!(
+                "{} ({} B)",
+                out::thousands(b.params as u64),
+                out::thousands(b.bytes as u64)
+            ),
+        ]);
+    }
+    out::print(&s.to_string());
+    out::print("");
+}

@@ -1,0 +1,149 @@
+//! Rendering helpers: errors, tables, colours (only on a terminal), JSON.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use owo_colors::OwoColorize;
+
+/// An error with the exit code it maps to (1 = the job failed, 2 = usage or input error).
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub code: u8,
+    /// The error and its context.
+    pub error: anyhow::Error,
+}
+
+impl CliError {
+    /// Usage or input error (exit code 2).
+    pub fn input(e: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            code: 2,
+            error: e.into(),
+        }
+    }
+    /// The job failed (exit code 1).
+    pub fn failed(e: impl Into<anyhow::Error>) -> Self {
+        CliError {
+            code: 1,
+            error: e.into(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}
+
+/// Result of a subcommand.
+pub type CliResult = Result<(), CliError>;
+
+/// True when stderr is a terminal (colours, progress bars).
+pub fn stderr_is_tty() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// True when stdout is a terminal.
+pub fn stdout_is_tty() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Prints an error to stderr: `error: …` and its causes.
+pub fn error(e: &CliError) {
+    let head = if stderr_is_tty() {
+        format!("{}", "error".red().bold())
+    } else {
+        "error".to_string()
+    };
+    eprintln!("{head}: {}", e.error);
+    for cause in e.error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+/// Bold on a terminal.
+pub fn bold(s: &str) -> String {
+    if stdout_is_tty() {
+        s.bold().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Red on a terminal.
+pub fn red(s: &str) -> String {
+    if stdout_is_tty() {
+        s.red().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Green on a terminal.
+pub fn green(s: &str) -> String {
+    if stdout_is_tty() {
+        s.green().to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A borderless table; columns from index `right_from` on are right-aligned.
+pub fn table(header: &[&str], right: &[usize]) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(|h| bold(h)));
+    for &c in right {
+        if let Some(col) = t.column_mut(c) {
+            col.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// `12,345`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `[1, 8, 28, 28]` without spaces: `1×8×28×28`.
+pub fn shape(s: &[usize]) -> String {
+    if s.is_empty() {
+        return "scalar".into();
+    }
+    s.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
+/// Prints one JSON object on stdout.
+pub fn json<T: serde::Serialize>(v: &T) -> CliResult {
+    let s = serde_json::to_string_pretty(v).map_err(CliError::failed)?;
+    print(&s);
+    Ok(())
+}
+
+/// Prints a line on stdout. A closed pipe (`zant … | head`) ends the program
+/// quietly instead of panicking.
+pub fn print(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{s}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}

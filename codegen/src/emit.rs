@@ -1,0 +1,667 @@
+//! Emission: a planned [`Graph`] → `no_std` Rust source.
+//!
+//! Code is built as tokens (`quote!`) and formatted with `prettyplease`. The
+//! output is deterministic: the same graph and plan give byte-identical files.
+//! Weights become `static` arrays (they stay in flash), activations live in an
+//! [`Arena`](#the-arena) laid out by the [`Plan`], and the generated code
+//! calls the vendored `zant-kernels` reference kernels directly.
+
+use std::collections::{BTreeMap, HashSet};
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{DType, Graph, Node, TensorData, TensorId};
+use crate::ops::{InputInfo, OpError, OutputInfo};
+use crate::plan::{Plan, Storage};
+
+/// An error while emitting code.
+#[derive(Debug, thiserror::Error)]
+pub enum EmitError {
+    /// A node cannot be emitted.
+    #[error("node `{node}` ({op_type}): {error}")]
+    Node {
+        /// Node name.
+        node: String,
+        /// Op type.
+        op_type: String,
+        /// Cause.
+        error: OpError,
+    },
+    /// The graph has a feature the emitter does not handle.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Everything an operator needs to emit the code of one node.
+#[derive(Debug)]
+pub struct NodeCx<'a> {
+    graph: &'a Graph,
+    node: &'a Node,
+    inplace: bool,
+}
+
+impl<'a> NodeCx<'a> {
+    /// The node being emitted.
+    pub fn node(&self) -> &Node {
+        self.node
+    }
+
+    /// Path of the kernel module set chosen for this node (`zk::reference`).
+    /// Board-specific variants will be chosen here.
+    pub fn kernels(&self) -> TokenStream {
+        quote!(zk::reference)
+    }
+
+    /// Path of the kernel math module.
+    pub fn math(&self) -> TokenStream {
+        quote!(zk::math)
+    }
+
+    /// Type and shape (and data, for constants) of input `i`, if present.
+    pub fn input(&self, i: usize) -> Option<InputInfo<'a>> {
+        self.node.input(i).map(|id| {
+            let t = self.graph.tensor(id);
+            InputInfo {
+                dtype: t.dtype,
+                shape: &t.shape,
+                data: t.data.as_deref(),
+            }
+        })
+    }
+
+    /// All inputs, as given to [`Op::infer`](crate::ops::Op::infer).
+    pub fn inputs(&self) -> Vec<Option<InputInfo<'a>>> {
+        (0..self.node.inputs.len()).map(|i| self.input(i)).collect()
+    }
+
+    /// Type and shape of output `i`.
+    pub fn output(&self, i: usize) -> OutputInfo {
+        let t = self.graph.tensor(self.node.outputs[i]);
+        OutputInfo::new(t.dtype, t.shape.clone())
+    }
+
+    /// All outputs.
+    pub fn outputs(&self) -> Vec<OutputInfo> {
+        (0..self.node.outputs.len())
+            .map(|i| self.output(i))
+            .collect()
+    }
+
+    /// The `&[T]` binding of input `i` (`x0`, `x1`, …). Not bound for the
+    /// input overwritten by an in-place node.
+    pub fn x(&self, i: usize) -> TokenStream {
+        let id = format_ident!("x{}", i);
+        quote!(#id)
+    }
+
+    /// `Some(x{i})` or `None` for an optional input.
+    pub fn x_opt(&self, i: usize) -> TokenStream {
+        if self.node.input(i).is_some() {
+            let x = self.x(i);
+            quote!(Some(#x))
+        } else {
+            quote!(None)
+        }
+    }
+
+    /// The `&mut [T]` binding of output `i` (`y0`, …). For an in-place node,
+    /// `y0` holds the input's values on entry.
+    pub fn y(&self, i: usize) -> TokenStream {
+        let id = format_ident!("y{}", i);
+        quote!(#id)
+    }
+
+    /// True when output 0 is computed in place over input
+    /// [`Op::inplace_input`](crate::ops::Op::inplace_input).
+    pub fn inplace(&self) -> bool {
+        self.inplace
+    }
+}
+
+/// A `usize` literal.
+pub fn lit_usize(v: usize) -> Literal {
+    Literal::usize_unsuffixed(v)
+}
+
+/// An `f32` expression that reproduces `v` bit for bit (non-finite values too).
+pub fn lit_f32(v: f32) -> TokenStream {
+    if v.is_finite() {
+        let l = Literal::f32_unsuffixed(v);
+        quote!(#l)
+    } else if v.is_nan() {
+        quote!(f32::NAN)
+    } else if v > 0.0 {
+        quote!(f32::INFINITY)
+    } else {
+        quote!(f32::NEG_INFINITY)
+    }
+}
+
+/// `[a, b, c]` of `usize` literals.
+pub fn arr_usize(v: &[usize]) -> TokenStream {
+    let items = v.iter().map(|&x| lit_usize(x));
+    quote!([#(#items),*])
+}
+
+/// `[a, b, c]` of `usize` literals padded with `fill` to `n` entries.
+pub fn arr_usize_n(v: &[usize], n: usize, fill: usize) -> TokenStream {
+    let mut a = v.to_vec();
+    a.resize(n.max(v.len()), fill);
+    arr_usize(&a)
+}
+
+/// The Rust element type of a dtype.
+pub fn rust_type(dt: DType) -> TokenStream {
+    let id = Ident::new(dt.rust_name(), Span::call_site());
+    quote!(#id)
+}
+
+fn data_literals(d: &TensorData) -> Vec<TokenStream> {
+    match d.dtype {
+        DType::F32 => d.as_f32().into_iter().map(lit_f32).collect(),
+        DType::F64 => d
+            .as_f64_exact()
+            .into_iter()
+            .map(|v| {
+                if v.is_finite() {
+                    let l = Literal::f64_unsuffixed(v);
+                    quote!(#l)
+                } else {
+                    let b = Literal::u64_suffixed(v.to_bits());
+                    quote!(f64::from_bits(#b))
+                }
+            })
+            .collect(),
+        DType::Bool => d
+            .bytes
+            .iter()
+            .map(|&b| if b != 0 { quote!(true) } else { quote!(false) })
+            .collect(),
+        DType::F16 | DType::U16 => d
+            .as_u16()
+            .into_iter()
+            .map(|v| {
+                let l = Literal::u16_unsuffixed(v);
+                quote!(#l)
+            })
+            .collect(),
+        _ => d
+            .to_i64()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| {
+                let l = Literal::i64_unsuffixed(v);
+                quote!(#l)
+            })
+            .collect(),
+    }
+}
+
+/// Makes a Rust identifier (snake_case) from an ONNX name.
+pub fn sanitize(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while s.contains("__") {
+        s = s.replace("__", "_");
+    }
+    let s = s.trim_matches('_').to_string();
+    let bad = s.is_empty()
+        || s.starts_with(|c: char| c.is_ascii_digit())
+        || syn::parse_str::<Ident>(&s).is_err()
+        || s == "arena"
+        || s == "self";
+    if bad {
+        format!("t_{s}")
+    } else {
+        s
+    }
+}
+
+/// The typed surface of a generated model: what callers and firmware see.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Surface {
+    /// Inputs in order.
+    pub inputs: Vec<IoSpec>,
+    /// Outputs in order.
+    pub outputs: Vec<IoSpec>,
+    /// Arena bytes per region.
+    pub arena_bytes: usize,
+    /// Bytes of constant data (weights) in flash.
+    pub weight_bytes: usize,
+}
+
+/// One input or output of the generated `predict`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct IoSpec {
+    /// ONNX name.
+    pub name: String,
+    /// Rust parameter name.
+    pub ident: String,
+    /// Element type (Rust name).
+    pub elem: String,
+    /// Element count.
+    pub len: usize,
+    /// Shape.
+    pub shape: Vec<usize>,
+}
+
+/// The generated module body and its surface.
+#[derive(Debug)]
+pub struct EmittedModel {
+    /// Items of the model module (weights, arena, `predict_in`, `predict`).
+    pub tokens: TokenStream,
+    /// Inputs, outputs and sizes.
+    pub surface: Surface,
+}
+
+fn unique_idents(names: &[&str], taken: &mut HashSet<String>) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| {
+            let base = sanitize(n);
+            let mut s = base.clone();
+            let mut k = 1;
+            while !taken.insert(s.clone()) {
+                k += 1;
+                s = format!("{base}_{k}");
+            }
+            s
+        })
+        .collect()
+}
+
+/// Emits the items of one model: weights, the arena type, `predict_in` and
+/// `predict`. The items expect a module `zk` (the vendored kernels) at `crate::zk`.
+pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError> {
+    let mut taken: HashSet<String> = ["arena", "r0", "zk"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let in_names: Vec<&str> = graph
+        .inputs
+        .iter()
+        .map(|&i| graph.tensor(i).name.as_str())
+        .collect();
+    let out_names: Vec<&str> = graph
+        .outputs
+        .iter()
+        .map(|&i| graph.tensor(i).name.as_str())
+        .collect();
+    let in_idents = unique_idents(&in_names, &mut taken);
+    let out_idents = unique_idents(&out_names, &mut taken);
+    let spec = |ids: &[TensorId], idents: &[String]| -> Vec<IoSpec> {
+        ids.iter()
+            .zip(idents)
+            .map(|(&id, ident)| {
+                let t = graph.tensor(id);
+                IoSpec {
+                    name: t.name.clone(),
+                    ident: ident.clone(),
+                    elem: t.dtype.rust_name().to_string(),
+                    len: t.numel(),
+                    shape: t.shape.clone(),
+                }
+            })
+            .collect()
+    };
+    for &id in graph.inputs.iter().chain(&graph.outputs) {
+        let t = graph.tensor(id);
+        if t.dtype == DType::F16 {
+            return Err(EmitError::Unsupported(format!(
+                "tensor `{}` is float16; zant computes float16 models only after conversion to float32",
+                t.name
+            )));
+        }
+    }
+
+    // Constants read by nodes or returned as outputs become statics.
+    let mut weight_idents: BTreeMap<usize, Ident> = BTreeMap::new();
+    let mut weights = Vec::new();
+    let mut weight_bytes = 0;
+    let mut need_const = |id: TensorId, weight_idents: &mut BTreeMap<usize, Ident>| {
+        if weight_idents.contains_key(&id.0) {
+            return;
+        }
+        let t = graph.tensor(id);
+        if let Some(d) = &t.data {
+            let ident = format_ident!("ZANT_W_{}", weight_idents.len());
+            let ty = rust_type(d.dtype);
+            let n = lit_usize(d.numel());
+            let vals = data_literals(d);
+            let doc = format!(" `{}`: {} {:?}", t.name, d.dtype, d.shape);
+            weight_bytes += d.bytes.len();
+            weights.push(quote! {
+                #[doc = #doc]
+                static #ident: [#ty; #n] = [#(#vals),*];
+            });
+            weight_idents.insert(id.0, ident);
+        }
+    };
+    for n in &graph.nodes {
+        for id in n.inputs.iter().flatten() {
+            need_const(*id, &mut weight_idents);
+        }
+    }
+    for id in &graph.outputs {
+        need_const(*id, &mut weight_idents);
+    }
+
+    let in_params: Vec<Ident> = in_idents.iter().map(|s| format_ident!("{}", s)).collect();
+    let out_params: Vec<Ident> = out_idents.iter().map(|s| format_ident!("{}", s)).collect();
+
+    let read_expr = |id: TensorId| -> TokenStream {
+        let t = graph.tensor(id);
+        let ty = rust_type(t.dtype);
+        let len = lit_usize(t.numel());
+        match plan.storage[id.0] {
+            Some(Storage::Input(k)) => {
+                let p = &in_params[k];
+                quote!(&#p[..])
+            }
+            Some(Storage::Output(k)) => {
+                let p = &out_params[k];
+                quote!(&#p[..])
+            }
+            Some(Storage::Const) => {
+                let w = &weight_idents[&id.0];
+                quote!(&#w[..])
+            }
+            Some(Storage::Arena { offset, .. }) => {
+                let off = lit_usize(offset);
+                // SAFETY: see `arena_slice`; this node's inputs and outputs occupy disjoint ranges.
+                quote!(unsafe { arena_slice::<#ty>(r0, #off, #len) })
+            }
+            None => quote!(&[]),
+        }
+    };
+    let write_expr = |id: TensorId| -> Result<TokenStream, EmitError> {
+        let t = graph.tensor(id);
+        let ty = rust_type(t.dtype);
+        let len = lit_usize(t.numel());
+        match plan.storage[id.0] {
+            Some(Storage::Output(k)) => {
+                let p = &out_params[k];
+                Ok(quote!(&mut #p[..]))
+            }
+            Some(Storage::Arena { offset, .. }) => {
+                let off = lit_usize(offset);
+                Ok(quote!(unsafe { arena_slice_mut::<#ty>(r0, #off, #len) }))
+            }
+            _ => Err(EmitError::Unsupported(format!(
+                "tensor `{}` is written but has no writable storage",
+                t.name
+            ))),
+        }
+    };
+
+    let mut body = Vec::new();
+    for (step, node) in graph.nodes.iter().enumerate() {
+        if plan.aliased_view[step] {
+            continue;
+        }
+        let inplace = plan.inplace[step];
+        let cx = NodeCx {
+            graph,
+            node,
+            inplace,
+        };
+        let call = node.op.emit(&cx).map_err(|error| EmitError::Node {
+            node: node.name.clone(),
+            op_type: node.op_type.clone(),
+            error,
+        })?;
+        let skip_input = if inplace {
+            node.op.inplace_input()
+        } else {
+            None
+        };
+        let mut binds = Vec::new();
+        for (i, inp) in node.inputs.iter().enumerate() {
+            if let Some(id) = inp {
+                if Some(i) == skip_input {
+                    continue;
+                }
+                let x = format_ident!("x{}", i);
+                let e = read_expr(*id);
+                let ty = rust_type(graph.tensor(*id).dtype);
+                binds.push(quote!(let #x: &[#ty] = #e;));
+            }
+        }
+        for (i, id) in node.outputs.iter().enumerate() {
+            let y = format_ident!("y{}", i);
+            let ty = rust_type(graph.tensor(*id).dtype);
+            let e = write_expr(*id)?;
+            binds.push(quote!(let #y: &mut [#ty] = #e;));
+        }
+        let doc = format!("{} `{}`", node.op.name(), node.name);
+        body.push(quote! {
+            {
+                let _node = #doc;
+                #(#binds)*
+                #call
+            }
+        });
+    }
+    // Outputs that no node writes: constants, inputs, or tensors listed twice.
+    for (k, &id) in graph.outputs.iter().enumerate() {
+        if plan.storage[id.0] != Some(Storage::Output(k)) {
+            let p = &out_params[k];
+            let e = read_expr(id);
+            body.push(quote!(#p.copy_from_slice(#e);));
+        }
+    }
+
+    let arena_bytes = plan.arena_bytes();
+    let arena_n = lit_usize(arena_bytes);
+    let in_sig: Vec<TokenStream> = graph
+        .inputs
+        .iter()
+        .zip(&in_params)
+        .map(|(&id, p)| {
+            let t = graph.tensor(id);
+            let ty = rust_type(t.dtype);
+            let n = lit_usize(t.numel());
+            quote!(#p: &[#ty; #n])
+        })
+        .collect();
+    let out_sig: Vec<TokenStream> = graph
+        .outputs
+        .iter()
+        .zip(&out_params)
+        .map(|(&id, p)| {
+            let t = graph.tensor(id);
+            let ty = rust_type(t.dtype);
+            let n = lit_usize(t.numel());
+            quote!(#p: &mut [#ty; #n])
+        })
+        .collect();
+
+    let io_consts = io_constants(graph);
+    let tokens = quote! {
+        #[allow(unused_imports)]
+        use crate::zk;
+
+        #io_consts
+
+        /// Bytes of activation memory the model needs (the planned arena).
+        pub const ARENA_BYTES: usize = #arena_n;
+
+        #[repr(C, align(8))]
+        struct Region<const N: usize>([u8; N]);
+
+        /// Working memory of one inference. Place it where you want (a `static`,
+        /// a specific RAM region); its contents need no initialisation.
+        #[repr(C)]
+        pub struct Arena {
+            r0: Region<ARENA_BYTES>,
+        }
+
+        impl Arena {
+            /// A zeroed arena.
+            pub const fn new() -> Self {
+                Arena { r0: Region([0; ARENA_BYTES]) }
+            }
+        }
+
+        impl Default for Arena {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl core::fmt::Debug for Arena {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "Arena({} bytes)", ARENA_BYTES)
+            }
+        }
+
+        /// Borrows `len` elements of `T` at byte offset `off` of an arena region.
+        ///
+        /// # Safety
+        ///
+        /// `off` is a multiple of `align_of::<T>()` (the planner aligns every
+        /// buffer to 8 bytes and regions are 8-aligned), `off + len * size_of::<T>()`
+        /// is within the region `base` points to (the planner sized the region
+        /// for every buffer), the caller holds the region exclusively (it comes
+        /// from `&mut Arena`), and no other slice alive at the same time
+        /// overlaps this one mutably (the plan gives tensors that are live at the
+        /// same time disjoint byte ranges; an in-place node binds only its output).
+        /// Every byte pattern of the region is a valid `T` because it was written as `T`
+        /// by the node producing the tensor, or zeroed by `Arena::new`.
+        #[allow(dead_code)]
+        #[inline(always)]
+        unsafe fn arena_slice<'a, T>(base: *mut u8, off: usize, len: usize) -> &'a [T] {
+            // SAFETY: guaranteed by the caller, see above.
+            unsafe { core::slice::from_raw_parts(base.add(off).cast::<T>(), len) }
+        }
+
+        /// Mutable form of [`arena_slice`]; same contract.
+        #[allow(dead_code)]
+        #[inline(always)]
+        unsafe fn arena_slice_mut<'a, T>(base: *mut u8, off: usize, len: usize) -> &'a mut [T] {
+            // SAFETY: guaranteed by the caller, see `arena_slice`.
+            unsafe { core::slice::from_raw_parts_mut(base.add(off).cast::<T>(), len) }
+        }
+
+        #(#weights)*
+
+        /// Runs one inference using the caller's arena.
+        #[allow(unused_variables, clippy::too_many_arguments)]
+        pub fn predict_in(arena: &mut Arena, #(#in_sig,)* #(#out_sig),*) {
+            let r0: *mut u8 = arena.r0.0.as_mut_ptr();
+            #(#body)*
+        }
+
+        #[cfg(target_has_atomic = "8")]
+        mod static_arena {
+            use core::cell::UnsafeCell;
+            use core::sync::atomic::{AtomicBool, Ordering};
+
+            pub(super) struct Shared {
+                busy: AtomicBool,
+                arena: UnsafeCell<super::Arena>,
+            }
+
+            // SAFETY: `arena` is only reached through `with`, which hands out
+            // one `&mut` at a time, guarded by the `busy` flag.
+            unsafe impl Sync for Shared {}
+
+            #[cfg_attr(target_os = "none", link_section = ".bss.zant_arena")]
+            pub(super) static ZANT_ARENA: Shared = Shared {
+                busy: AtomicBool::new(false),
+                arena: UnsafeCell::new(super::Arena::new()),
+            };
+
+            impl Shared {
+                pub(super) fn with(&self, f: impl FnOnce(&mut super::Arena)) -> Result<(), super::Busy> {
+                    if self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+                        return Err(super::Busy);
+                    }
+                    // SAFETY: the flag was false and is now ours, so no other
+                    // reference to the arena exists until we clear it.
+                    f(unsafe { &mut *self.arena.get() });
+                    self.busy.store(false, Ordering::Release);
+                    Ok(())
+                }
+            }
+        }
+
+        /// `predict` was called while another call was running (from an interrupt
+        /// or another thread). Use [`predict_in`] with an arena of your own there.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct Busy;
+
+        /// Runs one inference in the crate's own static arena.
+        #[cfg(target_has_atomic = "8")]
+        #[allow(clippy::too_many_arguments)]
+        pub fn predict(#(#in_sig,)* #(#out_sig),*) -> Result<(), Busy> {
+            static_arena::ZANT_ARENA.with(|arena| predict_in(arena, #(#in_params,)* #(#out_params),*))
+        }
+    };
+    Ok(EmittedModel {
+        tokens,
+        surface: Surface {
+            inputs: spec(&graph.inputs, &in_idents),
+            outputs: spec(&graph.outputs, &out_idents),
+            arena_bytes,
+            weight_bytes,
+        },
+    })
+}
+
+fn io_constants(graph: &Graph) -> TokenStream {
+    let mut items = Vec::new();
+    let single_in = graph.inputs.len() == 1;
+    let single_out = graph.outputs.len() == 1;
+    for (kind, ids, single) in [
+        ("INPUT", &graph.inputs, single_in),
+        ("OUTPUT", &graph.outputs, single_out),
+    ] {
+        for (k, &id) in ids.iter().enumerate() {
+            let t = graph.tensor(id);
+            let prefix = if single {
+                kind.to_string()
+            } else {
+                format!("{kind}{k}")
+            };
+            let shape_id = format_ident!("{}_SHAPE", prefix);
+            let len_id = format_ident!("{}_LEN", prefix);
+            let name_id = format_ident!("{}_NAME", prefix);
+            let rank = lit_usize(t.shape.len());
+            let shape = arr_usize(&t.shape);
+            let len = lit_usize(t.numel());
+            let name = &t.name;
+            let d1 = format!(" Shape of `{}`.", t.name);
+            let d2 = format!(" Element count of `{}`.", t.name);
+            let d3 = format!(" ONNX name of {} {}.", kind.to_lowercase(), k);
+            items.push(quote! {
+                #[doc = #d1]
+                pub const #shape_id: [usize; #rank] = #shape;
+                #[doc = #d2]
+                pub const #len_id: usize = #len;
+                #[doc = #d3]
+                pub const #name_id: &str = #name;
+            });
+        }
+    }
+    quote!(#(#items)*)
+}
+
+/// Formats a token stream as a Rust file.
+pub fn format_file(tokens: TokenStream) -> Result<String, EmitError> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| {
+        EmitError::Unsupported(format!(
+            "internal error: generated code does not parse: {e}"
+        ))
+    })?;
+    Ok(prettyplease::unparse(&file))
+}

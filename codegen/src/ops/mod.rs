@@ -1,0 +1,206 @@
+//! Operators: one file per ONNX operator, registered in [`REGISTRY`].
+//!
+//! Each operator file holds attribute parsing (with the ONNX defaults of each
+//! opset), shape inference, the multiply-accumulate count, host evaluation
+//! (used for constant folding) and emission of the kernel call.
+
+use std::any::Any;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use proc_macro2::TokenStream;
+
+use crate::attrs::Attrs;
+use crate::emit::NodeCx;
+use crate::ir::{DType, Shape, TensorData};
+
+/// What an operator knows about one of its inputs during shape inference.
+#[derive(Clone, Copy, Debug)]
+pub struct InputInfo<'a> {
+    /// Element type.
+    pub dtype: DType,
+    /// Static shape.
+    pub shape: &'a [usize],
+    /// Data, when the input is a constant.
+    pub data: Option<&'a TensorData>,
+}
+
+/// Inferred type and shape of an output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputInfo {
+    /// Element type.
+    pub dtype: DType,
+    /// Static shape.
+    pub shape: Shape,
+}
+
+impl OutputInfo {
+    /// Convenience constructor.
+    pub fn new(dtype: DType, shape: Shape) -> Self {
+        OutputInfo { dtype, shape }
+    }
+}
+
+/// An error of an operator, without the node context (added by the caller).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpError {
+    /// An attribute is missing, of the wrong type, or has a bad value.
+    #[error("attribute `{name}`: {message}")]
+    Attribute {
+        /// Attribute name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Input shapes or types are inconsistent.
+    #[error("{0}")]
+    Shape(String),
+    /// The node uses a feature zant does not support (yet).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The op cannot be evaluated on the host (not foldable).
+    #[error("cannot be evaluated at compile time")]
+    NotFoldable,
+}
+
+/// Shorthand for a shape error.
+pub fn shape_err(msg: impl Into<String>) -> OpError {
+    OpError::Shape(msg.into())
+}
+
+/// Shorthand for an unsupported-feature error.
+pub fn unsupported(msg: impl Into<String>) -> OpError {
+    OpError::Unsupported(msg.into())
+}
+
+/// A parsed operator of one node.
+pub trait Op: Debug + Send + Sync + Any {
+    /// Name shown in tables, e.g. `Conv` or `Conv+Relu` after fusion.
+    fn name(&self) -> String;
+
+    /// Infers output types and shapes from the inputs (`None` = omitted optional input).
+    fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError>;
+
+    /// Multiply-accumulates performed for these input and output shapes.
+    fn macs(&self, _inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
+        0
+    }
+
+    /// Evaluates the op on constant inputs (constant folding).
+    fn eval(
+        &self,
+        _inputs: &[Option<&TensorData>],
+        _outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
+        Err(OpError::NotFoldable)
+    }
+
+    /// Emits the Rust statements computing the node.
+    fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError>;
+
+    /// Output 0 may be written over input `i` when that input dies at this node
+    /// (element-wise ops). The emitter then calls the in-place form.
+    fn inplace_input(&self) -> Option<usize> {
+        None
+    }
+
+    /// Output 0 is input 0 reinterpreted with another shape (zero-copy view).
+    fn is_view(&self) -> bool {
+        false
+    }
+
+    /// For downcasting in passes.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Parses a node's attributes into an [`Op`] for the given opset.
+pub type ParseFn = fn(&Attrs, i64) -> Result<Arc<dyn Op>, OpError>;
+
+/// One registered operator.
+#[derive(Debug, Clone, Copy)]
+pub struct OpDef {
+    /// ONNX op type.
+    pub op_type: &'static str,
+    /// Lowest opset zant accepts for it.
+    pub since: i64,
+    /// Parser.
+    pub parse: ParseFn,
+}
+
+macro_rules! registry {
+    ($($module:ident => [$($op:literal : $since:literal => $parse:path),* $(,)?];)*) => {
+        $(pub mod $module;)*
+        /// Every supported operator, by ONNX op type.
+        pub static REGISTRY: &[OpDef] = &[
+            $($(OpDef { op_type: $op, since: $since, parse: $parse },)*)*
+        ];
+    };
+}
+
+mod activation;
+pub mod emit_support;
+pub mod util;
+pub use activation::Activation;
+
+registry! {
+    conv => ["Conv": 1 => conv::parse];
+    gemm => ["Gemm": 1 => gemm::parse];
+    pool => [
+        "MaxPool": 1 => pool::parse_max,
+        "AveragePool": 1 => pool::parse_average,
+        "GlobalMaxPool": 1 => pool::parse_global_max,
+        "GlobalAveragePool": 1 => pool::parse_global_average,
+    ];
+    unary => [
+        "Relu": 1 => unary::parse_relu,
+        "LeakyRelu": 1 => unary::parse_leaky_relu,
+        "Sigmoid": 1 => unary::parse_sigmoid,
+        "HardSigmoid": 1 => unary::parse_hard_sigmoid,
+        "HardSwish": 14 => unary::parse_hard_swish,
+        "Tanh": 1 => unary::parse_tanh,
+        "Elu": 1 => unary::parse_elu,
+        "Clip": 1 => unary::parse_clip,
+        "Erf": 9 => unary::parse_erf,
+        "Exp": 1 => unary::parse_exp,
+        "Log": 1 => unary::parse_log,
+        "Neg": 1 => unary::parse_neg,
+        "Abs": 1 => unary::parse_abs,
+        "Sqrt": 1 => unary::parse_sqrt,
+        "Reciprocal": 1 => unary::parse_reciprocal,
+        "Floor": 1 => unary::parse_floor,
+        "Ceil": 1 => unary::parse_ceil,
+        "Softplus": 1 => unary::parse_softplus,
+        "Round": 11 => unary::parse_round,
+        "Sign": 9 => unary::parse_sign,
+    ];
+    binary => [
+        "Add": 1 => binary::parse_add,
+        "Sub": 1 => binary::parse_sub,
+        "Mul": 1 => binary::parse_mul,
+        "Div": 1 => binary::parse_div,
+        "Pow": 1 => binary::parse_pow,
+        "Max": 1 => binary::parse_max,
+        "Min": 1 => binary::parse_min,
+        "Sum": 1 => binary::parse_sum,
+        "Mean": 1 => binary::parse_mean,
+        "PRelu": 1 => binary::parse_prelu,
+        "Equal": 1 => binary::parse_equal,
+        "Less": 1 => binary::parse_less,
+        "Greater": 1 => binary::parse_greater,
+        "LessOrEqual": 12 => binary::parse_less_or_equal,
+        "GreaterOrEqual": 12 => binary::parse_greater_or_equal,
+    ];
+    view => [
+        "Reshape": 1 => view::parse_reshape,
+        "Flatten": 1 => view::parse_flatten,
+        "Squeeze": 1 => view::parse_squeeze,
+        "Unsqueeze": 1 => view::parse_unsqueeze,
+        "Identity": 1 => view::parse_identity,
+        "Dropout": 1 => view::parse_dropout,
+    ];
+}
+
+/// Looks up an operator by ONNX op type.
+pub fn lookup(op_type: &str) -> Option<&'static OpDef> {
+    REGISTRY.iter().find(|d| d.op_type == op_type)
+}

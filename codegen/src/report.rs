@@ -1,0 +1,206 @@
+//! Figures about a model: per-node shapes, parameters and MACs, totals,
+//! activation-memory bounds and the planned arena. What `zant inspect` shows.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::ir::{Graph, TensorId};
+use crate::load::{Survey, UnsupportedOp};
+use crate::ops::InputInfo;
+use crate::plan::{graph_order_lower_bound, Plan};
+
+/// One node of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeReport {
+    /// Node name.
+    pub name: String,
+    /// Operator (with fused activations, e.g. `Conv+Relu`).
+    pub op: String,
+    /// Shapes of the present inputs.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Shapes of the outputs.
+    pub output_shapes: Vec<Vec<usize>>,
+    /// Elements of the constant inputs (weights) the node reads.
+    pub params: usize,
+    /// Multiply-accumulates.
+    pub macs: u64,
+    /// Bytes of all outputs.
+    pub output_bytes: usize,
+}
+
+/// Parameters of one element type.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeBytes {
+    /// Element count.
+    pub params: usize,
+    /// Bytes.
+    pub bytes: usize,
+}
+
+/// Figures of a whole model.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelReport {
+    /// Model name.
+    pub model: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Default-domain opset.
+    pub opset: i64,
+    /// Nodes.
+    pub nodes: Vec<NodeReport>,
+    /// Total multiply-accumulates.
+    pub macs: u64,
+    /// Total parameters (elements of constants read by computing nodes).
+    pub params: usize,
+    /// Total bytes of those parameters.
+    pub weight_bytes: usize,
+    /// Parameters and bytes by element type.
+    pub weight_bytes_by_type: BTreeMap<String, TypeBytes>,
+    /// Activation memory of the graph-order schedule when every node writes a
+    /// fresh output (inputs and outputs included).
+    pub activation_lower_bound_bytes: usize,
+    /// Lower bound of the arena for the compiled graph (after passes; caller
+    /// inputs and outputs excluded).
+    pub arena_lower_bound_bytes: usize,
+    /// Planned arena bytes.
+    pub arena_bytes: usize,
+    /// Planner that made the arena.
+    pub planner: String,
+    /// Operators zant cannot compile (empty here; see [`survey_report`]).
+    pub unsupported: Vec<UnsupportedOp>,
+}
+
+fn infos<'a>(graph: &'a Graph, ids: &[Option<TensorId>]) -> Vec<Option<InputInfo<'a>>> {
+    ids.iter()
+        .map(|id| {
+            id.map(|id| {
+                let t = graph.tensor(id);
+                InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: t.data.as_deref(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Per-node rows and totals for a graph.
+pub fn node_reports(graph: &Graph) -> Vec<NodeReport> {
+    graph
+        .nodes
+        .iter()
+        .map(|n| {
+            let ins = infos(graph, &n.inputs);
+            let outs: Vec<crate::ops::OutputInfo> = n
+                .outputs
+                .iter()
+                .map(|&o| {
+                    let t = graph.tensor(o);
+                    crate::ops::OutputInfo::new(t.dtype, t.shape.clone())
+                })
+                .collect();
+            let params = if n.op.is_view() {
+                0
+            } else {
+                n.inputs
+                    .iter()
+                    .flatten()
+                    .map(|&i| graph.tensor(i))
+                    .filter(|t| t.is_const())
+                    .map(|t| t.numel())
+                    .sum()
+            };
+            NodeReport {
+                name: n.name.clone(),
+                op: n.op.name(),
+                input_shapes: ins.iter().flatten().map(|i| i.shape.to_vec()).collect(),
+                output_shapes: outs.iter().map(|o| o.shape.clone()).collect(),
+                params,
+                macs: n.op.macs(&ins, &outs),
+                output_bytes: n.outputs.iter().map(|&o| graph.tensor(o).bytes()).sum(),
+            }
+        })
+        .collect()
+}
+
+/// The full report of an imported graph and the plan of its compiled form.
+pub fn model_report(imported: &Graph, plan: &Plan) -> ModelReport {
+    let nodes = node_reports(imported);
+    // Weights: constants read by computing nodes, each counted once.
+    let mut seen = std::collections::HashSet::new();
+    let mut by_type: BTreeMap<String, TypeBytes> = BTreeMap::new();
+    for n in &imported.nodes {
+        if n.op.is_view() {
+            continue;
+        }
+        for &id in n.inputs.iter().flatten() {
+            let t = imported.tensor(id);
+            if t.is_const() && seen.insert(id) {
+                let e = by_type.entry(t.dtype.to_string()).or_insert(TypeBytes {
+                    params: 0,
+                    bytes: 0,
+                });
+                e.params += t.numel();
+                e.bytes += t.bytes();
+            }
+        }
+    }
+    ModelReport {
+        model: imported.name.clone(),
+        sha256: imported.model_hash.clone(),
+        opset: imported.opset,
+        macs: nodes.iter().map(|n| n.macs).sum(),
+        params: by_type.values().map(|t| t.params).sum(),
+        weight_bytes: by_type.values().map(|t| t.bytes).sum(),
+        weight_bytes_by_type: by_type,
+        nodes,
+        activation_lower_bound_bytes: graph_order_lower_bound(imported),
+        arena_lower_bound_bytes: plan.lower_bound,
+        arena_bytes: plan.arena_bytes(),
+        planner: plan.planner.to_string(),
+        unsupported: Vec::new(),
+    }
+}
+
+/// A report for a model zant cannot compile: the nodes as written, the
+/// unsupported operators, and weights from the initializers.
+pub fn survey_report(name: &str, sha256: &str, s: &Survey) -> ModelReport {
+    let mut by_type: BTreeMap<String, TypeBytes> = BTreeMap::new();
+    for (_, dt, n) in &s.initializers {
+        let e = by_type.entry(dt.to_string()).or_insert(TypeBytes {
+            params: 0,
+            bytes: 0,
+        });
+        e.params += n;
+        e.bytes += n * dt.size();
+    }
+    ModelReport {
+        model: name.to_string(),
+        sha256: sha256.to_string(),
+        opset: s.opset,
+        nodes: s
+            .nodes
+            .iter()
+            .map(|(name, op, _)| NodeReport {
+                name: name.clone(),
+                op: op.clone(),
+                input_shapes: vec![],
+                output_shapes: vec![],
+                params: 0,
+                macs: 0,
+                output_bytes: 0,
+            })
+            .collect(),
+        macs: 0,
+        params: by_type.values().map(|t| t.params).sum(),
+        weight_bytes: by_type.values().map(|t| t.bytes).sum(),
+        weight_bytes_by_type: by_type,
+        activation_lower_bound_bytes: 0,
+        arena_lower_bound_bytes: 0,
+        arena_bytes: 0,
+        planner: String::new(),
+        unsupported: s.unsupported.clone(),
+    }
+}
