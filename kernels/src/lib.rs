@@ -14,3 +14,4 @@
 //! paths (only `super::`), and only this file has inner attributes.
 
 pub mod math;
+pub mod reference;

@@ -1,0 +1,8 @@
+//! Reference kernels: plain, correct loops, one module per operator family.
+//! They are the oracle for any optimized variant.
+
+pub mod activation;
+pub mod binary;
+pub mod scalar;
+pub mod shape;
+pub mod unary;
