@@ -3,6 +3,9 @@
 
 pub mod activation;
 pub mod binary;
+pub mod conv;
+pub mod gemm;
+pub mod matmul;
 pub mod scalar;
 pub mod shape;
 pub mod unary;
