@@ -1,1 +1,17 @@
 #![no_std]
+//! Reference operator kernels for zant-generated models.
+//!
+//! `#![no_std]`, no allocation, no dependencies. The generated model crate
+//! calls these kernels, and the compiler calls them on the host for constant
+//! folding and as the oracle for optimized variants.
+//!
+//! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, ...) ported
+//!   from musl, since `core` has none.
+//! * [`reference`]: one module per operator family; plain, correct loops.
+//!
+//! Vendoring rule: the compiler copies the files of this crate verbatim into
+//! generated crates under another module path, so no file uses `crate::`
+//! paths (only `super::`), and only this file has inner attributes.
+
+pub mod math;
+pub mod reference;
