@@ -17,8 +17,8 @@ impl TransposeParams {
     /// Output shape: `out[i] = in_shape[perm[i]]`.
     pub fn out_shape(&self) -> Dims {
         let mut o = [1usize; MAX_RANK];
-        for i in 0..self.rank {
-            o[i] = self.in_shape[self.perm[i]];
+        for (v, &ax) in o.iter_mut().zip(&self.perm[..self.rank]) {
+            *v = self.in_shape[ax];
         }
         o
     }
