@@ -3,9 +3,19 @@
 
 pub mod activation;
 pub mod binary;
+pub mod cast;
+pub mod concat;
 pub mod conv;
+pub mod gather;
 pub mod gemm;
 pub mod matmul;
+pub mod norm;
+pub mod pad;
+pub mod pool;
 pub mod scalar;
 pub mod shape;
+pub mod slice;
+pub mod softmax;
+pub mod transpose;
 pub mod unary;
+pub mod where_;
