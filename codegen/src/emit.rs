@@ -280,7 +280,8 @@ fn unique_idents(names: &[&str], taken: &mut HashSet<String>) -> Vec<String> {
 }
 
 /// Emits the items of one model: weights, the arena type, `predict_in` and
-/// `predict`. The items expect a module `zk` (the vendored kernels) at `crate::zk`.
+/// `predict`. The items expect the vendored kernels as `zk` in scope
+/// (`mod zk;` at a crate root, `use crate::zk;` in a nested module).
 pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError> {
     let mut taken: HashSet<String> = ["arena", "r0", "zk"]
         .iter()
@@ -346,9 +347,16 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             weight_idents.insert(id.0, ident);
         }
     };
-    for n in &graph.nodes {
-        for id in n.inputs.iter().flatten() {
-            need_const(*id, &mut weight_idents);
+    for (step, n) in graph.nodes.iter().enumerate() {
+        if plan.aliased_view[step] {
+            continue;
+        }
+        for (i, id) in n.inputs.iter().enumerate() {
+            if let Some(id) = id {
+                if n.op.reads_input(i) {
+                    need_const(*id, &mut weight_idents);
+                }
+            }
         }
     }
     for id in &graph.outputs {
@@ -427,7 +435,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         let mut binds = Vec::new();
         for (i, inp) in node.inputs.iter().enumerate() {
             if let Some(id) = inp {
-                if Some(i) == skip_input {
+                if Some(i) == skip_input || !node.op.reads_input(i) {
                     continue;
                 }
                 let x = format_ident!("x{}", i);
@@ -487,9 +495,6 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
 
     let io_consts = io_constants(graph);
     let tokens = quote! {
-        #[allow(unused_imports)]
-        use crate::zk;
-
         #io_consts
 
         /// Bytes of activation memory the model needs (the planned arena).
@@ -555,6 +560,10 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         #(#weights)*
 
         /// Runs one inference using the caller's arena.
+        ///
+        /// Every `unsafe` block in the body borrows an arena range through
+        /// [`arena_slice`]/[`arena_slice_mut`], whose contract the memory plan
+        /// guarantees (aligned, in bounds, disjoint while live).
         #[allow(unused_variables, clippy::too_many_arguments)]
         pub fn predict_in(arena: &mut Arena, #(#in_sig,)* #(#out_sig),*) {
             let r0: *mut u8 = arena.r0.0.as_mut_ptr();

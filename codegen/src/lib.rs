@@ -7,7 +7,9 @@
 
 pub mod attrs;
 pub mod emit;
+pub mod hostrun;
 pub mod ir;
+pub mod krate;
 pub mod load;
 pub mod ops;
 pub mod passes;
@@ -22,3 +24,10 @@ pub mod proto {
 
 pub use ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
 pub use load::{load_bytes, load_file, LoadError, LoadOptions};
+
+/// Runs the passes and the planner: the compiled graph and its memory plan.
+pub fn compile(graph: &Graph, planner: &dyn plan::Planner) -> (Graph, plan::Plan) {
+    let compiled = passes::run(graph, &passes::PassOptions::default());
+    let p = plan::plan(&compiled, planner);
+    (compiled, p)
+}

@@ -101,17 +101,15 @@ pub fn node_reports(graph: &Graph) -> Vec<NodeReport> {
                     crate::ops::OutputInfo::new(t.dtype, t.shape.clone())
                 })
                 .collect();
-            let params = if n.op.is_view() {
-                0
-            } else {
-                n.inputs
-                    .iter()
-                    .flatten()
-                    .map(|&i| graph.tensor(i))
-                    .filter(|t| t.is_const())
-                    .map(|t| t.numel())
-                    .sum()
-            };
+            let params = n
+                .inputs
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| n.op.reads_input(*i))
+                .filter_map(|(_, id)| id.map(|id| graph.tensor(id)))
+                .filter(|t| t.is_const())
+                .map(|t| t.numel())
+                .sum();
             NodeReport {
                 name: n.name.clone(),
                 op: n.op.name(),
@@ -132,10 +130,11 @@ pub fn model_report(imported: &Graph, plan: &Plan) -> ModelReport {
     let mut seen = std::collections::HashSet::new();
     let mut by_type: BTreeMap<String, TypeBytes> = BTreeMap::new();
     for n in &imported.nodes {
-        if n.op.is_view() {
-            continue;
-        }
-        for &id in n.inputs.iter().flatten() {
+        for (i, id) in n.inputs.iter().enumerate() {
+            let Some(id) = *id else { continue };
+            if !n.op.reads_input(i) {
+                continue;
+            }
             let t = imported.tensor(id);
             if t.is_const() && seen.insert(id) {
                 let e = by_type.entry(t.dtype.to_string()).or_insert(TypeBytes {

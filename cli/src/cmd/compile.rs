@@ -2,13 +2,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::anyhow;
+use serde::Serialize;
+use zant_codegen::krate::{self, CrateError, CrateManifest};
 
 use super::common::{load_model, ModelArgs};
-use crate::out::{CliError, CliResult};
+use crate::out::{self, CliError, CliResult};
 
 /// Arguments of `zant compile`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The crate is `#![no_std]`, has no dependencies and no heap; weights are `static` data in flash. \
+Use it from your firmware with `predict(&input, &mut output)` or `predict_in(&mut arena, …)`."
+)]
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
@@ -23,9 +28,76 @@ pub struct Args {
     json: bool,
 }
 
+#[derive(Serialize)]
+struct Report<'a> {
+    dir: String,
+    #[serde(flatten)]
+    manifest: &'a CrateManifest,
+}
+
+/// Maps a crate-writing error to a CLI error.
+pub fn crate_error(e: CrateError) -> CliError {
+    match e {
+        CrateError::NotOurs(_) => CliError::input(e),
+        CrateError::Emit(_) => CliError::failed(e),
+        CrateError::Io { .. } => CliError::failed(e),
+    }
+}
+
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
-    let _graph = load_model(&args.model)?;
-    let _ = (&args.out, args.force, args.json);
-    Err(CliError::failed(anyhow!("compile: wiring in progress")))
+    let planner = args.model.planner()?;
+    krate::check_dir(&args.out, args.force).map_err(crate_error)?;
+    let graph = load_model(&args.model)?;
+    let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
+    let files = krate::crate_files(&compiled, &plan).map_err(crate_error)?;
+    krate::write_crate(&files, &args.out, args.force).map_err(crate_error)?;
+    let m = &files.manifest;
+    if args.json {
+        return out::json(&Report {
+            dir: args.out.display().to_string(),
+            manifest: m,
+        });
+    }
+    out::print(&format!(
+        "{} {} → {}",
+        out::green("compiled"),
+        graph.name,
+        args.out.display()
+    ));
+    let mut t = out::table(&["", ""], &[]);
+    t.add_row(vec!["package".to_string(), m.package.clone()]);
+    for (kind, list) in [("input", &m.surface.inputs), ("output", &m.surface.outputs)] {
+        for io in list {
+            t.add_row(vec![
+                kind.to_string(),
+                format!(
+                    "{}: [{}; {}]  (`{}` {})",
+                    io.ident,
+                    io.elem,
+                    io.len,
+                    io.name,
+                    out::shape(&io.shape)
+                ),
+            ]);
+        }
+    }
+    t.add_row(vec![
+        "weights".to_string(),
+        format!(
+            "{} B (static, flash)",
+            out::thousands(m.surface.weight_bytes as u64)
+        ),
+    ]);
+    t.add_row(vec![
+        "arena".to_string(),
+        format!(
+            "{} B ({}; lower bound {} B)",
+            out::thousands(m.surface.arena_bytes as u64),
+            m.planner,
+            out::thousands(m.arena_lower_bound_bytes as u64)
+        ),
+    ]);
+    out::print(&t.to_string());
+    Ok(())
 }

@@ -70,6 +70,22 @@ impl Activation {
         }
     }
 
+    /// The kernel crate's value, for host evaluation.
+    pub fn kernel(&self) -> zant_kernels::reference::activation::Activation {
+        use zant_kernels::reference::activation::Activation as K;
+        match *self {
+            Activation::None => K::None,
+            Activation::Relu => K::Relu,
+            Activation::LeakyRelu { alpha } => K::LeakyRelu { alpha },
+            Activation::Clip { min, max } => K::Clip { min, max },
+            Activation::Sigmoid => K::Sigmoid,
+            Activation::HardSigmoid { alpha, beta } => K::HardSigmoid { alpha, beta },
+            Activation::HardSwish => K::HardSwish,
+            Activation::Tanh => K::Tanh,
+            Activation::Elu { alpha } => K::Elu { alpha },
+        }
+    }
+
     /// The kernel crate's `Activation` value as a Rust expression.
     pub fn tokens(&self, k: &TokenStream) -> TokenStream {
         match *self {

@@ -6,11 +6,12 @@ use std::any::Any;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 use super::util::{broadcast, expect_dtype, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
-use crate::emit::NodeCx;
+use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
 
 /// Which binary function.
@@ -109,6 +110,44 @@ parsers! {
 
 const NUMERIC: &[DType] = &[DType::F32, DType::I8, DType::U8, DType::I16, DType::U16, DType::I32, DType::U32, DType::I64, DType::U64];
 
+/// The kernel's `BinaryOp` (host evaluation).
+fn kernel_op(kind: BinaryKind) -> zant_kernels::reference::binary::BinaryOp {
+    use zant_kernels::reference::binary::BinaryOp as B;
+    match kind {
+        BinaryKind::Add => B::Add,
+        BinaryKind::Sub => B::Sub,
+        BinaryKind::Mul => B::Mul,
+        BinaryKind::Div => B::Div,
+        BinaryKind::Pow => B::Pow,
+        BinaryKind::Max => B::Max,
+        BinaryKind::Min => B::Min,
+        BinaryKind::PRelu => B::PRelu,
+        // Comparisons go through `compare_op`.
+        _ => B::Add,
+    }
+}
+
+fn compare_op(kind: BinaryKind) -> zant_kernels::reference::binary::CompareOp {
+    use zant_kernels::reference::binary::CompareOp as C;
+    match kind {
+        BinaryKind::Less => C::Less,
+        BinaryKind::Greater => C::Greater,
+        BinaryKind::LessOrEqual => C::LessOrEqual,
+        BinaryKind::GreaterOrEqual => C::GreaterOrEqual,
+        _ => C::Equal,
+    }
+}
+
+fn op_tokens(kind: BinaryKind, k: &TokenStream) -> TokenStream {
+    let name = format_ident!("{}", format!("{:?}", kernel_op(kind)));
+    quote!(#k::binary::BinaryOp::#name)
+}
+
+fn compare_tokens(kind: BinaryKind, k: &TokenStream) -> TokenStream {
+    let name = format_ident!("{}", format!("{:?}", compare_op(kind)));
+    quote!(#k::binary::CompareOp::#name)
+}
+
 impl Op for Binary {
     fn name(&self) -> String {
         self.op_type.to_string()
@@ -151,11 +190,83 @@ impl Op for Binary {
     }
 
     fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
-        super::emit_support::eval_binary(self, inputs, outputs)
+        use zant_kernels::reference::binary as kb;
+        let present: Vec<&TensorData> = inputs.iter().flatten().copied().collect();
+        let out = &outputs[0].shape;
+        let n = numel(out);
+        let p2 = |a: &[usize], b: &[usize]| kb::BroadcastParams::new(a, b).ok_or_else(|| shape_err("rank above 6"));
+        // Integer shape arithmetic (common in exporters' shape chains) and f32.
+        match (present[0].dtype, self.kind.is_comparison(), self.variadic) {
+            (DType::F32, false, false) => {
+                let (a, b) = (present[0], present[1]);
+                let mut y = vec![0f32; n];
+                kb::binary(kernel_op(self.kind), &a.as_f32(), &b.as_f32(), &mut y, &p2(&a.shape, &b.shape)?);
+                Ok(vec![TensorData::from_f32(out.clone(), &y)])
+            }
+            (DType::I64, false, false) => {
+                let (a, b) = (present[0], present[1]);
+                let mut y = vec![0i64; n];
+                kb::binary(kernel_op(self.kind), &a.as_i64(), &b.as_i64(), &mut y, &p2(&a.shape, &b.shape)?);
+                Ok(vec![TensorData::from_i64(out.clone(), &y)])
+            }
+            (DType::I64, true, false) => {
+                let (a, b) = (present[0], present[1]);
+                let mut y = vec![false; n];
+                kb::compare(compare_op(self.kind), &a.as_i64(), &b.as_i64(), &mut y, &p2(&a.shape, &b.shape)?);
+                Ok(vec![TensorData::from_bool(out.clone(), &y)])
+            }
+            _ => Err(OpError::NotFoldable),
+        }
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        super::emit_support::binary(self, cx)
+        let ins = cx.inputs();
+        let out = cx.output(0).shape;
+        let k = cx.kernels();
+        let y = cx.y(0);
+        let params = |a: &[usize], b: &[usize]| -> Result<TokenStream, OpError> {
+            let p = zant_kernels::reference::binary::BroadcastParams::new(a, b)
+                .ok_or_else(|| super::unsupported("broadcasting above rank 6"))?;
+            let rank = lit_usize(p.rank);
+            let (o, sa, sb) = (arr_usize(&p.out_shape), arr_usize(&p.a_shape), arr_usize(&p.b_shape));
+            Ok(quote!(&#k::binary::BroadcastParams { rank: #rank, out_shape: #o, a_shape: #sa, b_shape: #sb }))
+        };
+        if self.kind.is_comparison() {
+            let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
+            let p = params(a.shape, b.shape)?;
+            let op = compare_tokens(self.kind, &k);
+            let (xa, xb) = (cx.x(0), cx.x(1));
+            return Ok(quote!(#k::binary::compare(#op, #xa, #xb, #y, #p);));
+        }
+        let op = op_tokens(self.kind, &k);
+        let present: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].is_some()).collect();
+        if !self.variadic {
+            let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
+            let p = params(a.shape, b.shape)?;
+            let xb = cx.x(1);
+            return Ok(if cx.inplace() {
+                quote!(#k::binary::binary_inplace(#op, #y, #xb, #p);)
+            } else {
+                let xa = cx.x(0);
+                quote!(#k::binary::binary(#op, #xa, #xb, #y, #p);)
+            });
+        }
+        // Variadic: broadcast the first input into the output, then fold the rest in.
+        let first = present[0];
+        let x0 = cx.x(first);
+        let p0 = params(req(&ins, first)?.shape, &out)?;
+        let mut code = quote!(#k::binary::expand(#x0, #y, #p0););
+        for &i in &present[1..] {
+            let xi = cx.x(i);
+            let p = params(&out, req(&ins, i)?.shape)?;
+            code.extend(quote!(#k::binary::binary_inplace(#op, #y, #xi, #p);));
+        }
+        if self.mean {
+            let inv = crate::emit::lit_f32(1.0 / present.len() as f32);
+            let p = params(&out, &[])?;
+            code.extend(quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::Mul, #y, &[#inv], #p);));
+        }
+        Ok(code)
     }
 
     fn inplace_input(&self) -> Option<usize> {

@@ -4,12 +4,13 @@ use std::any::Any;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 use super::util::{expect_dtype, opt, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
-use crate::emit::NodeCx;
-use crate::ir::DType;
+use crate::emit::{arr_usize, lit_usize, NodeCx};
+use crate::ir::{DType, TensorData};
 
 /// How padding is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +236,34 @@ impl Conv {
     }
 }
 
+/// Pads a 1-D to 3-D spatial list to three entries.
+pub fn spatial3(v: &[usize], fill: usize) -> [usize; 3] {
+    let mut a = [fill; 3];
+    a[..v.len()].copy_from_slice(v);
+    a
+}
+
+impl Conv {
+    /// Kernel parameters for these input and weight shapes.
+    pub fn params(&self, x: &[usize], w: &[usize]) -> Result<zant_kernels::reference::conv::ConvParams, OpError> {
+        let g = self.geometry(x, w)?;
+        Ok(zant_kernels::reference::conv::ConvParams {
+            batch: x[0],
+            in_channels: x[1],
+            out_channels: w[0],
+            group: self.group,
+            in_spatial: spatial3(&x[2..], 1),
+            out_spatial: spatial3(&g.out, 1),
+            kernel: spatial3(&g.kernel, 1),
+            strides: spatial3(&g.strides, 1),
+            dilations: spatial3(&g.dilations, 1),
+            pads_begin: spatial3(&g.pads_begin, 0),
+            pads_end: spatial3(&g.pads_end, 0),
+            activation: self.activation.kernel(),
+        })
+    }
+}
+
 impl Op for Conv {
     fn name(&self) -> String {
         self.activation.suffixed("Conv")
@@ -263,8 +292,34 @@ impl Op for Conv {
         (crate::ir::numel(&y.shape) * per_out) as u64
     }
 
+    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+        let (Some(Some(x)), Some(Some(w))) = (inputs.first(), inputs.get(1)) else {
+            return Err(OpError::NotFoldable);
+        };
+        let p = self.params(&x.shape, &w.shape)?;
+        let b = inputs.get(2).copied().flatten().map(|b| b.as_f32());
+        let mut y = vec![0f32; crate::ir::numel(&outputs[0].shape)];
+        zant_kernels::reference::conv::conv(&x.as_f32(), &w.as_f32(), b.as_deref(), &mut y, &p);
+        Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)])
+    }
+
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        super::emit_support::conv(self, cx)
+        let x = req(&cx.inputs(), 0)?;
+        let w = req(&cx.inputs(), 1)?;
+        let p = self.params(x.shape, w.shape)?;
+        let k = cx.kernels();
+        let act = self.activation.tokens(&quote!(#k::activation));
+        let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
+        let [batch, cin, cout, group] = [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
+        let [ins, outs, ker, st, dil, pb, pe] =
+            [p.in_spatial, p.out_spatial, p.kernel, p.strides, p.dilations, p.pads_begin, p.pads_end].map(|v| arr_usize(&v));
+        Ok(quote! {
+            #k::conv::conv(#xs, #ws, #b, #y, &#k::conv::ConvParams {
+                batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,
+                in_spatial: #ins, out_spatial: #outs, kernel: #ker, strides: #st,
+                dilations: #dil, pads_begin: #pb, pads_end: #pe, activation: #act,
+            });
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -4,12 +4,13 @@ use std::any::Any;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 use super::util::{broadcast, expect_dtype, opt, req};
 use super::{shape_err, Activation, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
-use crate::emit::NodeCx;
-use crate::ir::DType;
+use crate::emit::{lit_f32, lit_usize, NodeCx};
+use crate::ir::{numel, DType, TensorData};
 
 /// A parsed Gemm node.
 #[derive(Debug, Clone)]
@@ -55,6 +56,40 @@ impl Gemm {
     }
 }
 
+impl Gemm {
+    /// Kernel parameters; C's strides broadcast it over [M, N].
+    pub fn params(
+        &self,
+        a: &[usize],
+        b: &[usize],
+        c: Option<&[usize]>,
+    ) -> Result<zant_kernels::reference::gemm::GemmParams, OpError> {
+        let (m, k, n) = self.mkn(a, b)?;
+        let (c_stride_m, c_stride_n) = match c {
+            None => (0, 0),
+            Some(c) => {
+                let c2: Vec<usize> = std::iter::repeat_n(1, 2usize.saturating_sub(c.len())).chain(c.iter().copied()).collect();
+                if c2.len() != 2 {
+                    return Err(shape_err(format!("C of rank {} (at most 2)", c.len())));
+                }
+                (if c2[0] == 1 { 0 } else { c2[1] }, if c2[1] == 1 { 0 } else { 1 })
+            }
+        };
+        Ok(zant_kernels::reference::gemm::GemmParams {
+            m,
+            n,
+            k,
+            trans_a: self.trans_a,
+            trans_b: self.trans_b,
+            alpha: self.alpha,
+            beta: self.beta,
+            c_stride_m,
+            c_stride_n,
+            activation: self.activation.kernel(),
+        })
+    }
+}
+
 impl Op for Gemm {
     fn name(&self) -> String {
         self.activation.suffixed("Gemm")
@@ -82,8 +117,34 @@ impl Op for Gemm {
         }
     }
 
+    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+        let (Some(Some(a)), Some(Some(b))) = (inputs.first(), inputs.get(1)) else {
+            return Err(OpError::NotFoldable);
+        };
+        let c = inputs.get(2).copied().flatten();
+        let p = self.params(&a.shape, &b.shape, c.map(|c| c.shape.as_slice()))?;
+        let cv = c.map(|c| c.as_f32());
+        let mut y = vec![0f32; numel(&outputs[0].shape)];
+        zant_kernels::reference::gemm::gemm(&a.as_f32(), &b.as_f32(), cv.as_deref(), &mut y, &p);
+        Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)])
+    }
+
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        super::emit_support::gemm(self, cx)
+        let ins = cx.inputs();
+        let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
+        let p = self.params(a.shape, b.shape, opt(&ins, 2).map(|c| c.shape))?;
+        let k = cx.kernels();
+        let act = self.activation.tokens(&quote!(#k::activation));
+        let [m, n, kk, csm, csn] = [p.m, p.n, p.k, p.c_stride_m, p.c_stride_n].map(lit_usize);
+        let (ta, tb) = (p.trans_a, p.trans_b);
+        let (alpha, beta) = (lit_f32(p.alpha), lit_f32(p.beta));
+        let (xa, xb, xc, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
+        Ok(quote! {
+            #k::gemm::gemm(#xa, #xb, #xc, #y, &#k::gemm::GemmParams {
+                m: #m, n: #n, k: #kk, trans_a: #ta, trans_b: #tb, alpha: #alpha, beta: #beta,
+                c_stride_m: #csm, c_stride_n: #csn, activation: #act,
+            });
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

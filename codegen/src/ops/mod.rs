@@ -104,6 +104,12 @@ pub trait Op: Debug + Send + Sync + Any {
         None
     }
 
+    /// False for inputs used only at compile time (a Reshape's shape, Clip's
+    /// bounds, Pad's pads…): they are not bound or stored in the generated code.
+    fn reads_input(&self, _i: usize) -> bool {
+        true
+    }
+
     /// Output 0 is input 0 reinterpreted with another shape (zero-copy view).
     fn is_view(&self) -> bool {
         false
@@ -138,7 +144,6 @@ macro_rules! registry {
 }
 
 mod activation;
-pub mod emit_support;
 pub mod util;
 pub use activation::Activation;
 

@@ -5,12 +5,13 @@ use std::any::Any;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
-use super::conv::{Resolved, Window};
+use super::conv::{spatial3, Resolved, Window};
 use super::util::{expect_dtype, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
-use crate::emit::NodeCx;
+use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType};
 
 /// Which pooling.
@@ -117,13 +118,37 @@ impl Op for Pool {
         Ok(outs)
     }
 
-    fn macs(&self, inputs: &[Option<InputInfo<'_>>], outputs: &[OutputInfo]) -> u64 {
-        let _ = (inputs, outputs, numel(&[]));
-        0
-    }
-
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        super::emit_support::pool(self, cx)
+        let ins = cx.inputs();
+        let x = req(&ins, 0)?;
+        let k = cx.kernels();
+        let (xs, y) = (cx.x(0), cx.y(0));
+        if cx.node().outputs.len() > 1 {
+            return Err(unsupported("MaxPool's Indices output"));
+        }
+        if self.global {
+            let spatial = lit_usize(numel(&x.shape[2..]));
+            return Ok(match self.kind {
+                PoolKind::Max => quote!(#k::pool::global_max_pool(#xs, #y, #spatial);),
+                PoolKind::Average => quote!(#k::pool::global_average_pool(#xs, #y, #spatial);),
+            });
+        }
+        let g = self.geometry(x.shape)?;
+        let [batch, ch] = [x.shape[0], x.shape[1]].map(lit_usize);
+        let ins3 = arr_usize(&spatial3(&x.shape[2..], 1));
+        let [outs, ker, st, dil] = [&g.out, &g.kernel, &g.strides, &g.dilations].map(|v| arr_usize(&spatial3(v, 1)));
+        let [pb, pe] = [&g.pads_begin, &g.pads_end].map(|v| arr_usize(&spatial3(v, 0)));
+        let cip = self.count_include_pad;
+        let f = match self.kind {
+            PoolKind::Max => quote!(max_pool),
+            PoolKind::Average => quote!(average_pool),
+        };
+        Ok(quote! {
+            #k::pool::#f(#xs, #y, &#k::pool::PoolParams {
+                batch: #batch, channels: #ch, in_spatial: #ins3, out_spatial: #outs, kernel: #ker,
+                strides: #st, dilations: #dil, pads_begin: #pb, pads_end: #pe, count_include_pad: #cip,
+            });
+        })
     }
 
     fn as_any(&self) -> &dyn Any {

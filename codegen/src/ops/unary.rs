@@ -7,6 +7,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 use super::util::{const_floats_opt, expect_dtype, req};
 use super::{Activation, InputInfo, Op, OpError, OutputInfo};
@@ -137,6 +138,62 @@ impl Unary {
     }
 }
 
+fn int_bound(v: f32, dt: DType) -> TokenStream {
+    let ty = crate::emit::rust_type(dt);
+    if v == f32::NEG_INFINITY {
+        quote!(#ty::MIN)
+    } else if v == f32::INFINITY {
+        quote!(#ty::MAX)
+    } else {
+        let l = proc_macro2::Literal::i64_unsuffixed(v as i64);
+        quote!(#l)
+    }
+}
+
+/// The kernel's `UnaryOp` for host evaluation.
+pub fn kernel_op(kind: UnaryKind) -> zant_kernels::reference::unary::UnaryOp {
+    use zant_kernels::reference::activation::Activation as A;
+    use zant_kernels::reference::unary::UnaryOp as U;
+    match kind {
+        UnaryKind::Act(a) => U::Act(a.kernel()),
+        UnaryKind::Erf => U::Erf,
+        UnaryKind::Exp => U::Exp,
+        UnaryKind::Log => U::Log,
+        UnaryKind::Neg => U::Neg,
+        UnaryKind::Abs => U::Abs,
+        UnaryKind::Sqrt => U::Sqrt,
+        UnaryKind::Reciprocal => U::Reciprocal,
+        UnaryKind::Floor => U::Floor,
+        UnaryKind::Ceil => U::Ceil,
+        UnaryKind::Softplus => U::Act(A::Softplus),
+        UnaryKind::Round => U::Round,
+        UnaryKind::Sign => U::Sign,
+    }
+}
+
+/// The kernel's `UnaryOp` as a Rust expression.
+fn tokens(kind: UnaryKind, k: &TokenStream) -> TokenStream {
+    let u = quote!(#k::unary::UnaryOp);
+    match kind {
+        UnaryKind::Act(a) => {
+            let a = a.tokens(&quote!(#k::activation));
+            quote!(#u::Act(#a))
+        }
+        UnaryKind::Erf => quote!(#u::Erf),
+        UnaryKind::Exp => quote!(#u::Exp),
+        UnaryKind::Log => quote!(#u::Log),
+        UnaryKind::Neg => quote!(#u::Neg),
+        UnaryKind::Abs => quote!(#u::Abs),
+        UnaryKind::Sqrt => quote!(#u::Sqrt),
+        UnaryKind::Reciprocal => quote!(#u::Reciprocal),
+        UnaryKind::Floor => quote!(#u::Floor),
+        UnaryKind::Ceil => quote!(#u::Ceil),
+        UnaryKind::Softplus => quote!(#u::Act(#k::activation::Activation::Softplus)),
+        UnaryKind::Round => quote!(#u::Round),
+        UnaryKind::Sign => quote!(#u::Sign),
+    }
+}
+
 impl Op for Unary {
     fn name(&self) -> String {
         self.op_type.to_string()
@@ -158,11 +215,60 @@ impl Op for Unary {
     }
 
     fn eval(&self, inputs: &[Option<&TensorData>], _outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
-        super::emit_support::eval_unary(self, inputs)
+        let Some(Some(x)) = inputs.first() else { return Err(OpError::NotFoldable) };
+        if x.dtype != DType::F32 {
+            return Err(OpError::NotFoldable);
+        }
+        let infos: Vec<Option<InputInfo<'_>>> = inputs
+            .iter()
+            .map(|d| d.map(|d| InputInfo { dtype: d.dtype, shape: &d.shape, data: Some(d) }))
+            .collect();
+        let op = kernel_op(self.resolved(&infos)?);
+        let xv = x.as_f32();
+        let mut y = vec![0f32; xv.len()];
+        zant_kernels::reference::unary::unary(op, &xv, &mut y);
+        Ok(vec![TensorData::from_f32(x.shape.clone(), &y)])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        super::emit_support::unary(self, cx)
+        let ins = cx.inputs();
+        let x = req(&ins, 0)?;
+        let kind = self.resolved(&ins)?;
+        let k = cx.kernels();
+        let y = cx.y(0);
+        if x.dtype == DType::F32 {
+            let op = tokens(kind, &k);
+            return Ok(if cx.inplace() {
+                quote!(#k::unary::unary_inplace(#op, #y);)
+            } else {
+                let xs = cx.x(0);
+                quote!(#k::unary::unary(#op, #xs, #y);)
+            });
+        }
+        // Integer forms.
+        let op = match kind {
+            UnaryKind::Neg => quote!(#k::unary::GenericUnaryOp::Neg),
+            UnaryKind::Abs => quote!(#k::unary::GenericUnaryOp::Abs),
+            UnaryKind::Sign => quote!(#k::unary::GenericUnaryOp::Sign),
+            UnaryKind::Act(Activation::Relu) => quote!(#k::unary::GenericUnaryOp::Relu),
+            UnaryKind::Act(Activation::Clip { min, max }) => {
+                let ty = crate::emit::rust_type(x.dtype);
+                let lo = int_bound(min, x.dtype);
+                let hi = int_bound(max, x.dtype);
+                quote!(#k::unary::GenericUnaryOp::<#ty>::Clip { min: #lo, max: #hi })
+            }
+            other => return Err(super::unsupported(format!("{other:?} on {}", x.dtype))),
+        };
+        Ok(if cx.inplace() {
+            quote!(#k::unary::unary_generic_inplace(#op, #y);)
+        } else {
+            let xs = cx.x(0);
+            quote!(#k::unary::unary_generic(#op, #xs, #y);)
+        })
+    }
+
+    fn reads_input(&self, i: usize) -> bool {
+        i == 0
     }
 
     fn inplace_input(&self) -> Option<usize> {

@@ -218,6 +218,10 @@ impl Op for View {
         Ok(code)
     }
 
+    fn reads_input(&self, i: usize) -> bool {
+        i == 0
+    }
+
     fn is_view(&self) -> bool {
         // Dropout's mask output is written; keep it a view only without one.
         true

@@ -1,0 +1,77 @@
+//! Whole models compiled to Rust, built and run on the host, compared with
+//! the onnxruntime reference outputs (`tests/data/ref`, from the shared models).
+
+use std::path::{Path, PathBuf};
+
+use zant_codegen::hostrun::{build_harness, run_cases, CaseResult, HostCase};
+use zant_codegen::ir::TensorData;
+use zant_codegen::{load_file, plan, LoadOptions};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+#[test]
+fn float_models_match_onnxruntime_on_the_host() {
+    let models = ["mnist-8"];
+    let graphs: Vec<_> = models
+        .iter()
+        .map(|m| {
+            let g = load_file(
+                &root().join(format!("examples/{m}.onnx")),
+                &LoadOptions::default(),
+            )
+            .unwrap();
+            zant_codegen::compile(&g, &plan::GreedyBySize)
+        })
+        .collect();
+    let cases: Vec<HostCase<'_>> = models
+        .iter()
+        .zip(&graphs)
+        .map(|(m, (g, p))| HostCase {
+            name: m.to_string(),
+            graph: g,
+            plan: p,
+        })
+        .collect();
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("models-harness");
+    let h = build_harness(&cases, &work, None).unwrap();
+    let inputs: Vec<Vec<TensorData>> = models
+        .iter()
+        .zip(&graphs)
+        .map(|(m, (g, _))| {
+            let x = read_f32(&root().join(format!("tests/data/ref/{m}/input.bin")));
+            let shape = g.tensor(g.inputs[0]).shape.clone();
+            vec![TensorData::from_f32(shape, &x)]
+        })
+        .collect();
+    let refs: Vec<&zant_codegen::Graph> = graphs.iter().map(|(g, _)| g).collect();
+    let results = run_cases(&h, &refs, &inputs, &work.join("io")).unwrap();
+    for (m, r) in models.iter().zip(results) {
+        let outs = match r {
+            CaseResult::Ok(o) => o,
+            CaseResult::Failed(e) => panic!("{m}: {e}"),
+        };
+        let want = read_f32(&root().join(format!("tests/data/ref/{m}/output.bin")));
+        let got = outs[0].as_f32();
+        assert_eq!(got.len(), want.len(), "{m}");
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        eprintln!("{m}: max abs error {err:e}");
+        assert!(
+            err <= 1e-4,
+            "{m}: max abs error {err} > 1e-4\n got {got:?}\nwant {want:?}"
+        );
+    }
+}
