@@ -189,6 +189,15 @@ impl Op for View {
 
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let x = req(inputs, 0)?;
+        if self.kind == ViewKind::Dropout {
+            // Opset 12+: training_mode input; true means random masking, which
+            // has no place in an inference firmware.
+            if let Some(t) = super::util::const_ints_opt(inputs, 2, "Dropout training_mode")? {
+                if t.first().is_some_and(|&v| v != 0) {
+                    return Err(super::unsupported("Dropout in training mode (random masking)"));
+                }
+            }
+        }
         let shape = self.out_shape(inputs)?;
         let mut outs = vec![OutputInfo::new(x.dtype, shape)];
         if self.kind == ViewKind::Dropout {

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command: checks and installs what the tests need, then
+# runs formatting, lints and the whole test suite (host, conformance, QEMU).
+#
+#   ci/test.sh            everything
+#   ci/test.sh --quick    skip fmt/clippy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "prerequisites"
+ci/setup.sh
+
+step "ONNX backend node test cases"
+ci/gen-node-tests.sh
+
+if [ "$quick" = 0 ]; then
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy --all-targets -- -D warnings"
+  cargo clippy --workspace --all-targets --quiet -- -D warnings
+fi
+
+step "cargo test"
+cargo test --workspace 2>&1
