@@ -461,11 +461,19 @@ fn value_info_shape(
 pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph, LoadError> {
     let model = decode(bytes)?;
     let opset = default_opset(&model);
+    let g = model.graph.as_ref().expect("checked in decode");
+    // Weights stored outside the file are reported first: nothing else can be read.
+    for init in &g.initializer {
+        if init.data_location() == proto::tensor_proto::DataLocation::External
+            || !init.external_data.is_empty()
+        {
+            tensor_from_proto(init)?;
+        }
+    }
     let unsupported = check_supported(&model);
     if !unsupported.is_empty() {
         return Err(LoadError::Unsupported(unsupported));
     }
-    let g = model.graph.as_ref().expect("checked in decode");
     if !g.sparse_initializer.is_empty() {
         return Err(LoadError::Invalid(
             "sparse initializers are not supported".into(),

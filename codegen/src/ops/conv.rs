@@ -110,6 +110,9 @@ impl Window {
                 dil.len()
             )));
         }
+        if kernel.contains(&0) {
+            return Err(shape_err(format!("kernel size {kernel:?} has a zero")));
+        }
         let mut begin = vec![0; r];
         let mut end = vec![0; r];
         let mut out = vec![0; r];
