@@ -69,7 +69,7 @@ pub fn load_error(path: &Path, e: LoadError) -> CliError {
     };
     CliError {
         code,
-        error: anyhow!(e).context(format!("cannot compile {}", path.display())),
+        error: anyhow!(e).context(format!("cannot load model {}", path.display())),
     }
 }
 

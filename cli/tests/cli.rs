@@ -1,0 +1,154 @@
+//! CLI behaviour, tested by running the `zant` binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn zant() -> Command {
+    let mut c = Command::cargo_bin("zant").unwrap();
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn inspect_mnist_table() {
+    let out = zant()
+        .args(["inspect", "examples/mnist-8.onnx"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn inspect_mnist_json_carries_the_figures() {
+    let out = zant()
+        .args(["inspect", "examples/mnist-8.onnx", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    assert_eq!(v["macs"], 786_560);
+    assert_eq!(v["params"], 5_994);
+    assert_eq!(v["weight_bytes"], 23_976);
+    assert_eq!(v["activation_lower_bound_bytes"], 50_176);
+    assert!(v["arena_bytes"].as_u64().unwrap() >= v["arena_lower_bound_bytes"].as_u64().unwrap());
+    let nodes = v["nodes"].as_array().unwrap();
+    let macs: Vec<u64> = nodes.iter().map(|n| n["macs"].as_u64().unwrap()).collect();
+    assert_eq!(macs.iter().sum::<u64>(), 786_560);
+    assert!(macs.contains(&156_800) && macs.contains(&627_200) && macs.contains(&2_560));
+    for n in nodes {
+        assert!(n["name"].is_string() && n["op"].is_string() && n["output_shapes"].is_array());
+    }
+    assert_eq!(v["unsupported"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn inspect_beer_lists_every_unsupported_node_and_exits_1() {
+    let out = zant()
+        .args(["inspect", "examples/beer.onnx", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    let list = v["unsupported"].as_array().unwrap();
+    assert!(!list.is_empty());
+    for u in list {
+        assert!(u["node"].is_string() && u["op_type"].is_string() && u["opset"] == 13);
+    }
+    let err = text(&out.stderr);
+    assert!(err.contains("operators zant does not support"), "{err}");
+}
+
+#[test]
+fn not_onnx_is_an_input_error() {
+    let dir = tempdir();
+    let f = dir.join("notes.onnx");
+    std::fs::write(&f, "hello, not a model").unwrap();
+    let out = zant().arg("inspect").arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(text(&out.stderr).replace(&f.display().to_string(), "FILE"));
+}
+
+#[test]
+fn missing_file_and_bad_flag_exit_2() {
+    let out = zant().args(["inspect", "nope.onnx"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("nope.onnx"));
+    let out = zant().args(["inspect", "--frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = zant()
+        .args(["inspect", "examples/mnist-8.onnx", "--shape", "Input3=1,x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["inspect", "compile"] {
+        let out = zant().args([sub, "--help"]).output().unwrap();
+        assert!(out.status.success(), "{sub} --help");
+        assert!(text(&out.stdout).contains("Usage: zant"), "{sub}");
+    }
+}
+
+#[test]
+fn compile_refuses_a_directory_it_did_not_make() {
+    let dir = tempdir();
+    std::fs::write(dir.join("mine.txt"), "user data").unwrap();
+    let out = zant()
+        .args(["compile", "examples/mnist-8.onnx", "-o"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mine.txt")).unwrap(),
+        "user data"
+    );
+    // A directory zant made is rewritten without --force, byte for byte the same.
+    let made = dir.join("model");
+    let ok = zant()
+        .args(["compile", "examples/mnist-8.onnx", "-o"])
+        .arg(&made)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let first = std::fs::read(made.join("src/lib.rs")).unwrap();
+    let again = zant()
+        .args(["compile", "examples/mnist-8.onnx", "-o"])
+        .arg(&made)
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert_eq!(
+        first,
+        std::fs::read(made.join("src/lib.rs")).unwrap(),
+        "generated code is deterministic"
+    );
+}
+
+fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "cli-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
