@@ -63,7 +63,10 @@ pub struct ResizeParams {
     /// Output shape.
     pub out_shape: Dims,
     /// Scale per axis (the given `scales`, or `out / in` when `sizes` were
-    /// given, after `keep_aspect_ratio_policy`).
+    /// given, after `keep_aspect_ratio_policy`). Coordinate modes that use
+    /// the resized length (`align_corners`, `tf_crop_and_resize`,
+    /// `pytorch_half_pixel`, `half_pixel_symmetric`) take it as
+    /// `scale * in`, as the ONNX reference implementation does.
     pub scales: [f32; MAX_RANK],
     /// Interpolation mode.
     pub mode: ResizeMode,
@@ -104,20 +107,24 @@ fn source_coord(o: usize, ax: usize, p: &ResizeParams) -> f64 {
     let x = o as f64;
     let s = p.scales[ax] as f64;
     let lin = p.in_shape[ax] as f64;
-    let lout = p.out_shape[ax] as f64;
+    // As in the ONNX reference, the "resized length" in these formulas is
+    // `scale * in`, which differs from the integer output length when the
+    // scale does not divide evenly (e.g. downsampling by 0.6).
+    let lout = s * lin;
+    let lout_int = p.out_shape[ax] as f64;
     match p.coord {
         CoordMode::HalfPixel => (x + 0.5) / s - 0.5,
         CoordMode::HalfPixelSymmetric => {
-            let adj = lout / (s * lin);
+            let adj = lout_int / lout;
             let center = lin / 2.0;
             let offset = center * (1.0 - adj);
             offset + (x + 0.5) / s - 0.5
         }
         CoordMode::PytorchHalfPixel => {
-            if lout > 1.0 {
-                (x + 0.5) / s - 0.5
+            if lout == 1.0 {
+                -0.5
             } else {
-                0.0
+                (x + 0.5) / s - 0.5
             }
         }
         CoordMode::AlignCorners => {
@@ -131,10 +138,10 @@ fn source_coord(o: usize, ax: usize, p: &ResizeParams) -> f64 {
         CoordMode::TfHalfPixelForNn => (x + 0.5) / s,
         CoordMode::TfCropAndResize => {
             let (st, en) = (p.roi_start[ax] as f64, p.roi_end[ax] as f64);
-            if lout > 1.0 {
-                st * (lin - 1.0) + x * (en - st) * (lin - 1.0) / (lout - 1.0)
-            } else {
+            if lout == 1.0 {
                 0.5 * (st + en) * (lin - 1.0)
+            } else {
+                st * (lin - 1.0) + x * (en - st) * (lin - 1.0) / (lout - 1.0)
             }
         }
     }
