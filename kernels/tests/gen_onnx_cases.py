@@ -484,6 +484,281 @@ def gen_clip(c, n, ins, outs):
     return True
 
 
+
+RUST_TYPES = {
+    np.float32: ("f32", "0.0f32"),
+    np.float64: ("f64", "0.0f64"),
+    np.int8: ("i8", "0i8"),
+    np.uint8: ("u8", "0u8"),
+    np.int16: ("i16", "0i16"),
+    np.uint16: ("u16", "0u16"),
+    np.int32: ("i32", "0i32"),
+    np.uint32: ("u32", "0u32"),
+    np.int64: ("i64", "0i64"),
+    np.uint64: ("u64", "0u64"),
+    np.bool_: ("bool", "false"),
+}
+
+
+def rtype(a):
+    return RUST_TYPES.get(np.asarray(a).dtype.type)
+
+
+def any_arr(name, a):
+    """Rust `let` for an array of any supported dtype (None if unsupported)."""
+    a = np.asarray(a)
+    t = rtype(a)
+    if t is None:
+        return None
+    if t[0] == "f32":
+        return f32_arr(name, a)
+    if t[0] == "f64":
+        vals = ",".join(repr(float(v)) + "f64" if np.isfinite(v) else ("f64::NAN" if np.isnan(v) else ("f64::INFINITY" if v > 0 else "f64::NEG_INFINITY")) for v in a.ravel())
+        return f"let {name}: Vec<f64> = vec![{vals}];"
+    if t[0] == "bool":
+        return f"let {name}: Vec<bool> = vec![{','.join('true' if v else 'false' for v in a.ravel())}];"
+    return int_arr(name, a, t[0])
+
+
+def check_for(a, c):
+    t = rtype(a)
+    if t[0] in ("f32",):
+        return f"close(&y, &want, {c.rtol}, {c.atol});"
+    if t[0] == "f64":
+        return "for (a, b) in y.iter().zip(&want) { assert!((a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan())); }"
+    return "assert_eq!(y, want);"
+
+
+def simple_case(c, arrays, out_arr, calls):
+    """arrays: list of (name, ndarray); out_arr: expected output ndarray."""
+    body = []
+    for name, a in arrays:
+        code = any_arr(name, a)
+        if code is None:
+            return False
+        body.append(code)
+    w = any_arr("want", out_arr)
+    if w is None:
+        return False
+    body.append(w)
+    body.append(f"let mut y = vec![{rtype(out_arr)[1]}; want.len()];")
+    body += calls
+    emit(c.name, "\n".join(body), check_for(out_arr, c))
+    return True
+
+
+def gen_transpose(c, n, ins, outs):
+    x = ins[0]
+    perm = list(attrs(n).get("perm", reversed(range(x.ndim))))
+    p = f"let p = transpose::TransposeParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, perm: {dims(perm)} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "transpose::transpose(&x, &mut y, &p);"])
+
+
+def gen_concat(c, n, ins, outs):
+    axis = attrs(n)["axis"] % ins[0].ndim
+    outer = int(np.prod(ins[0].shape[:axis]))
+    arrays = [(f"x{i}", v) for i, v in enumerate(ins)]
+    refs = ", ".join(f"&x{i}[..]" for i in range(len(ins)))
+    return simple_case(c, arrays, outs[0], [f"concat::concat(&[{refs}], {outer}, &mut y);"])
+
+
+def gen_split(c, n, ins, outs):
+    x = ins[0]
+    axis = attrs(n).get("axis", 0) % x.ndim
+    outer = int(np.prod(x.shape[:axis]))
+    body = [any_arr("x", x)]
+    if body[0] is None:
+        return False
+    names = []
+    for i, o in enumerate(outs):
+        body.append(any_arr(f"want{i}", o))
+        body.append(f"let mut y{i} = vec![{rtype(o)[1]}; want{i}.len()];")
+        names.append(f"&mut y{i}[..]")
+    body.append(f"concat::split(&x, {outer}, &mut [{', '.join(names)}]);")
+    checks = "\n".join(f"assert_eq!(y{i}, want{i});" for i in range(len(outs)))
+    emit(c.name, "\n".join(body), checks)
+    return True
+
+
+def gen_slice(c, n, ins, outs):
+    x = ins[0]
+    r = x.ndim
+    starts, ends = list(ins[1]), list(ins[2])
+    axes = list(ins[3]) if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+    steps = list(ins[4]) if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+    st, sp, od = [0] * r, [1] * r, list(x.shape)
+    for i, ax in enumerate(axes):
+        ax = int(ax) % r
+        dim = x.shape[ax]
+        big = lambda v: max(min(int(v), 2**62), -(2**62))  # noqa: E731
+        a, b, k = slice(big(starts[i]), big(ends[i]), int(steps[i])).indices(dim)
+        od[ax] = len(range(a, b, k))
+        st[ax] = a if od[ax] > 0 else 0
+        sp[ax] = k
+    p = f"let p = slice::SliceParams {{ rank: {r}, in_shape: {dims(x.shape)}, out_shape: {dims(od)}, starts: {dims(st)}, steps: [{', '.join(str(v) for v in sp + [1] * (6 - r))}] }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "slice::slice(&x, &mut y, &p);"])
+
+
+def gen_gather(c, n, ins, outs):
+    x, idx = ins
+    axis = attrs(n).get("axis", 0) % x.ndim
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = gather::GatherParams {{ outer: {outer}, axis_len: {al}, inner: {inner} }};"
+    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [p, "gather::gather(&x, &idx, &mut y, &p);"])
+
+
+def gen_gather_elements(c, n, ins, outs):
+    x, idx = ins
+    axis = attrs(n).get("axis", 0) % x.ndim
+    if any(idx.shape[d] != x.shape[d] for d in range(x.ndim) if d != axis):
+        return False
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = gather::GatherParams {{ outer: {outer}, axis_len: {al}, inner: {inner} }};"
+    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [p, f"gather::gather_elements(&x, &idx, &mut y, &p, {idx.shape[axis]});"])
+
+
+def padded(shape, r):
+    return [1] * (r - len(shape)) + list(shape)
+
+
+def gen_where(c, n, ins, outs):
+    cnd, x, y = ins
+    r = outs[0].ndim
+    p = (
+        f"let p = where_::WhereParams {{ rank: {r}, out_shape: {dims(outs[0].shape)}, cond_shape: {dims(padded(cnd.shape, r))}, "
+        f"x_shape: {dims(padded(x.shape, r))}, y_shape: {dims(padded(y.shape, r))} }};"
+    )
+    return simple_case(c, [("cnd", cnd), ("a", x), ("b", y)], outs[0], [p, "where_::where_(&cnd, &a, &b, &mut y, &p);"])
+
+
+def gen_cast(c, n, ins, outs):
+    if rtype(ins[0]) is None or rtype(outs[0]) is None:
+        return False
+    return simple_case(c, [("x", ins[0])], outs[0], ["cast::cast(&x, &mut y);"])
+
+
+def gen_expand(c, n, ins, outs):
+    x = ins[0]
+    r = outs[0].ndim
+    p = f"let p = binary::BroadcastParams {{ rank: {r}, out_shape: {dims(outs[0].shape)}, a_shape: {dims(padded(x.shape, r))}, b_shape: {dims([])} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "binary::expand(&x, &mut y, &p);"])
+
+
+def gen_batchnorm(c, n, ins, outs):
+    if len(outs) != 1 or ins[0].dtype != np.float32:
+        return False
+    x = ins[0]
+    a = attrs(n)
+    sp = int(np.prod(x.shape[2:]))
+    p = f"let p = norm::BatchNormParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    arrays = [("x", x), ("s", ins[1]), ("bb", ins[2]), ("m", ins[3]), ("v", ins[4])]
+    return simple_case(c, arrays, outs[0], [p, "norm::batch_norm(&x, &mut y, &s, &bb, &m, &v, &p);"])
+
+
+def gen_instnorm(c, n, ins, outs):
+    x = ins[0]
+    if x.dtype != np.float32:
+        return False
+    sp = int(np.prod(x.shape[2:]))
+    p = f"let p = norm::InstanceNormParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, epsilon: {float(attrs(n).get('epsilon', 1e-5))!r} }};"
+    return simple_case(c, [("x", x), ("s", ins[1]), ("bb", ins[2])], outs[0], [p, "norm::instance_norm(&x, &mut y, &s, &bb, &p);"])
+
+
+def gen_layernorm(c, n, ins, outs):
+    x = ins[0]
+    if x.dtype != np.float32:
+        return False
+    a = attrs(n)
+    axis = a.get("axis", -1) % x.ndim
+    outer, inner = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))
+    sc = ins[1]
+    b = ins[2] if len(ins) > 2 else None
+    if sc.size != inner or (b is not None and b.size != inner):
+        return False
+    p = f"let p = norm::LayerNormParams {{ outer: {outer}, inner: {inner}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    arrays = [("x", x), ("s", sc)] + ([("bb", b)] if b is not None else [])
+    call = "norm::layer_norm(&x, &mut y, &s, Some(&bb), &p);" if b is not None else "norm::layer_norm(&x, &mut y, &s, None, &p);"
+    return simple_case(c, arrays, outs[0], [p, call])
+
+
+def gen_lrn(c, n, ins, outs):
+    x = ins[0]
+    a = attrs(n)
+    sp = int(np.prod(x.shape[2:]))
+    p = (
+        f"let p = norm::LrnParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, size: {a['size']}, "
+        f"alpha: {float(a.get('alpha', 1e-4))!r}, beta: {float(a.get('beta', 0.75))!r}, bias: {float(a.get('bias', 1.0))!r} }};"
+    )
+    return simple_case(c, [("x", x)], outs[0], [p, "norm::lrn(&x, &mut y, &p);"])
+
+
+def gen_arg(c, n, ins, outs, kind):
+    x = ins[0]
+    a = attrs(n)
+    axis = a.get("axis", 0) % x.ndim
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = reduce::ArgParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, select_last_index: {'true' if a.get('select_last_index', 0) else 'false'} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, f"reduce::{kind}(&x, &mut y, &p);"])
+
+
+CMP = {"Equal": "Equal", "Less": "Less", "LessOrEqual": "LessOrEqual", "Greater": "Greater", "GreaterOrEqual": "GreaterOrEqual"}
+LOGIC = {"And": "And", "Or": "Or", "Xor": "Xor"}
+
+
+def gen_compare(c, n, ins, outs):
+    A, B = ins
+    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
+    if n.op_type in CMP:
+        call = f"binary::compare(binary::CompareOp::{CMP[n.op_type]}, &a, &b, &mut y, &p);"
+    else:
+        call = f"binary::logical(binary::LogicalOp::{LOGIC[n.op_type]}, &a, &b, &mut y, &p);"
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, call])
+
+
+def gen_not(c, n, ins, outs):
+    return simple_case(c, [("x", ins[0])], outs[0], ["unary::not(&x, &mut y);"])
+
+
+def gen_hardmax(c, n, ins, outs):
+    x = ins[0]
+    axis = attrs(n).get("axis", -1) % x.ndim
+    outer, ax, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = softmax::SoftmaxParams {{ outer: {outer}, axis_len: {ax}, inner: {inner} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "softmax::hardmax(&x, &mut y, &p);"])
+
+
+def gen_pad(c, n, ins, outs):
+    x = ins[0]
+    r = x.ndim
+    pads = [int(v) for v in ins[1]]
+    cv = ins[2] if len(ins) > 2 and ins[2] is not None else None
+    axes = [int(v) % r for v in ins[3]] if len(ins) > 3 and ins[3] is not None else list(range(r))
+    m = len(axes)
+    pb = [0] * r
+    for i, ax in enumerate(axes):
+        pb[ax] = pads[i]
+    mode = attrs(n).get("mode", b"constant").decode()
+    mm = {"constant": "Constant", "reflect": "Reflect", "edge": "Edge", "wrap": "Wrap"}[mode]
+    t = rtype(x)
+    if t is None:
+        return False
+    if cv is not None and np.asarray(cv).size > 0:
+        v = np.asarray(cv).ravel()[0]
+        val = (repr(float(v)) + "f32") if t[0] == "f32" else f"{int(v)}{t[0]}"
+    else:
+        val = t[1]
+    p = f"let p = pad::PadParams {{ rank: {r}, in_shape: {dims(x.shape)}, out_shape: {dims(outs[0].shape)}, pads_begin: [{', '.join(str(v) for v in pb + [0] * (6 - r))}], mode: pad::PadMode::{mm} }};"
+    _ = m
+    return simple_case(c, [("x", x)], outs[0], [p, f"pad::pad(&x, &mut y, {val}, &p);"])
+
+
+def gen_bitshift(c, n, ins, outs):
+    A, B = ins
+    d = attrs(n)["direction"].decode()
+    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
+    dd = "Left" if d == "LEFT" else "Right"
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"binary::bit_shift(binary::ShiftDirection::{dd}, &a, &b, &mut y, &p);"])
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -500,6 +775,31 @@ GEN = {
 }
 for k in REDUCE:
     GEN[k] = gen_reduce
+GEN.update(
+    {
+        "Transpose": gen_transpose,
+        "Concat": gen_concat,
+        "Split": gen_split,
+        "Slice": gen_slice,
+        "Gather": gen_gather,
+        "GatherElements": gen_gather_elements,
+        "Where": gen_where,
+        "Cast": gen_cast,
+        "Expand": gen_expand,
+        "BatchNormalization": gen_batchnorm,
+        "InstanceNormalization": gen_instnorm,
+        "LayerNormalization": gen_layernorm,
+        "LRN": gen_lrn,
+        "ArgMax": lambda c, n, i, o: gen_arg(c, n, i, o, "argmax"),
+        "ArgMin": lambda c, n, i, o: gen_arg(c, n, i, o, "argmin"),
+        "Not": gen_not,
+        "Hardmax": gen_hardmax,
+        "Pad": gen_pad,
+        "BitShift": gen_bitshift,
+    }
+)
+for k in list(CMP) + list(LOGIC):
+    GEN[k] = gen_compare
 for k in BINARY:
     GEN[k] = gen_binary
 for k in [
