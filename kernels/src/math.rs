@@ -442,6 +442,152 @@ pub fn ln_f64(x: f64) -> f64 {
     s * (hfsq + r) + dk * LN2_LO - hfsq + f + dk * LN2_HI
 }
 
+/// Floating remainder with the sign of `x` (C `fmodf`, exact). Port of musl
+/// `fmodf.c`. Needed because `%` on floats becomes a call to `fmodf`, which
+/// bare-metal targets do not provide.
+pub fn fmodf(x: f32, y: f32) -> f32 {
+    let mut uxi = x.to_bits();
+    let mut uyi = y.to_bits();
+    let mut ex = ((uxi >> 23) & 0xff) as i32;
+    let mut ey = ((uyi >> 23) & 0xff) as i32;
+    let sx = uxi & 0x8000_0000;
+
+    if (uyi << 1) == 0 || y.is_nan() || ex == 0xff {
+        return f32::NAN;
+    }
+    if (uxi << 1) <= (uyi << 1) {
+        if (uxi << 1) == (uyi << 1) {
+            return 0.0 * x;
+        }
+        return x;
+    }
+    // Normalize x and y.
+    if ex == 0 {
+        let mut i = uxi << 9;
+        while (i >> 31) == 0 {
+            ex -= 1;
+            i <<= 1;
+        }
+        uxi <<= -ex + 1;
+    } else {
+        uxi &= u32::MAX >> 9;
+        uxi |= 1 << 23;
+    }
+    if ey == 0 {
+        let mut i = uyi << 9;
+        while (i >> 31) == 0 {
+            ey -= 1;
+            i <<= 1;
+        }
+        uyi <<= -ey + 1;
+    } else {
+        uyi &= u32::MAX >> 9;
+        uyi |= 1 << 23;
+    }
+    // x mod y
+    while ex > ey {
+        let i = uxi.wrapping_sub(uyi);
+        if (i >> 31) == 0 {
+            if i == 0 {
+                return 0.0 * x;
+            }
+            uxi = i;
+        }
+        uxi <<= 1;
+        ex -= 1;
+    }
+    let i = uxi.wrapping_sub(uyi);
+    if (i >> 31) == 0 {
+        if i == 0 {
+            return 0.0 * x;
+        }
+        uxi = i;
+    }
+    while (uxi >> 23) == 0 {
+        uxi <<= 1;
+        ex -= 1;
+    }
+    // Scale the result back.
+    if ex > 0 {
+        uxi -= 1 << 23;
+        uxi |= (ex as u32) << 23;
+    } else {
+        uxi >>= -ex + 1;
+    }
+    from_bits(uxi | sx)
+}
+
+/// Floating remainder with the sign of `x` (C `fmod`, exact). Port of musl
+/// `fmod.c`.
+pub fn fmod_f64(x: f64, y: f64) -> f64 {
+    let mut uxi = x.to_bits();
+    let mut uyi = y.to_bits();
+    let mut ex = ((uxi >> 52) & 0x7ff) as i32;
+    let mut ey = ((uyi >> 52) & 0x7ff) as i32;
+    let sx = uxi & (1 << 63);
+
+    if (uyi << 1) == 0 || y.is_nan() || ex == 0x7ff {
+        return f64::NAN;
+    }
+    if (uxi << 1) <= (uyi << 1) {
+        if (uxi << 1) == (uyi << 1) {
+            return 0.0 * x;
+        }
+        return x;
+    }
+    if ex == 0 {
+        let mut i = uxi << 12;
+        while (i >> 63) == 0 {
+            ex -= 1;
+            i <<= 1;
+        }
+        uxi <<= -ex + 1;
+    } else {
+        uxi &= u64::MAX >> 12;
+        uxi |= 1 << 52;
+    }
+    if ey == 0 {
+        let mut i = uyi << 12;
+        while (i >> 63) == 0 {
+            ey -= 1;
+            i <<= 1;
+        }
+        uyi <<= -ey + 1;
+    } else {
+        uyi &= u64::MAX >> 12;
+        uyi |= 1 << 52;
+    }
+    while ex > ey {
+        let i = uxi.wrapping_sub(uyi);
+        if (i >> 63) == 0 {
+            if i == 0 {
+                return 0.0 * x;
+            }
+            uxi = i;
+        }
+        uxi <<= 1;
+        ex -= 1;
+    }
+    let i = uxi.wrapping_sub(uyi);
+    if (i >> 63) == 0 {
+        if i == 0 {
+            return 0.0 * x;
+        }
+        uxi = i;
+    }
+    while (uxi >> 52) == 0 {
+        uxi <<= 1;
+        ex -= 1;
+    }
+    if ex > 0 {
+        uxi -= 1 << 52;
+        uxi |= (ex as u64) << 52;
+    } else {
+        uxi >>= -ex + 1;
+    }
+    f64::from_bits(uxi | sx)
+}
+
 /// Returns `Some(is_odd)` when `y` is an integer, `None` otherwise.
 fn int_parity(y: f32) -> Option<bool> {
     if y.is_infinite() {
@@ -696,6 +842,38 @@ mod tests {
         assert_eq!(roundf(-2.5), -2.0);
         assert_eq!(roundf(3.5), 4.0);
         assert!(floorf(-0.0).is_sign_negative());
+    }
+
+    #[test]
+    fn fmod_is_exact() {
+        let ys = [
+            1.0f32,
+            -1.0,
+            0.3,
+            -2.5,
+            7.0,
+            1.0e-3,
+            1.0e-40,
+            3.0e20,
+            0.0,
+            f32::INFINITY,
+            f32::NAN,
+        ];
+        for &x in &samples() {
+            for &y in &ys {
+                let (a, b) = (fmodf(x, y), x % y);
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "fmodf({x:e}, {y:e}) = {a:e}, std {b:e}"
+                );
+                let (xd, yd) = (x as f64 * 1.7, y as f64);
+                let (a, b) = (fmod_f64(xd, yd), xd % yd);
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "fmod({xd:e}, {yd:e}) = {a:e}, std {b:e}"
+                );
+            }
+        }
     }
 
     #[test]

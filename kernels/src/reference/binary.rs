@@ -323,29 +323,36 @@ pub enum ShiftDirection {
     Right,
 }
 
-/// Unsigned integer types usable with [`bit_shift`].
+/// Integer types usable with [`bit_shift`].
 pub trait Unsigned: Copy {
-    /// `self << s` or `self >> s`; shifts of the full width or more give 0.
+    /// `self << s` or `self >> s` (arithmetic for signed types); shifts by
+    /// the full width or more give 0 (or -1 for a right shift of a negative
+    /// value); a negative amount counts as the full width.
     fn shift(self, s: Self, dir: ShiftDirection) -> Self;
 }
 
-macro_rules! impl_unsigned {
+macro_rules! impl_shift {
     ($($t:ty),*) => {$(
         impl Unsigned for $t {
             #[inline]
+            #[allow(unused_comparisons)]
             fn shift(self, s: Self, dir: ShiftDirection) -> Self {
-                let s = u32::try_from(s).unwrap_or(u32::MAX);
+                // Negative amounts count as "the full width or more".
+                let s = if s < 0 { u32::MAX } else { u32::try_from(s).unwrap_or(u32::MAX) };
                 match dir {
                     ShiftDirection::Left => self.checked_shl(s).unwrap_or(0),
-                    ShiftDirection::Right => self.checked_shr(s).unwrap_or(0),
+                    ShiftDirection::Right => match self.checked_shr(s) {
+                        Some(v) => v,
+                        None => if self < 0 { (0 as $t).wrapping_sub(1) } else { 0 },
+                    },
                 }
             }
         }
     )*};
 }
-impl_unsigned!(u8, u16, u32, u64);
+impl_shift!(u8, u16, u32, u64, i8, i16, i32, i64);
 
-/// ONNX `BitShift` on unsigned integers with broadcasting.
+/// ONNX `BitShift` with broadcasting.
 pub fn bit_shift<T: Unsigned>(
     dir: ShiftDirection,
     a: &[T],

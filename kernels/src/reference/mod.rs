@@ -12,6 +12,8 @@ pub mod matmul;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod reduce;
+pub mod resize;
 pub mod scalar;
 pub mod shape;
 pub mod slice;

@@ -48,7 +48,7 @@ pub trait Scalar: Copy + PartialOrd + PartialEq + Default + core::fmt::Debug {
 }
 
 macro_rules! impl_float {
-    ($t:ty, $pow:expr) => {
+    ($t:ty, $pow:expr, $fmod:expr) => {
         impl Scalar for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -77,7 +77,8 @@ macro_rules! impl_float {
             }
             #[inline]
             fn rem_floor(self, rhs: Self) -> Self {
-                let r = self % rhs;
+                let fmod: fn($t, $t) -> $t = $fmod;
+                let r = fmod(self, rhs);
                 if r != 0.0 && ((r < 0.0) != (rhs < 0.0)) {
                     r + rhs
                 } else {
@@ -86,7 +87,8 @@ macro_rules! impl_float {
             }
             #[inline]
             fn rem_trunc(self, rhs: Self) -> Self {
-                self % rhs
+                let fmod: fn($t, $t) -> $t = $fmod;
+                fmod(self, rhs)
             }
             #[inline(always)]
             fn max_of(self, rhs: Self) -> Self {
@@ -142,8 +144,8 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, math::powf);
-impl_float!(f64, math::pow_f64);
+impl_float!(f32, math::powf, math::fmodf);
+impl_float!(f64, math::pow_f64, math::fmod_f64);
 
 macro_rules! impl_int {
     ($t:ty, $signed:expr) => {
