@@ -218,7 +218,10 @@ pub fn sanitize(name: &str) -> String {
         || s.starts_with(|c: char| c.is_ascii_digit())
         || syn::parse_str::<Ident>(&s).is_err()
         || s == "arena"
-        || s == "self";
+        || s == "self"
+        || (s.len() > 1
+            && s[1..].chars().all(|c| c.is_ascii_digit())
+            && matches!(&s[..1], "r" | "x" | "y"));
     if bad {
         format!("t_{s}")
     } else {
@@ -383,10 +386,10 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
                 let w = &weight_idents[&id.0];
                 quote!(&#w[..])
             }
-            Some(Storage::Arena { offset, .. }) => {
+            Some(Storage::Arena { region, offset }) => {
                 let off = lit_usize(offset);
-                // SAFETY: see `arena_slice`; this node's inputs and outputs occupy disjoint ranges.
-                quote!(unsafe { arena_slice::<#ty>(r0, #off, #len) })
+                let r = format_ident!("r{}", region);
+                quote!(unsafe { arena_slice::<#ty>(#r, #off, #len) })
             }
             None => quote!(&[]),
         }
@@ -400,9 +403,10 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
                 let p = &out_params[k];
                 Ok(quote!(&mut #p[..]))
             }
-            Some(Storage::Arena { offset, .. }) => {
+            Some(Storage::Arena { region, offset }) => {
                 let off = lit_usize(offset);
-                Ok(quote!(unsafe { arena_slice_mut::<#ty>(r0, #off, #len) }))
+                let r = format_ident!("r{}", region);
+                Ok(quote!(unsafe { arena_slice_mut::<#ty>(#r, #off, #len) }))
             }
             _ => Err(EmitError::Unsupported(format!(
                 "tensor `{}` is written but has no writable storage",
@@ -470,6 +474,18 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
 
     let arena_bytes = plan.arena_bytes();
     let arena_n = lit_usize(arena_bytes);
+    let region_fields: Vec<Ident> = (0..plan.regions.len())
+        .map(|r| format_ident!("r{}", r))
+        .collect();
+    let region_consts: Vec<Ident> = (0..plan.regions.len())
+        .map(|r| format_ident!("ARENA_R{}_BYTES", r))
+        .collect();
+    let region_sizes: Vec<Literal> = plan.regions.iter().map(|r| lit_usize(r.bytes)).collect();
+    let region_docs: Vec<String> = plan
+        .regions
+        .iter()
+        .map(|r| format!(" Arena bytes in memory region `{}`.", r.region))
+        .collect();
     let in_sig: Vec<TokenStream> = graph
         .inputs
         .iter()
@@ -497,8 +513,12 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     let tokens = quote! {
         #io_consts
 
-        /// Bytes of activation memory the model needs (the planned arena).
+        /// Bytes of activation memory the model needs (the planned arena, all regions).
         pub const ARENA_BYTES: usize = #arena_n;
+        #(
+            #[doc = #region_docs]
+            pub const #region_consts: usize = #region_sizes;
+        )*
 
         #[repr(C, align(8))]
         struct Region<const N: usize>([u8; N]);
@@ -507,13 +527,13 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         /// a specific RAM region); its contents need no initialisation.
         #[repr(C)]
         pub struct Arena {
-            r0: Region<ARENA_BYTES>,
+            #(#region_fields: Region<#region_consts>,)*
         }
 
         impl Arena {
             /// A zeroed arena.
             pub const fn new() -> Self {
-                Arena { r0: Region([0; ARENA_BYTES]) }
+                Arena { #(#region_fields: Region([0; #region_consts]),)* }
             }
         }
 
@@ -566,7 +586,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         /// guarantees (aligned, in bounds, disjoint while live).
         #[allow(unused_variables, clippy::too_many_arguments)]
         pub fn predict_in(arena: &mut Arena, #(#in_sig,)* #(#out_sig),*) {
-            let r0: *mut u8 = arena.r0.0.as_mut_ptr();
+            #(let #region_fields: *mut u8 = arena.#region_fields.0.as_mut_ptr();)*
             #(#body)*
         }
 

@@ -6,8 +6,6 @@
 //! offsets to those buffers, and [`Plan`] is the result the emitter reads.
 //! Planners are named and interchangeable (`--planner greedy-by-size`).
 
-use std::collections::BTreeMap;
-
 use crate::ir::{Graph, TensorId};
 
 /// Alignment of every arena buffer, in bytes (enough for f32/i32 kernels and
@@ -380,40 +378,152 @@ impl Plan {
     }
 }
 
-/// Plans a graph with one planner into one arena region.
-pub fn plan(graph: &Graph, planner: &dyn Planner) -> Plan {
-    let live = Liveness::of(graph);
-    let offsets = planner.place(&live.buffers);
-    let bytes = live
-        .buffers
+/// A memory region the arena may use, in order of preference (fastest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionBudget {
+    /// Region name (from the board).
+    pub name: String,
+    /// Bytes available for the arena there; `None` = unbounded.
+    pub capacity: Option<usize>,
+}
+
+/// The arena does not fit the regions given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the activation arena does not fit: {needed} bytes are needed but {available} bytes are available in {regions} ({} bytes short); the arena cannot go below its lower bound of {lower_bound} bytes", needed - available)]
+pub struct PlanError {
+    /// Bytes the buffers that did not fit need, plus what was placed.
+    pub needed: usize,
+    /// Bytes available over all regions.
+    pub available: usize,
+    /// Region names.
+    pub regions: String,
+    /// The liveness lower bound.
+    pub lower_bound: usize,
+}
+
+fn extent(buffers: &[Interval], offsets: &[usize]) -> usize {
+    buffers
         .iter()
-        .zip(&offsets)
+        .zip(offsets)
         .map(|(b, &o)| o + align_up(b.size, ARENA_ALIGN))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Plans a graph with one planner into one unbounded arena region.
+pub fn plan(graph: &Graph, planner: &dyn Planner) -> Plan {
+    let budget = [RegionBudget {
+        name: "default".into(),
+        capacity: None,
+    }];
+    plan_in_regions(graph, planner, &budget).expect("an unbounded region always fits")
+}
+
+/// Plans a graph into several memory regions (for example DTCM, then SRAM):
+/// buffers go to the first region while it has room, smallest first, the rest
+/// to the next region, each region laid out by `planner`.
+pub fn plan_in_regions(
+    graph: &Graph,
+    planner: &dyn Planner,
+    regions: &[RegionBudget],
+) -> Result<Plan, PlanError> {
+    let unbounded = [RegionBudget {
+        name: "default".into(),
+        capacity: None,
+    }];
+    let regions = if regions.is_empty() {
+        &unbounded[..]
+    } else {
+        regions
+    };
+    let live = Liveness::of(graph);
+    let n = live.buffers.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (live.buffers[i].size, i));
+    let mut region_of = vec![usize::MAX; n];
+    let mut remaining: Vec<usize> = order;
+    let mut placed_sizes = Vec::new();
+    let mut region_offsets: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (r, budget) in regions.iter().enumerate() {
+        let last = r + 1 == regions.len();
+        let mut members: Vec<usize> = Vec::new();
+        let mut rest = Vec::new();
+        for &i in &remaining {
+            members.push(i);
+            let fits = match budget.capacity {
+                None => true,
+                // The last region takes everything left; checked below.
+                Some(_) if last => true,
+                Some(cap) => {
+                    let bufs: Vec<Interval> =
+                        members.iter().map(|&j| live.buffers[j].clone()).collect();
+                    extent(&bufs, &planner.place(&bufs)) <= cap
+                }
+            };
+            if !fits {
+                members.pop();
+                rest.push(i);
+            }
+        }
+        let bufs: Vec<Interval> = members.iter().map(|&j| live.buffers[j].clone()).collect();
+        let offs = planner.place(&bufs);
+        let size = extent(&bufs, &offs);
+        if let (true, Some(cap)) = (last, budget.capacity) {
+            if size > cap {
+                let available: usize = regions.iter().filter_map(|r| r.capacity).sum();
+                let used_before: usize = placed_sizes.iter().sum();
+                return Err(PlanError {
+                    needed: used_before + size,
+                    available,
+                    regions: regions
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" + "),
+                    lower_bound: live.lower_bound(),
+                });
+            }
+        }
+        for &j in &members {
+            region_of[j] = r;
+        }
+        region_offsets.push(members.iter().copied().zip(offs).collect());
+        placed_sizes.push(size);
+        remaining = rest;
+        if remaining.is_empty() {
+            break;
+        }
+    }
+    let mut offset_of = vec![0usize; n];
+    for list in &region_offsets {
+        for &(j, o) in list {
+            offset_of[j] = o;
+        }
+    }
     let storage = (0..graph.tensors.len())
         .map(|i| {
             live.fixed[i].or_else(|| {
                 live.tensor_buffer[i].map(|b| Storage::Arena {
-                    region: 0,
-                    offset: offsets[b],
+                    region: region_of[b],
+                    offset: offset_of[b],
                 })
             })
         })
         .collect();
-    let mut regions = BTreeMap::new();
-    regions.insert(0usize, bytes);
-    Plan {
+    let used_regions = placed_sizes.len().max(1);
+    Ok(Plan {
         planner: planner.name(),
-        regions: vec![RegionArena {
-            region: "default".into(),
-            bytes,
-        }],
+        regions: (0..used_regions)
+            .map(|r| RegionArena {
+                region: regions[r].name.clone(),
+                bytes: placed_sizes.get(r).copied().unwrap_or(0),
+            })
+            .collect(),
         storage,
         inplace: live.inplace.clone(),
         aliased_view: live.aliased_view.clone(),
         lower_bound: live.lower_bound(),
-    }
+    })
 }
 
 /// Checks that no two buffers live at the same time overlap in memory.

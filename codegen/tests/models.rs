@@ -75,3 +75,60 @@ fn float_models_match_onnxruntime_on_the_host() {
         );
     }
 }
+
+#[test]
+fn arena_split_over_two_regions_still_matches() {
+    use zant_codegen::plan::{plan_in_regions, RegionBudget};
+    let g = load_file(
+        &root().join("examples/mnist-8.onnx"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let (c, _) = zant_codegen::compile(&g, &plan::GreedyBySize);
+    let budget = [
+        RegionBudget {
+            name: "DTCM".into(),
+            capacity: Some(16 * 1024),
+        },
+        RegionBudget {
+            name: "SRAM".into(),
+            capacity: Some(64 * 1024),
+        },
+    ];
+    let p = plan_in_regions(&c, &plan::GreedyBySize, &budget).unwrap();
+    assert_eq!(p.regions.len(), 2, "{:?}", p.regions);
+    assert!(p.regions[0].bytes <= 16 * 1024 && p.regions[0].bytes > 0);
+    // Too little memory: a clear error with the shortfall.
+    let tiny = [RegionBudget {
+        name: "SRAM".into(),
+        capacity: Some(4096),
+    }];
+    let e = plan_in_regions(&c, &plan::GreedyBySize, &tiny).unwrap_err();
+    assert!(e.to_string().contains("bytes short"), "{e}");
+
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("two-regions");
+    let h = build_harness(
+        &[HostCase {
+            name: "m".into(),
+            graph: &c,
+            plan: &p,
+        }],
+        &work,
+        None,
+    )
+    .unwrap();
+    let x = read_f32(&root().join("tests/data/ref/mnist-8/input.bin"));
+    let inputs = vec![vec![TensorData::from_f32(vec![1, 1, 28, 28], &x)]];
+    let r = run_cases(&h, &[&c], &inputs, &work.join("io")).unwrap();
+    let CaseResult::Ok(outs) = &r[0] else {
+        panic!("{:?}", r[0])
+    };
+    let want = read_f32(&root().join("tests/data/ref/mnist-8/output.bin"));
+    let err = outs[0]
+        .as_f32()
+        .iter()
+        .zip(&want)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert!(err <= 1e-4, "{err}");
+}
