@@ -597,11 +597,16 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             .collect();
         let outs: Vec<OutputInfo> = op.infer(&infos).map_err(node_err)?;
         let out_names: Vec<&String> = n.output.iter().collect();
-        if outs.len() < out_names.iter().filter(|s| !s.is_empty()).count() {
-            return Err(node_err(OpError::Shape(format!(
-                "zant computes {} output(s) but the node names {}",
-                outs.len(),
-                out_names.len()
+        if let Some((i, name)) = out_names
+            .iter()
+            .enumerate()
+            .skip(outs.len())
+            .find(|(_, s)| !s.is_empty())
+        {
+            return Err(node_err(OpError::Unsupported(format!(
+                "output {i} (`{name}`) of {}: zant computes only the first {}",
+                n.op_type(),
+                outs.len()
             ))));
         }
         for o in &outs {

@@ -10,9 +10,13 @@
 
 use std::sync::Arc;
 
-use crate::ir::{Graph, Node, TensorId};
+use zant_kernels::fused::conv2d::{self as conv2d_k, MaxPoolFuse};
+
+use crate::ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
 use crate::ops::conv::Conv;
+use crate::ops::conv_direct::ConvDirect;
 use crate::ops::gemm::Gemm;
+use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
 use crate::ops::{Activation, InputInfo, Op};
 
@@ -21,12 +25,16 @@ use crate::ops::{Activation, InputInfo, Op};
 pub struct PassOptions {
     /// Fuse activations into Conv/Gemm.
     pub fuse_activations: bool,
+    /// Turn suitable Convs into direct convolutions with packed weights and
+    /// fuse a following MaxPool into them.
+    pub direct_conv: bool,
 }
 
 impl Default for PassOptions {
     fn default() -> Self {
         PassOptions {
             fuse_activations: true,
+            direct_conv: true,
         }
     }
 }
@@ -37,7 +45,139 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     if opts.fuse_activations {
         g = fuse_activations(&g);
     }
+    if opts.direct_conv {
+        g = direct_conv(&g);
+        g = fuse_max_pool(&g);
+    }
     g
+}
+
+/// Replaces 2-D, batch-1, single-group, stride-1, undilated f32 Convs with
+/// constant weights by [`ConvDirect`] with weights packed for it.
+pub fn direct_conv(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        let Some(c) = n.op.as_any().downcast_ref::<Conv>() else {
+            nodes.push(n.clone());
+            continue;
+        };
+        let (Some(x), Some(w)) = (n.input(0), n.input(1)) else {
+            nodes.push(n.clone());
+            continue;
+        };
+        let (xt, wt) = (graph.tensor(x), graph.tensor(w));
+        let suitable = xt.shape.len() == 4
+            && xt.shape[0] == 1
+            && c.group == 1
+            && wt.data.is_some()
+            && xt.dtype == DType::F32;
+        let geo = if suitable {
+            c.geometry(&xt.shape, &wt.shape).ok()
+        } else {
+            None
+        };
+        let Some(geo) = geo
+            .filter(|g| g.strides.iter().all(|&s| s == 1) && g.dilations.iter().all(|&d| d == 1))
+        else {
+            nodes.push(n.clone());
+            continue;
+        };
+        let (m, ci, kh, kw) = (wt.shape[0], wt.shape[1], wt.shape[2], wt.shape[3]);
+        let mut packed = vec![0f32; conv2d_k::packed_len(m, ci, kh, kw)];
+        conv2d_k::pack_weights(
+            &wt.data.as_ref().expect("checked").as_f32(),
+            m,
+            ci,
+            kh,
+            kw,
+            &mut packed,
+        );
+        let pid = TensorId(g.tensors.len());
+        g.tensors.push(Tensor {
+            name: format!("{}:packed", wt.name),
+            dtype: DType::F32,
+            shape: vec![packed.len()],
+            data: Some(Arc::new(TensorData::from_f32(vec![packed.len()], &packed))),
+        });
+        let op = ConvDirect {
+            out_channels: m,
+            kernel: [kh, kw],
+            pads_begin: [geo.pads_begin[0], geo.pads_begin[1]],
+            conv_hw: [geo.out[0], geo.out[1]],
+            activation: c.activation,
+            pool: None,
+        };
+        let mut inputs = vec![Some(x), Some(pid)];
+        if let Some(b) = n.input(2) {
+            inputs.push(Some(b));
+        }
+        nodes.push(Node {
+            inputs,
+            op: Arc::new(op),
+            ..n.clone()
+        });
+    }
+    Graph { nodes, ..g }
+}
+
+/// Fuses a MaxPool with non-overlapping windows (strides ≥ kernel, no
+/// dilation) that is the only reader of a [`ConvDirect`] output.
+pub fn fuse_max_pool(graph: &Graph) -> Graph {
+    let consumers = graph.consumers();
+    let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
+    let mut skip = vec![false; graph.nodes.len()];
+    for (i, n) in graph.nodes.iter().enumerate() {
+        if skip[i] {
+            continue;
+        }
+        let fused = (|| {
+            let c = n.op.as_any().downcast_ref::<ConvDirect>()?;
+            if c.pool.is_some() {
+                return None;
+            }
+            let out = n.outputs[0];
+            if graph.outputs.contains(&out) || consumers[out.0].len() != 1 {
+                return None;
+            }
+            let j = consumers[out.0][0];
+            let next = &graph.nodes[j];
+            let pool = next.op.as_any().downcast_ref::<Pool>()?;
+            if pool.kind != PoolKind::Max || pool.global || next.outputs.len() != 1 {
+                return None;
+            }
+            let t = graph.tensor(out);
+            let geo = pool.geometry(&t.shape).ok()?;
+            let ok = geo.dilations.iter().all(|&d| d == 1)
+                && geo.strides.iter().zip(&geo.kernel).all(|(s, k)| s >= k);
+            if !ok {
+                return None;
+            }
+            let mut c = c.clone();
+            c.pool = Some(MaxPoolFuse {
+                kernel: [geo.kernel[0], geo.kernel[1]],
+                strides: [geo.strides[0], geo.strides[1]],
+                pads_begin: [geo.pads_begin[0], geo.pads_begin[1]],
+                out: [geo.out[0], geo.out[1]],
+            });
+            Some((j, c))
+        })();
+        match fused {
+            Some((j, c)) => {
+                skip[j] = true;
+                nodes.push(Node {
+                    outputs: graph.nodes[j].outputs.clone(),
+                    op: Arc::new(c),
+                    ..n.clone()
+                });
+            }
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph {
+        nodes,
+        ..graph.clone()
+    }
 }
 
 fn activation_of(graph: &Graph, node: &Node) -> Option<Activation> {

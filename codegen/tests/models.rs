@@ -88,7 +88,7 @@ fn arena_split_over_two_regions_still_matches() {
     let budget = [
         RegionBudget {
             name: "DTCM".into(),
-            capacity: Some(16 * 1024),
+            capacity: Some(2048),
         },
         RegionBudget {
             name: "SRAM".into(),
@@ -97,11 +97,11 @@ fn arena_split_over_two_regions_still_matches() {
     ];
     let p = plan_in_regions(&c, &plan::GreedyBySize, &budget).unwrap();
     assert_eq!(p.regions.len(), 2, "{:?}", p.regions);
-    assert!(p.regions[0].bytes <= 16 * 1024 && p.regions[0].bytes > 0);
+    assert!(p.regions[0].bytes <= 2048 && p.regions[0].bytes > 0);
     // Too little memory: a clear error with the shortfall.
     let tiny = [RegionBudget {
         name: "SRAM".into(),
-        capacity: Some(4096),
+        capacity: Some(1024),
     }];
     let e = plan_in_regions(&c, &plan::GreedyBySize, &tiny).unwrap_err();
     assert!(e.to_string().contains("bytes short"), "{e}");

@@ -144,6 +144,7 @@ macro_rules! registry {
 }
 
 mod activation;
+pub mod conv_direct;
 pub mod util;
 pub use activation::Activation;
 

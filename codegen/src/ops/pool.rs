@@ -110,12 +110,8 @@ impl Op for Pool {
         } else {
             shape.extend(self.geometry(x.shape)?.out);
         }
-        let mut outs = vec![OutputInfo::new(DType::F32, shape.clone())];
-        if self.kind == PoolKind::Max && !self.global {
-            // Optional Indices output.
-            outs.push(OutputInfo::new(DType::I64, shape));
-        }
-        Ok(outs)
+        // MaxPool's optional Indices output is not computed (the loader says so).
+        Ok(vec![OutputInfo::new(DType::F32, shape)])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -123,9 +119,6 @@ impl Op for Pool {
         let x = req(&ins, 0)?;
         let k = cx.kernels();
         let (xs, y) = (cx.x(0), cx.y(0));
-        if cx.node().outputs.len() > 1 {
-            return Err(unsupported("MaxPool's Indices output"));
-        }
         if self.global {
             let spatial = lit_usize(numel(&x.shape[2..]));
             return Ok(match self.kind {
