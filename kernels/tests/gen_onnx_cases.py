@@ -396,6 +396,9 @@ def gen_binary(c, n, ins, outs):
     if A.dtype == np.float32:
         arrs = [f32_arr("a", A), f32_arr("b", B), f32_arr("want", y)]
         zero, cmp = "0.0f32", f"close(&y, &want, {c.rtol}, {c.atol});"
+    elif A.dtype == np.float64:
+        arrs = [any_arr("a", A), any_arr("b", B), any_arr("want", y)]
+        zero, cmp = "0.0f64", check_for(y, c)
     elif A.dtype.type in INT_TYPES:
         t = INT_TYPES[A.dtype.type]
         arrs = [int_arr("a", A, t), int_arr("b", B, t), int_arr("want", y, t)]
@@ -468,7 +471,12 @@ def gen_unary(c, n, ins, outs):
 def gen_clip(c, n, ins, outs):
     x = ins[0]
     if x.dtype != np.float32:
-        return False
+        t = rtype(x)
+        if t is None or t[0] in ("bool", "f64"):
+            return False
+        lo = f"{int(ins[1])}{t[0]}" if len(ins) > 1 and ins[1] is not None else f"{t[0]}::MIN"
+        hi = f"{int(ins[2])}{t[0]}" if len(ins) > 2 and ins[2] is not None else f"{t[0]}::MAX"
+        return simple_case(c, [("x", x)], outs[0], [f"unary::unary_generic(unary::GenericUnaryOp::Clip {{ min: {lo}, max: {hi} }}, &x, &mut y);"])
     names = list(n.input)
     lo = float(ins[1]) if len(ins) > 1 and names[1] != "" else -math.inf
     hi = float(ins[2]) if len(ins) > 2 and names[2] != "" else math.inf
@@ -525,7 +533,7 @@ def check_for(a, c):
     if t[0] in ("f32",):
         return f"close(&y, &want, {c.rtol}, {c.atol});"
     if t[0] == "f64":
-        return "for (a, b) in y.iter().zip(&want) { assert!((a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan())); }"
+        return "for (a, b) in y.iter().zip(&want) { assert!(a == b || (a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan()), \"{a} vs {b}\"); }"
     return "assert_eq!(y, want);"
 
 
@@ -820,8 +828,9 @@ def main():
         if n.op_type not in GEN:
             continue
         ins, outs = c.data_sets[0]
-        ins = [np.asarray(v) for v in ins]
-        outs = [np.asarray(v) for v in outs]
+        conv = lambda v: numpy_helper.to_array(v) if hasattr(v, "data_type") else np.asarray(v)  # noqa: E731
+        ins = [conv(v) for v in ins]
+        outs = [conv(v) for v in outs]
         # Optional inputs left empty ("") have no data: re-align by position.
         it = iter(ins)
         ins = [next(it) if name != "" else None for name in n.input]
