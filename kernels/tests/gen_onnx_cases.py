@@ -767,6 +767,97 @@ def gen_bitshift(c, n, ins, outs):
     dd = "Left" if d == "LEFT" else "Right"
     return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"binary::bit_shift(binary::ShiftDirection::{dd}, &a, &b, &mut y, &p);"])
 
+
+QTYPES = ("i8", "u8", "i16", "u16")
+
+
+def quant_params(x, scale, a):
+    axis = a.get("axis", 1) % max(x.ndim, 1)
+    bs = a.get("block_size", 0)
+    if scale.size == 1 and bs == 0:
+        return f"quant::QuantParams::per_tensor({x.size})"
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    return f"quant::QuantParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, block_size: {bs} }}"
+
+
+def gen_quantize(c, n, ins, outs):
+    x, sc = ins[0], ins[1]
+    zp = ins[2] if len(ins) > 2 else None
+    a = attrs(n)
+    y = outs[0]
+    if x.dtype != np.float32 or sc.dtype != np.float32 or rtype(y) is None or rtype(y)[0] not in QTYPES:
+        return False
+    if a.get("saturate", 1) != 1:
+        return False
+    arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
+    zarg = "Some(&zp)" if zp is not None else "None"
+    return simple_case(c, arrays, y, [f"let p = {quant_params(x, sc, a)};", f"quant::quantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+
+
+def gen_dequantize(c, n, ins, outs):
+    x, sc = ins[0], ins[1]
+    zp = ins[2] if len(ins) > 2 else None
+    a = attrs(n)
+    y = outs[0]
+    t = rtype(x)
+    if t is None or sc.dtype != np.float32 or y.dtype != np.float32:
+        return False
+    p = f"let p = {quant_params(x, sc, a)};"
+    if t[0] == "i32":
+        return simple_case(c, [("x", x), ("sc", sc)], y, [p, "quant::dequantize_linear_i32(&x, &sc, &mut y, &p);"])
+    if t[0] not in QTYPES:
+        return False
+    arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
+    zarg = "Some(&zp)" if zp is not None else "None"
+    return simple_case(c, arrays, y, [p, f"quant::dequantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+
+
+def gen_dynquant(c, n, ins, outs):
+    x = ins[0]
+    y, ys, yz = outs
+    body = [any_arr("x", x), any_arr("want", y), "let mut y = vec![0u8; want.len()];", "let (s, z) = quant::dynamic_quantize_linear(&x, &mut y);"]
+    check = f"assert_eq!(y, want);\nassert_eq!(z, {int(yz)}u8);\nassert!((s - f32::from_bits(0x{np.float32(ys).view(np.uint32):08x})).abs() <= 1e-7 * s.abs());"
+    emit(c.name, "\n".join(body), check)
+    return True
+
+
+def mm_params(A, B, y):
+    if A.ndim == 1:
+        A = A.reshape(1, -1)
+    if B.ndim == 1:
+        B = B.reshape(-1, 1)
+    m, k = A.shape[-2:]
+    nn = B.shape[-1]
+    ob = list(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    br = len(ob)
+    ab = [1] * (br - (A.ndim - 2)) + list(A.shape[:-2])
+    bb = [1] * (br - (B.ndim - 2)) + list(B.shape[:-2])
+    return f"matmul::MatMulParams {{ m: {m}, k: {k}, n: {nn}, batch_rank: {br}, out_batch: {dims(ob)}, a_batch: {dims(ab)}, b_batch: {dims(bb)} }}"
+
+
+def gen_matmul_integer(c, n, ins, outs):
+    A, B = ins[0], ins[1]
+    az = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
+    bz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array(0)
+    if az.size != 1 or bz.size != 1 or rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES:
+        return False
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [f"let p = {mm_params(A, B, outs[0])};", f"quant::matmul_integer(&a, &b, {int(az.ravel()[0])}, {int(bz.ravel()[0])}, &mut y, &p);"])
+
+
+def gen_qlinear_matmul(c, n, ins, outs):
+    A, As, Az, B, Bs, Bz, Ys, Yz = ins
+    if any(v.size != 1 for v in (As, Az, Bs, Bz, Ys, Yz)) or As.dtype != np.float32:
+        return False
+    if rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES or rtype(outs[0])[0] not in QTYPES:
+        return False
+    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
+    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
+    q = (
+        f"let q = quant::QLinearMatMulParams {{ mm: {mm_params(A, B, outs[0])}, a_scale: {f(As)}, a_zero_point: {i(Az)}, "
+        f"b_scale: {f(Bs)}, b_zero_point: {i(Bz)}, y_scale: {f(Ys)}, y_zero_point: {i(Yz)} }};"
+    )
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [q, "quant::qlinear_matmul(&a, &b, &mut y, &q);"])
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -804,6 +895,11 @@ GEN.update(
         "Hardmax": gen_hardmax,
         "Pad": gen_pad,
         "BitShift": gen_bitshift,
+        "QuantizeLinear": gen_quantize,
+        "DequantizeLinear": gen_dequantize,
+        "DynamicQuantizeLinear": gen_dynquant,
+        "MatMulInteger": gen_matmul_integer,
+        "QLinearMatMul": gen_qlinear_matmul,
     }
 )
 for k in list(CMP) + list(LOGIC):

@@ -12,6 +12,7 @@ pub mod matmul;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod quant;
 pub mod reduce;
 pub mod resize;
 pub mod scalar;
