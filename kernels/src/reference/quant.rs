@@ -74,14 +74,17 @@ fn for_each_scaled<F: FnMut(usize, usize)>(p: &QuantParams, mut f: F) {
     for o in 0..p.outer {
         for a in 0..n {
             let base = (o * n + a) * inner;
-            if p.block_size == 0 {
-                for i in 0..inner {
-                    f(base + i, a);
+            match a.checked_div(p.block_size) {
+                None => {
+                    for i in 0..inner {
+                        f(base + i, a);
+                    }
                 }
-            } else {
-                let sb = (o * nb + a / p.block_size) * inner;
-                for i in 0..inner {
-                    f(base + i, sb + i);
+                Some(blk) => {
+                    let sb = (o * nb + blk) * inner;
+                    for i in 0..inner {
+                        f(base + i, sb + i);
+                    }
                 }
             }
         }
