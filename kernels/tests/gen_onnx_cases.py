@@ -858,6 +858,78 @@ def gen_qlinear_matmul(c, n, ins, outs):
     )
     return simple_case(c, [("a", A), ("b", B)], outs[0], [q, "quant::qlinear_matmul(&a, &b, &mut y, &q);"])
 
+
+def conv_params(x, w, y, a):
+    nsp = x.ndim - 2
+    k = list(a.get("kernel_shape", w.shape[2:]))
+    s = list(a.get("strides", [1] * nsp))
+    d = list(a.get("dilations", [1] * nsp))
+    g = a.get("group", 1)
+    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
+    return (
+        f"conv::ConvParams {{ batch: {x.shape[0]}, in_channels: {x.shape[1]}, out_channels: {w.shape[0]}, group: {g}, "
+        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
+        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
+        f"activation: Activation::None }}"
+    )
+
+
+def gen_conv_integer(c, n, ins, outs):
+    x, w = ins[0], ins[1]
+    xz = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
+    wz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array([0])
+    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xz.size != 1:
+        return False
+    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
+    return simple_case(
+        c,
+        [("x", x), ("w", w)],
+        outs[0],
+        [f"let p = {conv_params(x, w, outs[0], attrs(n))};", f"let wz: Vec<i32> = {wzs};", f"quant::conv_integer(&x, {int(xz.ravel()[0])}, &w, &wz, &mut y, &p);"],
+    )
+
+
+def gen_qlinear_conv(c, n, ins, outs):
+    x, xs, xz, w, ws, wz, ys, yz = ins[:8]
+    b = ins[8] if len(ins) > 8 else None
+    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xs.dtype != np.float32:
+        return False
+    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
+    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
+    q = (
+        f"let q = quant::QLinearConvParams {{ conv: {conv_params(x, w, outs[0], attrs(n))}, x_scale: {f(xs)}, x_zero_point: {i(xz)}, "
+        f"y_scale: {f(ys)}, y_zero_point: {i(yz)} }};"
+    )
+    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
+    arrays = [("x", x), ("w", w), ("ws", np.asarray(ws, dtype=np.float32).ravel())] + ([("bias", b)] if b is not None else [])
+    barg = "Some(&bias)" if b is not None else "None"
+    return simple_case(c, arrays, outs[0], [q, f"let wz: Vec<i32> = {wzs};", f"quant::qlinear_conv(&x, &w, &ws, &wz, {barg}, &mut y, &q);"])
+
+
+def gen_variadic(c, n, ins, outs):
+    y = outs[0]
+    r = y.ndim
+    t = rtype(y)
+    if t is None or t[0] == "bool" or any(rtype(v) != t for v in ins):
+        return False
+    arrays = [(f"x{i}", v) for i, v in enumerate(ins)]
+    shapes = ", ".join(dims(padded(v.shape, r)) for v in ins)
+    refs = ", ".join(f"&x{i}[..]" for i in range(len(ins)))
+    call = f"binary::variadic(binary::VariadicOp::{n.op_type}, &[{refs}], &[{shapes}], {r}, &{dims(y.shape)}, &mut y);"
+    return simple_case(c, arrays, y, [call])
+
+
+def gen_binary_or_variadic(c, n, ins, outs):
+    if len(ins) == 2 and ins[0].dtype == ins[1].dtype and gen_binary(c, n, ins, outs):
+        return True
+    return gen_variadic(c, n, ins, outs)
+
+
+def gen_tile(c, n, ins, outs):
+    x, rep = ins
+    p = f"let p = transpose::TileParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, repeats: {dims(rep)} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "transpose::tile(&x, &mut y, &p);"])
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -900,6 +972,13 @@ GEN.update(
         "DynamicQuantizeLinear": gen_dynquant,
         "MatMulInteger": gen_matmul_integer,
         "QLinearMatMul": gen_qlinear_matmul,
+        "ConvInteger": gen_conv_integer,
+        "Sum": gen_variadic,
+        "Mean": gen_variadic,
+        "Max": gen_binary_or_variadic,
+        "Min": gen_binary_or_variadic,
+        "Tile": gen_tile,
+        "QLinearConv": gen_qlinear_conv,
     }
 )
 for k in list(CMP) + list(LOGIC):

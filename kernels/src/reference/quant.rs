@@ -2,7 +2,9 @@
 //! MatMulInteger and QLinearMatMul.
 
 use super::super::math;
+use super::conv::ConvParams;
 use super::matmul::{for_each_batch, MatMulParams};
+use super::shape::valid_range;
 
 /// Integer types a tensor can be quantized to.
 pub trait QuantInt: Copy {
@@ -233,6 +235,136 @@ pub fn qlinear_matmul<A: QuantInt, B: QuantInt, Y: QuantInt>(
                 y[yo + i * n + j] = requant::<Y>(acc as f32 * mult, q.y_zero_point);
             }
         }
+    });
+}
+
+/// Direct integer convolution: calls `out(index, oc, acc)` with the `i32`
+/// sum of `(x - x_zp) * (w - w_zp[oc])` for every output element. Padding
+/// contributes nothing (it equals the zero point). `w_zp` has one entry per
+/// output channel or a single entry.
+fn conv_acc<X: QuantInt, W: QuantInt, F: FnMut(usize, usize, i32)>(
+    x: &[X],
+    x_zp: i32,
+    w: &[W],
+    w_zp: &[i32],
+    p: &ConvParams,
+    mut out: F,
+) {
+    let [id, ih, iw] = p.in_spatial;
+    let [od, oh, ow] = p.out_spatial;
+    let [kd, kh, kw] = p.kernel;
+    let [sd, sh, sw] = p.strides;
+    let [dd, dh, dw] = p.dilations;
+    let [pd, ph, pw] = p.pads_begin;
+    let group = p.group.max(1);
+    let cin_g = p.in_channels / group;
+    let cout_g = p.out_channels / group;
+    let in_plane = id * ih * iw;
+    let out_plane = od * oh * ow;
+    let ksize = kd * kh * kw;
+    for n in 0..p.batch {
+        for oc in 0..p.out_channels {
+            let g = oc / cout_g.max(1);
+            let wz = if w_zp.len() > 1 {
+                w_zp[oc]
+            } else {
+                w_zp.first().copied().unwrap_or(0)
+            };
+            for a in 0..od {
+                for b in 0..oh {
+                    for c in 0..ow {
+                        let mut acc = 0i32;
+                        for icg in 0..cin_g {
+                            let ic = g * cin_g + icg;
+                            let xp = &x[(n * p.in_channels + ic) * in_plane..][..in_plane];
+                            let wk = &w[(oc * cin_g + icg) * ksize..][..ksize];
+                            for u in 0..kd {
+                                let zd = (a * sd + u * dd) as isize - pd as isize;
+                                if zd < 0 || zd >= id as isize {
+                                    continue;
+                                }
+                                for v in 0..kh {
+                                    let zh = (b * sh + v * dh) as isize - ph as isize;
+                                    if zh < 0 || zh >= ih as isize {
+                                        continue;
+                                    }
+                                    let row = &xp[(zd as usize * ih + zh as usize) * iw..][..iw];
+                                    let start = (c * sw) as isize - pw as isize;
+                                    let (t0, t1) = valid_range(kw, iw, dw, start);
+                                    for t in t0..t1 {
+                                        let xv = row[(start + (t * dw) as isize) as usize].to_i32()
+                                            - x_zp;
+                                        let wv = wk[(u * kh + v) * kw + t].to_i32() - wz;
+                                        acc = acc.wrapping_add(xv * wv);
+                                    }
+                                }
+                            }
+                        }
+                        out(
+                            ((n * p.out_channels + oc) * out_plane) + (a * oh + b) * ow + c,
+                            oc,
+                            acc,
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `ConvInteger`: `y = conv(x - x_zero_point, w - w_zero_point)` in `i32`.
+/// `w_zero_point` is per tensor (one entry) or per output channel. The
+/// activation field of `p` is ignored.
+pub fn conv_integer<X: QuantInt, W: QuantInt>(
+    x: &[X],
+    x_zero_point: i32,
+    w: &[W],
+    w_zero_point: &[i32],
+    y: &mut [i32],
+    p: &ConvParams,
+) {
+    conv_acc(x, x_zero_point, w, w_zero_point, p, |i, _, acc| y[i] = acc);
+}
+
+/// Scales and zero points of [`qlinear_conv`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QLinearConvParams {
+    /// Shapes (the activation field is ignored).
+    pub conv: ConvParams,
+    /// Scale of `x`.
+    pub x_scale: f32,
+    /// Zero point of `x`.
+    pub x_zero_point: i32,
+    /// Scale of `y`.
+    pub y_scale: f32,
+    /// Zero point of `y`.
+    pub y_zero_point: i32,
+}
+
+/// `QLinearConv`: integer convolution plus `i32` bias, requantized:
+/// `y = saturate(round((acc + bias[oc]) * x_scale * w_scale[oc] / y_scale) + y_zero_point)`.
+/// `w_scale` and `w_zero_point` have one entry (per tensor) or one per
+/// output channel.
+pub fn qlinear_conv<X: QuantInt, W: QuantInt, Y: QuantInt>(
+    x: &[X],
+    w: &[W],
+    w_scale: &[f32],
+    w_zero_point: &[i32],
+    bias: Option<&[i32]>,
+    y: &mut [Y],
+    q: &QLinearConvParams,
+) {
+    conv_acc(x, q.x_zero_point, w, w_zero_point, &q.conv, |i, oc, acc| {
+        let ws = if w_scale.len() > 1 {
+            w_scale[oc]
+        } else {
+            w_scale[0]
+        };
+        let acc = acc.wrapping_add(bias.map_or(0, |b| b[oc]));
+        // Same order of operations as the ONNX reference: the combined
+        // multiplier in f32, applied to the integer accumulator.
+        let mult = q.x_scale * ws / q.y_scale;
+        y[i] = requant::<Y>(acc as f32 * mult, q.y_zero_point);
     });
 }
 
