@@ -69,8 +69,8 @@ pub fn tile<T: Copy>(x: &[T], y: &mut [T], p: &TileParams) {
     }
     let si = contiguous_strides(&p.in_shape, r);
     let mut out = [1usize; MAX_RANK];
-    for d in 0..r {
-        out[d] = p.in_shape[d] * p.repeats[d];
+    for ((o, &i), &k) in out.iter_mut().zip(&p.in_shape).zip(&p.repeats).take(r) {
+        *o = i * k;
     }
     let in_n = p.in_shape[r - 1];
     let out_n = out[r - 1];
