@@ -930,6 +930,35 @@ def gen_tile(c, n, ins, outs):
     p = f"let p = transpose::TileParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, repeats: {dims(rep)} }};"
     return simple_case(c, [("x", x)], outs[0], [p, "transpose::tile(&x, &mut y, &p);"])
 
+
+def gen_groupnorm(c, n, ins, outs):
+    x, sc, b = ins
+    a = attrs(n)
+    g = a["num_groups"]
+    C = x.shape[1]
+    if sc.size == g and g != C:
+        sc, b = np.repeat(sc, C // g), np.repeat(b, C // g)
+    sp = int(np.prod(x.shape[2:]))
+    p = f"let p = norm::GroupNormParams {{ batch: {x.shape[0]}, channels: {C}, groups: {g}, spatial: {sp}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    return simple_case(c, [("x", x), ("s", sc), ("bb", b)], outs[0], [p, "norm::group_norm(&x, &mut y, &s, &bb, &p);"])
+
+
+def gen_mvn(c, n, ins, outs):
+    x = ins[0]
+    axes = [v % x.ndim for v in attrs(n).get("axes", [0, 2, 3])]
+    mask = ", ".join("true" if d in axes else "false" for d in range(6))
+    p = f"let p = norm::MvnParams {{ rank: {x.ndim}, shape: {dims(x.shape)}, axes: [{mask}] }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "norm::mean_variance_norm(&x, &mut y, &p);"])
+
+
+def gen_lpnorm(c, n, ins, outs):
+    x = ins[0]
+    a = attrs(n)
+    axis = a.get("axis", -1) % x.ndim
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = norm::LpNormParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, p: {a.get('p', 2)} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "norm::lp_norm(&x, &mut y, &p);"])
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -978,6 +1007,9 @@ GEN.update(
         "Max": gen_binary_or_variadic,
         "Min": gen_binary_or_variadic,
         "Tile": gen_tile,
+        "GroupNormalization": gen_groupnorm,
+        "MeanVarianceNormalization": gen_mvn,
+        "LpNormalization": gen_lpnorm,
         "QLinearConv": gen_qlinear_conv,
     }
 )
