@@ -959,6 +959,83 @@ def gen_lpnorm(c, n, ins, outs):
     p = f"let p = norm::LpNormParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, p: {a.get('p', 2)} }};"
     return simple_case(c, [("x", x)], outs[0], [p, "norm::lp_norm(&x, &mut y, &p);"])
 
+
+def gen_rnn(c, n, ins, outs):
+    a = attrs(n)
+    if a.get("layout", 0) != 0:
+        return False
+    t = n.op_type
+    x, w, r = ins[0], ins[1], ins[2]
+    get = lambda i: ins[i] if len(ins) > i and ins[i] is not None else None  # noqa: E731
+    b, sl, ih = get(3), get(4), get(5)
+    ic, pp = (get(6), get(7)) if t == "LSTM" else (None, None)
+    hn = a["hidden_size"]
+    direction = a.get("direction", b"forward").decode()
+    dirs = 2 if direction == "bidirectional" else 1
+    defaults = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}[t]
+    acts = [v.decode() if isinstance(v, bytes) else v for v in a.get("activations", defaults * dirs)]
+    alphas = list(a.get("activation_alpha", []))
+    betas = list(a.get("activation_beta", []))
+    per = len(defaults)
+    rs_acts = []
+    for i, name in enumerate(acts):
+        al = alphas[i] if i < len(alphas) else None
+        be = betas[i] if i < len(betas) else None
+        m = {
+            "Sigmoid": "Activation::Sigmoid",
+            "Tanh": "Activation::Tanh",
+            "Relu": "Activation::Relu",
+            "Softsign": "Activation::Softsign",
+            "Softplus": "Activation::Softplus",
+            "LeakyRelu": f"Activation::LeakyRelu {{ alpha: {al if al is not None else 0.01}f32 }}",
+            "ThresholdedRelu": f"Activation::ThresholdedRelu {{ alpha: {al if al is not None else 1.0}f32 }}",
+            "HardSigmoid": f"Activation::HardSigmoid {{ alpha: {al if al is not None else 0.2}f32, beta: {be if be is not None else 0.5}f32 }}",
+            "Elu": f"Activation::Elu {{ alpha: {al if al is not None else 1.0}f32 }}",
+        }.get(name)
+        if m is None:
+            return False
+        rs_acts.append(m)
+    groups = [rs_acts[i * per:(i + 1) * per] for i in range(dirs)]
+    groups = [g + ["Activation::None"] * (3 - len(g)) for g in groups]
+    if dirs == 1:
+        groups.append(groups[0])
+    acts_s = "[" + ", ".join("[" + ", ".join(g) + "]" for g in groups) + "]"
+    kind = {"RNN": "RnnKind::Rnn", "GRU": f"RnnKind::Gru {{ linear_before_reset: {'true' if a.get('linear_before_reset', 0) else 'false'} }}", "LSTM": f"RnnKind::Lstm {{ input_forget: {'true' if a.get('input_forget', 0) else 'false'} }}"}[t]
+    dirn = {"forward": "Forward", "reverse": "Reverse", "bidirectional": "Bidirectional"}[direction]
+    clip = a.get("clip", None)
+    clip_s = f"{float(clip)!r}f32" if clip is not None else "f32::INFINITY"
+    seq, bn, isz = x.shape
+    p = (
+        f"let p = rnn::RnnParams {{ kind: rnn::{kind}, direction: rnn::RnnDirection::{dirn}, seq_len: {seq}, batch: {bn}, "
+        f"input_size: {isz}, hidden: {hn}, clip: {clip_s}, activations: {acts_s} }};"
+    )
+    body = [f32_arr("x", x), f32_arr("w", w), f32_arr("r", r), p]
+    opt = lambda v, nm: (body.append(f32_arr(nm, v)) or f"Some(&{nm}[..])") if v is not None else "None"  # noqa: E731
+    bs, ihs, ics, pps = opt(b, "bias"), opt(ih, "ih"), opt(ic, "ic"), opt(pp, "pp")
+    if sl is not None:
+        body.append(f"let sl: Vec<i32> = vec![{', '.join(str(int(v)) for v in sl)}];")
+        sls = "Some(&sl[..])"
+    else:
+        sls = "None"
+    body.append(f"let inp = rnn::RnnInputs {{ x: &x, w: &w, r: &r, b: {bs}, sequence_lens: {sls}, initial_h: {ihs}, initial_c: {ics}, peepholes: {pps} }};")
+    body.append(f"let mut y = vec![0.0f32; {seq * dirs * bn * hn}];")
+    body.append(f"let mut yh = vec![0.0f32; {dirs * bn * hn}];")
+    body.append(f"let mut yc = vec![0.0f32; {dirs * bn * hn}];")
+    body.append(f"let mut scratch = vec![0.0f32; {2 * bn * hn}];")
+    body.append("rnn::rnn(&inp, Some(&mut y), &mut yh, Some(&mut yc), &mut scratch, &p);")
+    checks = []
+    names = list(n.output)
+    targets = {0: "y", 1: "yh", 2: "yc"}
+    it = iter(outs)
+    for i, name in enumerate(names):
+        if name == "":
+            continue
+        o = next(it)
+        body.append(f32_arr(f"want{i}", o))
+        checks.append(f"close(&{targets[i]}, &want{i}, {c.rtol}, {c.atol});")
+    emit(c.name, "\n".join(body), "\n".join(checks))
+    return True
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -1010,6 +1087,9 @@ GEN.update(
         "GroupNormalization": gen_groupnorm,
         "MeanVarianceNormalization": gen_mvn,
         "LpNormalization": gen_lpnorm,
+        "RNN": gen_rnn,
+        "GRU": gen_rnn,
+        "LSTM": gen_rnn,
         "QLinearConv": gen_qlinear_conv,
     }
 )
@@ -1060,7 +1140,7 @@ def main():
     for name, why in skipped:
         w(f"//! - {name}: {why}\n")
     w("\n#![allow(clippy::all, clippy::pedantic, unused_imports, non_snake_case)]\n")
-    w("use zant_kernels::reference::*;\nuse zant_kernels::reference::activation::Activation;\n\n")
+    w("use zant_kernels::reference::*;\nuse zant_kernels::reference::activation::Activation;\nuse zant_kernels::reference::rnn::RnnKind;\n\n")
     w("fn bits(b: &[u32]) -> Vec<f32> {\n    b.iter().map(|&v| f32::from_bits(v)).collect()\n}\n\n")
     w(
         "/// Decodes base64 (standard alphabet, padded) little-endian f32 data.\n"

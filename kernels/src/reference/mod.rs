@@ -15,6 +15,7 @@ pub mod pool;
 pub mod quant;
 pub mod reduce;
 pub mod resize;
+pub mod rnn;
 pub mod scalar;
 pub mod shape;
 pub mod slice;
