@@ -7,7 +7,7 @@
 //!
 //! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, ...) ported
 //!   from musl, since `core` has none.
-//! * [`reference`]: one module per operator family; plain, correct loops.
+//! * [`reference`](mod@reference): one module per operator family; plain, correct loops.
 //!
 //! Vendoring rule: the compiler copies the files of this crate verbatim into
 //! generated crates under another module path, so no file uses `crate::`

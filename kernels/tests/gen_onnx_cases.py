@@ -396,6 +396,9 @@ def gen_binary(c, n, ins, outs):
     if A.dtype == np.float32:
         arrs = [f32_arr("a", A), f32_arr("b", B), f32_arr("want", y)]
         zero, cmp = "0.0f32", f"close(&y, &want, {c.rtol}, {c.atol});"
+    elif A.dtype == np.float64:
+        arrs = [any_arr("a", A), any_arr("b", B), any_arr("want", y)]
+        zero, cmp = "0.0f64", check_for(y, c)
     elif A.dtype.type in INT_TYPES:
         t = INT_TYPES[A.dtype.type]
         arrs = [int_arr("a", A, t), int_arr("b", B, t), int_arr("want", y, t)]
@@ -468,7 +471,12 @@ def gen_unary(c, n, ins, outs):
 def gen_clip(c, n, ins, outs):
     x = ins[0]
     if x.dtype != np.float32:
-        return False
+        t = rtype(x)
+        if t is None or t[0] in ("bool", "f64"):
+            return False
+        lo = f"{int(ins[1])}{t[0]}" if len(ins) > 1 and ins[1] is not None else f"{t[0]}::MIN"
+        hi = f"{int(ins[2])}{t[0]}" if len(ins) > 2 and ins[2] is not None else f"{t[0]}::MAX"
+        return simple_case(c, [("x", x)], outs[0], [f"unary::unary_generic(unary::GenericUnaryOp::Clip {{ min: {lo}, max: {hi} }}, &x, &mut y);"])
     names = list(n.input)
     lo = float(ins[1]) if len(ins) > 1 and names[1] != "" else -math.inf
     hi = float(ins[2]) if len(ins) > 2 and names[2] != "" else math.inf
@@ -525,7 +533,7 @@ def check_for(a, c):
     if t[0] in ("f32",):
         return f"close(&y, &want, {c.rtol}, {c.atol});"
     if t[0] == "f64":
-        return "for (a, b) in y.iter().zip(&want) { assert!((a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan())); }"
+        return "for (a, b) in y.iter().zip(&want) { assert!(a == b || (a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan()), \"{a} vs {b}\"); }"
     return "assert_eq!(y, want);"
 
 
@@ -759,6 +767,275 @@ def gen_bitshift(c, n, ins, outs):
     dd = "Left" if d == "LEFT" else "Right"
     return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"binary::bit_shift(binary::ShiftDirection::{dd}, &a, &b, &mut y, &p);"])
 
+
+QTYPES = ("i8", "u8", "i16", "u16")
+
+
+def quant_params(x, scale, a):
+    axis = a.get("axis", 1) % max(x.ndim, 1)
+    bs = a.get("block_size", 0)
+    if scale.size == 1 and bs == 0:
+        return f"quant::QuantParams::per_tensor({x.size})"
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    return f"quant::QuantParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, block_size: {bs} }}"
+
+
+def gen_quantize(c, n, ins, outs):
+    x, sc = ins[0], ins[1]
+    zp = ins[2] if len(ins) > 2 else None
+    a = attrs(n)
+    y = outs[0]
+    if x.dtype != np.float32 or sc.dtype != np.float32 or rtype(y) is None or rtype(y)[0] not in QTYPES:
+        return False
+    if a.get("saturate", 1) != 1:
+        return False
+    arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
+    zarg = "Some(&zp)" if zp is not None else "None"
+    return simple_case(c, arrays, y, [f"let p = {quant_params(x, sc, a)};", f"quant::quantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+
+
+def gen_dequantize(c, n, ins, outs):
+    x, sc = ins[0], ins[1]
+    zp = ins[2] if len(ins) > 2 else None
+    a = attrs(n)
+    y = outs[0]
+    t = rtype(x)
+    if t is None or sc.dtype != np.float32 or y.dtype != np.float32:
+        return False
+    p = f"let p = {quant_params(x, sc, a)};"
+    if t[0] == "i32":
+        return simple_case(c, [("x", x), ("sc", sc)], y, [p, "quant::dequantize_linear_i32(&x, &sc, &mut y, &p);"])
+    if t[0] not in QTYPES:
+        return False
+    arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
+    zarg = "Some(&zp)" if zp is not None else "None"
+    return simple_case(c, arrays, y, [p, f"quant::dequantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+
+
+def gen_dynquant(c, n, ins, outs):
+    x = ins[0]
+    y, ys, yz = outs
+    body = [any_arr("x", x), any_arr("want", y), "let mut y = vec![0u8; want.len()];", "let (s, z) = quant::dynamic_quantize_linear(&x, &mut y);"]
+    check = f"assert_eq!(y, want);\nassert_eq!(z, {int(yz)}u8);\nassert!((s - f32::from_bits(0x{np.float32(ys).view(np.uint32):08x})).abs() <= 1e-7 * s.abs());"
+    emit(c.name, "\n".join(body), check)
+    return True
+
+
+def mm_params(A, B, y):
+    if A.ndim == 1:
+        A = A.reshape(1, -1)
+    if B.ndim == 1:
+        B = B.reshape(-1, 1)
+    m, k = A.shape[-2:]
+    nn = B.shape[-1]
+    ob = list(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
+    br = len(ob)
+    ab = [1] * (br - (A.ndim - 2)) + list(A.shape[:-2])
+    bb = [1] * (br - (B.ndim - 2)) + list(B.shape[:-2])
+    return f"matmul::MatMulParams {{ m: {m}, k: {k}, n: {nn}, batch_rank: {br}, out_batch: {dims(ob)}, a_batch: {dims(ab)}, b_batch: {dims(bb)} }}"
+
+
+def gen_matmul_integer(c, n, ins, outs):
+    A, B = ins[0], ins[1]
+    az = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
+    bz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array(0)
+    if az.size != 1 or bz.size != 1 or rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES:
+        return False
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [f"let p = {mm_params(A, B, outs[0])};", f"quant::matmul_integer(&a, &b, {int(az.ravel()[0])}, {int(bz.ravel()[0])}, &mut y, &p);"])
+
+
+def gen_qlinear_matmul(c, n, ins, outs):
+    A, As, Az, B, Bs, Bz, Ys, Yz = ins
+    if any(v.size != 1 for v in (As, Az, Bs, Bz, Ys, Yz)) or As.dtype != np.float32:
+        return False
+    if rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES or rtype(outs[0])[0] not in QTYPES:
+        return False
+    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
+    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
+    q = (
+        f"let q = quant::QLinearMatMulParams {{ mm: {mm_params(A, B, outs[0])}, a_scale: {f(As)}, a_zero_point: {i(Az)}, "
+        f"b_scale: {f(Bs)}, b_zero_point: {i(Bz)}, y_scale: {f(Ys)}, y_zero_point: {i(Yz)} }};"
+    )
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [q, "quant::qlinear_matmul(&a, &b, &mut y, &q);"])
+
+
+def conv_params(x, w, y, a):
+    nsp = x.ndim - 2
+    k = list(a.get("kernel_shape", w.shape[2:]))
+    s = list(a.get("strides", [1] * nsp))
+    d = list(a.get("dilations", [1] * nsp))
+    g = a.get("group", 1)
+    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
+    return (
+        f"conv::ConvParams {{ batch: {x.shape[0]}, in_channels: {x.shape[1]}, out_channels: {w.shape[0]}, group: {g}, "
+        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
+        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
+        f"activation: Activation::None }}"
+    )
+
+
+def gen_conv_integer(c, n, ins, outs):
+    x, w = ins[0], ins[1]
+    xz = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
+    wz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array([0])
+    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xz.size != 1:
+        return False
+    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
+    return simple_case(
+        c,
+        [("x", x), ("w", w)],
+        outs[0],
+        [f"let p = {conv_params(x, w, outs[0], attrs(n))};", f"let wz: Vec<i32> = {wzs};", f"quant::conv_integer(&x, {int(xz.ravel()[0])}, &w, &wz, &mut y, &p);"],
+    )
+
+
+def gen_qlinear_conv(c, n, ins, outs):
+    x, xs, xz, w, ws, wz, ys, yz = ins[:8]
+    b = ins[8] if len(ins) > 8 else None
+    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xs.dtype != np.float32:
+        return False
+    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
+    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
+    q = (
+        f"let q = quant::QLinearConvParams {{ conv: {conv_params(x, w, outs[0], attrs(n))}, x_scale: {f(xs)}, x_zero_point: {i(xz)}, "
+        f"y_scale: {f(ys)}, y_zero_point: {i(yz)} }};"
+    )
+    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
+    arrays = [("x", x), ("w", w), ("ws", np.asarray(ws, dtype=np.float32).ravel())] + ([("bias", b)] if b is not None else [])
+    barg = "Some(&bias)" if b is not None else "None"
+    return simple_case(c, arrays, outs[0], [q, f"let wz: Vec<i32> = {wzs};", f"quant::qlinear_conv(&x, &w, &ws, &wz, {barg}, &mut y, &q);"])
+
+
+def gen_variadic(c, n, ins, outs):
+    y = outs[0]
+    r = y.ndim
+    t = rtype(y)
+    if t is None or t[0] == "bool" or any(rtype(v) != t for v in ins):
+        return False
+    arrays = [(f"x{i}", v) for i, v in enumerate(ins)]
+    shapes = ", ".join(dims(padded(v.shape, r)) for v in ins)
+    refs = ", ".join(f"&x{i}[..]" for i in range(len(ins)))
+    call = f"binary::variadic(binary::VariadicOp::{n.op_type}, &[{refs}], &[{shapes}], {r}, &{dims(y.shape)}, &mut y);"
+    return simple_case(c, arrays, y, [call])
+
+
+def gen_binary_or_variadic(c, n, ins, outs):
+    if len(ins) == 2 and ins[0].dtype == ins[1].dtype and gen_binary(c, n, ins, outs):
+        return True
+    return gen_variadic(c, n, ins, outs)
+
+
+def gen_tile(c, n, ins, outs):
+    x, rep = ins
+    p = f"let p = transpose::TileParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, repeats: {dims(rep)} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "transpose::tile(&x, &mut y, &p);"])
+
+
+def gen_groupnorm(c, n, ins, outs):
+    x, sc, b = ins
+    a = attrs(n)
+    g = a["num_groups"]
+    C = x.shape[1]
+    if sc.size == g and g != C:
+        sc, b = np.repeat(sc, C // g), np.repeat(b, C // g)
+    sp = int(np.prod(x.shape[2:]))
+    p = f"let p = norm::GroupNormParams {{ batch: {x.shape[0]}, channels: {C}, groups: {g}, spatial: {sp}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    return simple_case(c, [("x", x), ("s", sc), ("bb", b)], outs[0], [p, "norm::group_norm(&x, &mut y, &s, &bb, &p);"])
+
+
+def gen_mvn(c, n, ins, outs):
+    x = ins[0]
+    axes = [v % x.ndim for v in attrs(n).get("axes", [0, 2, 3])]
+    mask = ", ".join("true" if d in axes else "false" for d in range(6))
+    p = f"let p = norm::MvnParams {{ rank: {x.ndim}, shape: {dims(x.shape)}, axes: [{mask}] }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "norm::mean_variance_norm(&x, &mut y, &p);"])
+
+
+def gen_lpnorm(c, n, ins, outs):
+    x = ins[0]
+    a = attrs(n)
+    axis = a.get("axis", -1) % x.ndim
+    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    p = f"let p = norm::LpNormParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, p: {a.get('p', 2)} }};"
+    return simple_case(c, [("x", x)], outs[0], [p, "norm::lp_norm(&x, &mut y, &p);"])
+
+
+def gen_rnn(c, n, ins, outs):
+    a = attrs(n)
+    if a.get("layout", 0) != 0:
+        return False
+    t = n.op_type
+    x, w, r = ins[0], ins[1], ins[2]
+    get = lambda i: ins[i] if len(ins) > i and ins[i] is not None else None  # noqa: E731
+    b, sl, ih = get(3), get(4), get(5)
+    ic, pp = (get(6), get(7)) if t == "LSTM" else (None, None)
+    hn = a["hidden_size"]
+    direction = a.get("direction", b"forward").decode()
+    dirs = 2 if direction == "bidirectional" else 1
+    defaults = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}[t]
+    acts = [v.decode() if isinstance(v, bytes) else v for v in a.get("activations", defaults * dirs)]
+    alphas = list(a.get("activation_alpha", []))
+    betas = list(a.get("activation_beta", []))
+    per = len(defaults)
+    rs_acts = []
+    for i, name in enumerate(acts):
+        al = alphas[i] if i < len(alphas) else None
+        be = betas[i] if i < len(betas) else None
+        m = {
+            "Sigmoid": "Activation::Sigmoid",
+            "Tanh": "Activation::Tanh",
+            "Relu": "Activation::Relu",
+            "Softsign": "Activation::Softsign",
+            "Softplus": "Activation::Softplus",
+            "LeakyRelu": f"Activation::LeakyRelu {{ alpha: {al if al is not None else 0.01}f32 }}",
+            "ThresholdedRelu": f"Activation::ThresholdedRelu {{ alpha: {al if al is not None else 1.0}f32 }}",
+            "HardSigmoid": f"Activation::HardSigmoid {{ alpha: {al if al is not None else 0.2}f32, beta: {be if be is not None else 0.5}f32 }}",
+            "Elu": f"Activation::Elu {{ alpha: {al if al is not None else 1.0}f32 }}",
+        }.get(name)
+        if m is None:
+            return False
+        rs_acts.append(m)
+    groups = [rs_acts[i * per:(i + 1) * per] for i in range(dirs)]
+    groups = [g + ["Activation::None"] * (3 - len(g)) for g in groups]
+    if dirs == 1:
+        groups.append(groups[0])
+    acts_s = "[" + ", ".join("[" + ", ".join(g) + "]" for g in groups) + "]"
+    kind = {"RNN": "RnnKind::Rnn", "GRU": f"RnnKind::Gru {{ linear_before_reset: {'true' if a.get('linear_before_reset', 0) else 'false'} }}", "LSTM": f"RnnKind::Lstm {{ input_forget: {'true' if a.get('input_forget', 0) else 'false'} }}"}[t]
+    dirn = {"forward": "Forward", "reverse": "Reverse", "bidirectional": "Bidirectional"}[direction]
+    clip = a.get("clip", None)
+    clip_s = f"{float(clip)!r}f32" if clip is not None else "f32::INFINITY"
+    seq, bn, isz = x.shape
+    p = (
+        f"let p = rnn::RnnParams {{ kind: rnn::{kind}, direction: rnn::RnnDirection::{dirn}, seq_len: {seq}, batch: {bn}, "
+        f"input_size: {isz}, hidden: {hn}, clip: {clip_s}, activations: {acts_s} }};"
+    )
+    body = [f32_arr("x", x), f32_arr("w", w), f32_arr("r", r), p]
+    opt = lambda v, nm: (body.append(f32_arr(nm, v)) or f"Some(&{nm}[..])") if v is not None else "None"  # noqa: E731
+    bs, ihs, ics, pps = opt(b, "bias"), opt(ih, "ih"), opt(ic, "ic"), opt(pp, "pp")
+    if sl is not None:
+        body.append(f"let sl: Vec<i32> = vec![{', '.join(str(int(v)) for v in sl)}];")
+        sls = "Some(&sl[..])"
+    else:
+        sls = "None"
+    body.append(f"let inp = rnn::RnnInputs {{ x: &x, w: &w, r: &r, b: {bs}, sequence_lens: {sls}, initial_h: {ihs}, initial_c: {ics}, peepholes: {pps} }};")
+    body.append(f"let mut y = vec![0.0f32; {seq * dirs * bn * hn}];")
+    body.append(f"let mut yh = vec![0.0f32; {dirs * bn * hn}];")
+    body.append(f"let mut yc = vec![0.0f32; {dirs * bn * hn}];")
+    body.append(f"let mut scratch = vec![0.0f32; {2 * bn * hn}];")
+    body.append("rnn::rnn(&inp, Some(&mut y), &mut yh, Some(&mut yc), &mut scratch, &p);")
+    checks = []
+    names = list(n.output)
+    targets = {0: "y", 1: "yh", 2: "yc"}
+    it = iter(outs)
+    for i, name in enumerate(names):
+        if name == "":
+            continue
+        o = next(it)
+        body.append(f32_arr(f"want{i}", o))
+        checks.append(f"close(&{targets[i]}, &want{i}, {c.rtol}, {c.atol});")
+    emit(c.name, "\n".join(body), "\n".join(checks))
+    return True
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -796,6 +1073,24 @@ GEN.update(
         "Hardmax": gen_hardmax,
         "Pad": gen_pad,
         "BitShift": gen_bitshift,
+        "QuantizeLinear": gen_quantize,
+        "DequantizeLinear": gen_dequantize,
+        "DynamicQuantizeLinear": gen_dynquant,
+        "MatMulInteger": gen_matmul_integer,
+        "QLinearMatMul": gen_qlinear_matmul,
+        "ConvInteger": gen_conv_integer,
+        "Sum": gen_variadic,
+        "Mean": gen_variadic,
+        "Max": gen_binary_or_variadic,
+        "Min": gen_binary_or_variadic,
+        "Tile": gen_tile,
+        "GroupNormalization": gen_groupnorm,
+        "MeanVarianceNormalization": gen_mvn,
+        "LpNormalization": gen_lpnorm,
+        "RNN": gen_rnn,
+        "GRU": gen_rnn,
+        "LSTM": gen_rnn,
+        "QLinearConv": gen_qlinear_conv,
     }
 )
 for k in list(CMP) + list(LOGIC):
@@ -820,8 +1115,9 @@ def main():
         if n.op_type not in GEN:
             continue
         ins, outs = c.data_sets[0]
-        ins = [np.asarray(v) for v in ins]
-        outs = [np.asarray(v) for v in outs]
+        conv = lambda v: numpy_helper.to_array(v) if hasattr(v, "data_type") else np.asarray(v)  # noqa: E731
+        ins = [conv(v) for v in ins]
+        outs = [conv(v) for v in outs]
         # Optional inputs left empty ("") have no data: re-align by position.
         it = iter(ins)
         ins = [next(it) if name != "" else None for name in n.input]
@@ -844,7 +1140,7 @@ def main():
     for name, why in skipped:
         w(f"//! - {name}: {why}\n")
     w("\n#![allow(clippy::all, clippy::pedantic, unused_imports, non_snake_case)]\n")
-    w("use zant_kernels::reference::*;\nuse zant_kernels::reference::activation::Activation;\n\n")
+    w("use zant_kernels::reference::*;\nuse zant_kernels::reference::activation::Activation;\nuse zant_kernels::reference::rnn::RnnKind;\n\n")
     w("fn bits(b: &[u32]) -> Vec<f32> {\n    b.iter().map(|&v| f32::from_bits(v)).collect()\n}\n\n")
     w(
         "/// Decodes base64 (standard alphabet, padded) little-endian f32 data.\n"

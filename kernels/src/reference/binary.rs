@@ -383,9 +383,102 @@ pub fn expand<T: Copy>(x: &[T], y: &mut [T], p: &BroadcastParams) {
     });
 }
 
+/// A variadic elementwise operator (ONNX `Sum`, `Mean`, `Max`, `Min`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VariadicOp {
+    /// Sum of all inputs.
+    Sum,
+    /// Mean of all inputs.
+    Mean,
+    /// Elementwise maximum.
+    Max,
+    /// Elementwise minimum.
+    Min,
+}
+
+/// `y = op(inputs...)` with numpy broadcasting. `shapes[i]` is input `i`'s
+/// shape left-padded with 1s to `rank`; `out_shape` is the broadcast shape.
+pub fn variadic<T: Scalar>(
+    op: VariadicOp,
+    inputs: &[&[T]],
+    shapes: &[Dims],
+    rank: usize,
+    out_shape: &Dims,
+    y: &mut [T],
+) {
+    let (Some(first), Some(first_shape)) = (inputs.first(), shapes.first()) else {
+        return;
+    };
+    let p0 = BroadcastParams {
+        rank,
+        out_shape: *out_shape,
+        a_shape: *first_shape,
+        b_shape: *out_shape,
+    };
+    expand(first, y, &p0);
+    let bop = match op {
+        VariadicOp::Sum | VariadicOp::Mean => BinaryOp::Add,
+        VariadicOp::Max => BinaryOp::Max,
+        VariadicOp::Min => BinaryOp::Min,
+    };
+    for (x, shape) in inputs.iter().zip(shapes).skip(1) {
+        let p = BroadcastParams {
+            rank,
+            out_shape: *out_shape,
+            a_shape: *out_shape,
+            b_shape: *shape,
+        };
+        binary_inplace(bop, y, x, &p);
+    }
+    if op == VariadicOp::Mean {
+        let n = T::from_f32(inputs.len() as f32);
+        for v in y.iter_mut() {
+            *v = v.div(n);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variadic_ops() {
+        use super::super::shape::dims;
+        // Sum of [2,2], [2] and a scalar; Mean and Max of the same.
+        let a = [1.0f32, 2.0, 3.0, 4.0];
+        let b = [10.0f32, 20.0];
+        let c = [100.0f32];
+        let shapes = [dims(&[2, 2]), dims(&[1, 2]), dims(&[1, 1])];
+        let mut y = [0.0f32; 4];
+        variadic(
+            VariadicOp::Sum,
+            &[&a, &b, &c],
+            &shapes,
+            2,
+            &dims(&[2, 2]),
+            &mut y,
+        );
+        assert_eq!(y, [111.0, 122.0, 113.0, 124.0]);
+        variadic(
+            VariadicOp::Mean,
+            &[&a, &b, &c],
+            &shapes,
+            2,
+            &dims(&[2, 2]),
+            &mut y,
+        );
+        assert_eq!(y, [37.0, 122.0 / 3.0, 113.0 / 3.0, 124.0 / 3.0]);
+        variadic(
+            VariadicOp::Max,
+            &[&b, &a],
+            &[dims(&[1, 2]), dims(&[2, 2])],
+            2,
+            &dims(&[2, 2]),
+            &mut y,
+        );
+        assert_eq!(y, [10.0, 20.0, 10.0, 20.0]);
+    }
 
     #[test]
     fn broadcast_shapes() {

@@ -21,7 +21,7 @@ pub fn concat<T: Copy>(inputs: &[&[T]], outer: usize, y: &mut [T]) {
     debug_assert_eq!(off, y.len());
 }
 
-/// `Split`: the inverse of [`concat`]; each output's chunk is
+/// `Split`: the inverse of [`concat()`]; each output's chunk is
 /// `output.len() / outer` long.
 pub fn split<T: Copy>(x: &[T], outer: usize, outputs: &mut [&mut [T]]) {
     if outer == 0 {

@@ -45,6 +45,23 @@ pub fn matmul_2d(a: &[f32], b: &[f32], y: &mut [f32], m: usize, k: usize, n: usi
 /// Batched, broadcasting matrix multiply.
 pub fn matmul(a: &[f32], b: &[f32], y: &mut [f32], p: &MatMulParams) {
     let (m, k, n) = (p.m, p.k, p.n);
+    for_each_batch(p, |ao, bo, yo| {
+        matmul_2d(
+            &a[ao..ao + m * k],
+            &b[bo..bo + k * n],
+            &mut y[yo..yo + m * n],
+            m,
+            k,
+            n,
+        );
+    });
+}
+
+/// Calls `f(a_offset, b_offset, y_offset)` for every output matrix of a
+/// batched, broadcasting matrix multiply (offsets in elements). Shared by
+/// the float and the quantized matmuls.
+pub fn for_each_batch<F: FnMut(usize, usize, usize)>(p: &MatMulParams, mut f: F) {
+    let (m, k, n) = (p.m, p.k, p.n);
     let (ma, mb, my) = ((m * k) as isize, (k * n) as isize, (m * n) as isize);
     let mut sa = broadcast_strides(&p.a_batch, &p.out_batch, p.batch_rank);
     let mut sb = broadcast_strides(&p.b_batch, &p.out_batch, p.batch_rank);
@@ -67,14 +84,7 @@ pub fn matmul(a: &[f32], b: &[f32], y: &mut [f32], p: &MatMulParams) {
                 let yo = (o[0] + j * inner[0]) as usize;
                 let ao = (o[1] + j * inner[1]) as usize;
                 let bo = (o[2] + j * inner[2]) as usize;
-                matmul_2d(
-                    &a[ao..ao + m * k],
-                    &b[bo..bo + k * n],
-                    &mut y[yo..yo + m * n],
-                    m,
-                    k,
-                    n,
-                );
+                f(ao, bo, yo);
             }
         },
     );

@@ -2,7 +2,7 @@
 
 use super::shape::{contiguous_strides, for_each_row, Dims, MAX_RANK};
 
-/// Parameters of [`slice`]. The generator clamps and normalizes `starts`,
+/// Parameters of [`slice()`]. The generator clamps and normalizes `starts`,
 /// `ends` and `steps` (all axes listed, defaults filled in) and computes the
 /// output shape; output index `j` on axis `d` reads input index
 /// `starts[d] + j * steps[d]`.
