@@ -1,0 +1,816 @@
+//! zant-budget: size and speed budgets for CI.
+//!
+//! A budget file (TOML, in the user's repository) lists model × board
+//! entries with limits on flash, RAM, arena and instructions per inference,
+//! each absolute (`65536`) or relative to a recorded baseline
+//! (`"baseline + 2%"`). Baselines are written by `zant budget update` into a
+//! JSON file beside the budget, with the size of every symbol of the
+//! firmware, so a check can say which symbols grew.
+//!
+//! This crate holds the data, the comparison and the rendering; measuring is
+//! done by the caller (firmware build + footprint + QEMU run).
+
+#![warn(missing_docs)]
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Errors of budget files.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    /// I/O.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Invalid TOML or schema.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// What is wrong (with line and column from the TOML parser).
+        message: String,
+    },
+    /// An ELF could not be read.
+    #[error("cannot read the symbols of {path}: {message}")]
+    Elf {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        message: String,
+    },
+}
+
+/// A limit on one metric.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limit {
+    /// At most this many (bytes or instructions).
+    Absolute(u64),
+    /// At most the baseline plus this many percent.
+    BaselinePlus(f64),
+}
+
+impl Limit {
+    /// Parses `65536`, `"64 KiB"`, `"baseline"`, `"baseline + 2%"`.
+    pub fn parse(v: &toml::Value) -> Result<Limit, String> {
+        match v {
+            toml::Value::Integer(i) if *i >= 0 => Ok(Limit::Absolute(*i as u64)),
+            toml::Value::String(s) => {
+                let t: String = s
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_lowercase();
+                if let Some(rest) = t.strip_prefix("baseline") {
+                    if rest.is_empty() {
+                        return Ok(Limit::BaselinePlus(0.0));
+                    }
+                    let pct = rest
+                        .strip_prefix('+')
+                        .and_then(|r| r.strip_suffix('%'))
+                        .and_then(|r| r.parse::<f64>().ok())
+                        .filter(|p| *p >= 0.0)
+                        .ok_or_else(|| format!("`{s}`: expected \"baseline + N%\""))?;
+                    return Ok(Limit::BaselinePlus(pct));
+                }
+                let (num, mul) = if let Some(n) = t.strip_suffix("kib") {
+                    (n, 1024)
+                } else if let Some(n) = t.strip_suffix("mib") {
+                    (n, 1024 * 1024)
+                } else if let Some(n) = t.strip_suffix('k') {
+                    (n, 1024)
+                } else {
+                    (t.as_str(), 1)
+                };
+                num.parse::<u64>()
+                    .map(|n| Limit::Absolute(n * mul))
+                    .map_err(|_| {
+                        format!("`{s}`: expected a number, \"64 KiB\" or \"baseline + N%\"")
+                    })
+            }
+            other => Err(format!(
+                "expected a number or a string, found {}",
+                other.type_str()
+            )),
+        }
+    }
+
+    /// The limit's value given a baseline (`None` without one for a relative limit).
+    pub fn resolve(&self, baseline: Option<u64>) -> Option<u64> {
+        match *self {
+            Limit::Absolute(v) => Some(v),
+            Limit::BaselinePlus(p) => {
+                baseline.map(|b| (b as f64 * (1.0 + p / 100.0)).floor() as u64)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::Absolute(v) => write!(f, "{v}"),
+            Limit::BaselinePlus(p) if *p == 0.0 => write!(f, "baseline"),
+            Limit::BaselinePlus(p) => write!(f, "baseline + {p}%"),
+        }
+    }
+}
+
+/// The metrics a budget can limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Flash bytes.
+    FlashBytes,
+    /// Static RAM bytes.
+    RamBytes,
+    /// Arena bytes.
+    ArenaBytes,
+    /// Instructions per inference (QEMU boards).
+    Instructions,
+}
+
+impl Metric {
+    /// Every metric, in table order.
+    pub const ALL: [Metric; 4] = [
+        Metric::FlashBytes,
+        Metric::RamBytes,
+        Metric::ArenaBytes,
+        Metric::Instructions,
+    ];
+
+    /// Key in the budget file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::FlashBytes => "flash-bytes",
+            Metric::RamBytes => "ram-bytes",
+            Metric::ArenaBytes => "arena-bytes",
+            Metric::Instructions => "instructions",
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Metric::Instructions => "",
+            _ => " B",
+        }
+    }
+}
+
+/// One model × board entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Unique name (defaults to `model@board`).
+    pub name: String,
+    /// Model path (relative to the budget file).
+    pub model: PathBuf,
+    /// Board name, alias or TOML path.
+    pub board: String,
+    /// Limits by metric.
+    pub limits: BTreeMap<Metric, Limit>,
+}
+
+/// A parsed budget file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Entries in file order.
+    pub entries: Vec<Entry>,
+}
+
+/// JSON Schema of the budget file, for editors.
+pub const SCHEMA: &str = include_str!("../schema/budget.schema.json");
+
+fn did_you_mean(key: &str, known: &[&str]) -> String {
+    let best = known
+        .iter()
+        .map(|k| (strsim(key, k), *k))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, k)) => format!(" (did you mean `{k}`?)"),
+        None => format!(" (known keys: {})", known.join(", ")),
+    }
+}
+
+/// Levenshtein distance.
+fn strsim(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + (ca != *cb) as usize)
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl BudgetFile {
+    /// Reads and validates a budget file; every problem is reported at once.
+    pub fn load(path: &Path) -> Result<BudgetFile, BudgetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BudgetError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses budget TOML text.
+    pub fn parse(text: &str, path: &Path) -> Result<BudgetFile, BudgetError> {
+        let invalid = |message: String| BudgetError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let mut problems = Vec::new();
+        for k in doc.keys() {
+            if k != "schema-version" && k != "entry" {
+                problems.push(format!(
+                    "unknown key `{k}`{}",
+                    did_you_mean(k, &["schema-version", "entry"])
+                ));
+            }
+        }
+        match doc.get("schema-version") {
+            Some(toml::Value::Integer(1)) => {}
+            Some(v) => problems.push(format!(
+                "schema-version {v} is not supported (this zant reads 1)"
+            )),
+            None => problems.push("missing `schema-version = 1`".into()),
+        }
+        let mut entries = Vec::new();
+        let list = match doc.get("entry") {
+            Some(toml::Value::Array(a)) => a.clone(),
+            Some(_) => {
+                problems.push("`entry` must be an array of tables: [[entry]]".into());
+                vec![]
+            }
+            None => {
+                problems.push("no [[entry]] tables".into());
+                vec![]
+            }
+        };
+        const KEYS: [&str; 7] = [
+            "name",
+            "model",
+            "board",
+            "flash-bytes",
+            "ram-bytes",
+            "arena-bytes",
+            "instructions",
+        ];
+        for (i, e) in list.iter().enumerate() {
+            let Some(t) = e.as_table() else {
+                problems.push(format!("entry {}: not a table", i + 1));
+                continue;
+            };
+            let at = |k: &str| format!("entry {} key `{k}`", i + 1);
+            for k in t.keys() {
+                if !KEYS.contains(&k.as_str()) {
+                    problems.push(format!("{}: unknown key{}", at(k), did_you_mean(k, &KEYS)));
+                }
+            }
+            let s = |k: &str| t.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let (Some(model), Some(board)) = (s("model"), s("board")) else {
+                problems.push(format!(
+                    "entry {}: `model` and `board` (strings) are required",
+                    i + 1
+                ));
+                continue;
+            };
+            let mut limits = BTreeMap::new();
+            for m in Metric::ALL {
+                if let Some(v) = t.get(m.key()) {
+                    match Limit::parse(v) {
+                        Ok(l) => {
+                            limits.insert(m, l);
+                        }
+                        Err(msg) => problems.push(format!("{}: {msg}", at(m.key()))),
+                    }
+                }
+            }
+            if limits.is_empty() {
+                problems.push(format!("entry {}: no limits (set at least one of flash-bytes, ram-bytes, arena-bytes, instructions)", i + 1));
+            }
+            let name = s("name").unwrap_or_else(|| {
+                format!(
+                    "{}@{board}",
+                    Path::new(&model)
+                        .file_stem()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                )
+            });
+            if entries.iter().any(|e: &Entry| e.name == name) {
+                problems.push(format!("entry {}: name `{name}` is used twice", i + 1));
+            }
+            entries.push(Entry {
+                name,
+                model: PathBuf::from(model),
+                board,
+                limits,
+            });
+        }
+        if problems.is_empty() {
+            Ok(BudgetFile {
+                path: path.to_path_buf(),
+                entries,
+            })
+        } else {
+            Err(invalid(format!(
+                "{} problem(s):\n  - {}",
+                problems.len(),
+                problems.join("\n  - ")
+            )))
+        }
+    }
+
+    /// The model path of an entry, resolved against the budget file's folder.
+    pub fn model_path(&self, e: &Entry) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(&e.model)
+    }
+
+    /// Where the baselines of this budget live (`<file stem>.baseline.json`).
+    pub fn baseline_path(&self) -> PathBuf {
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        self.path.with_file_name(format!("{stem}.baseline.json"))
+    }
+}
+
+/// Measured figures of one entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Flash bytes.
+    pub flash_bytes: u64,
+    /// Static RAM bytes.
+    pub ram_bytes: u64,
+    /// Arena bytes.
+    pub arena_bytes: u64,
+    /// Instructions per inference (QEMU boards).
+    pub instructions: Option<u64>,
+    /// Size of every symbol of the firmware, by demangled name.
+    #[serde(default)]
+    pub symbols: BTreeMap<String, u64>,
+}
+
+impl Measurement {
+    /// Value of a metric.
+    pub fn get(&self, m: Metric) -> Option<u64> {
+        match m {
+            Metric::FlashBytes => Some(self.flash_bytes),
+            Metric::RamBytes => Some(self.ram_bytes),
+            Metric::ArenaBytes => Some(self.arena_bytes),
+            Metric::Instructions => self.instructions,
+        }
+    }
+}
+
+/// Recorded baselines, by entry name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baselines {
+    /// Format version.
+    pub version: u32,
+    /// Baselines by entry name.
+    pub entries: BTreeMap<String, Measurement>,
+}
+
+impl Baselines {
+    /// Reads baselines; a missing file means none.
+    pub fn load(path: &Path) -> Result<Baselines, BudgetError> {
+        match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Baselines {
+                version: 1,
+                entries: BTreeMap::new(),
+            }),
+            Err(source) => Err(BudgetError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
+            Ok(t) => serde_json::from_str(&t).map_err(|e| BudgetError::Invalid {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Writes baselines (pretty JSON, stable order).
+    pub fn save(&self, path: &Path) -> Result<(), BudgetError> {
+        let text = serde_json::to_string_pretty(self).expect("baselines serialize") + "\n";
+        std::fs::write(path, text).map_err(|source| BudgetError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Verdict of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Within the limit.
+    Ok,
+    /// Over the limit.
+    Over,
+    /// Relative limit without a baseline, or metric not measured here.
+    NoBaseline,
+}
+
+/// One row of the check table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Entry name.
+    pub entry: String,
+    /// Metric.
+    pub metric: Metric,
+    /// Baseline value.
+    pub baseline: Option<u64>,
+    /// Measured value.
+    pub now: Option<u64>,
+    /// now − baseline.
+    pub change: Option<i64>,
+    /// Change in percent of the baseline.
+    pub change_percent: Option<f64>,
+    /// The limit as written.
+    pub limit: String,
+    /// The limit's value.
+    pub limit_value: Option<u64>,
+    /// Verdict.
+    pub verdict: Verdict,
+}
+
+/// A symbol whose size changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SymbolDelta {
+    /// Demangled name.
+    pub name: String,
+    /// Size in the baseline (0 = new).
+    pub old: u64,
+    /// Size now (0 = removed).
+    pub new: u64,
+}
+
+impl SymbolDelta {
+    /// new − old.
+    pub fn delta(&self) -> i64 {
+        self.new as i64 - self.old as i64
+    }
+}
+
+/// Symbol-level difference, largest growth first (then largest shrink).
+pub fn symbol_diff(old: &BTreeMap<String, u64>, new: &BTreeMap<String, u64>) -> Vec<SymbolDelta> {
+    let mut out: Vec<SymbolDelta> = old
+        .keys()
+        .chain(new.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|n| SymbolDelta {
+            name: n.clone(),
+            old: old.get(n).copied().unwrap_or(0),
+            new: new.get(n).copied().unwrap_or(0),
+        })
+        .filter(|d| d.old != d.new)
+        .collect();
+    out.sort_by(|a, b| b.delta().cmp(&a.delta()).then(a.name.cmp(&b.name)));
+    out
+}
+
+/// The result of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// One row per entry and limited metric.
+    pub rows: Vec<Row>,
+    /// Per entry whose flash grew: the symbols that changed.
+    pub symbol_diffs: BTreeMap<String, Vec<SymbolDelta>>,
+}
+
+impl Report {
+    /// True when some limit is exceeded.
+    pub fn over(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Over)
+    }
+}
+
+/// Compares measurements with the limits and baselines.
+pub fn check(
+    budget: &BudgetFile,
+    baselines: &Baselines,
+    measured: &BTreeMap<String, Measurement>,
+) -> Report {
+    let mut rows = Vec::new();
+    let mut symbol_diffs = BTreeMap::new();
+    for e in &budget.entries {
+        let base = baselines.entries.get(&e.name);
+        let now = measured.get(&e.name);
+        for (&metric, limit) in &e.limits {
+            let b = base.and_then(|b| b.get(metric));
+            let n = now.and_then(|n| n.get(metric));
+            let lv = limit.resolve(b);
+            let change = match (b, n) {
+                (Some(b), Some(n)) => Some(n as i64 - b as i64),
+                _ => None,
+            };
+            let change_percent = match (b, change) {
+                (Some(b), Some(c)) if b > 0 => Some(100.0 * c as f64 / b as f64),
+                _ => None,
+            };
+            let verdict = match (n, lv) {
+                (Some(n), Some(l)) if n > l => Verdict::Over,
+                (Some(_), Some(_)) => Verdict::Ok,
+                _ => Verdict::NoBaseline,
+            };
+            rows.push(Row {
+                entry: e.name.clone(),
+                metric,
+                baseline: b,
+                now: n,
+                change,
+                change_percent,
+                limit: limit.to_string(),
+                limit_value: lv,
+                verdict,
+            });
+        }
+        if let (Some(b), Some(n)) = (base, now) {
+            if n.flash_bytes > b.flash_bytes {
+                symbol_diffs.insert(e.name.clone(), symbol_diff(&b.symbols, &n.symbols));
+            }
+        }
+    }
+    Report { rows, symbol_diffs }
+}
+
+fn fmt_num(v: Option<u64>, m: Metric) -> String {
+    match v {
+        Some(v) => format!("{}{}", thousands(v as i128), m.unit()),
+        None => "—".into(),
+    }
+}
+
+fn fmt_change(r: &Row) -> String {
+    match (r.change, r.change_percent) {
+        (Some(c), Some(p)) => format!(
+            "{}{}{} ({:+.2}%)",
+            if c > 0 { "+" } else { "" },
+            thousands(c as i128),
+            r.metric.unit(),
+            p
+        ),
+        (Some(c), None) => format!("{}{}", thousands(c as i128), r.metric.unit()),
+        _ => "—".into(),
+    }
+}
+
+/// `12,345` (with sign for negatives).
+pub fn thousands(n: i128) -> String {
+    let s = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Ok => "ok",
+        Verdict::Over => "OVER",
+        Verdict::NoBaseline => "no baseline",
+    }
+}
+
+/// Table cells of a report: header and rows (for any renderer).
+pub fn table_cells(r: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
+        "entry", "metric", "baseline", "now", "change", "limit", "verdict",
+    ];
+    let rows = r
+        .rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.entry.clone(),
+                row.metric.key().to_string(),
+                fmt_num(row.baseline, row.metric),
+                fmt_num(row.now, row.metric),
+                fmt_change(row),
+                match (row.limit_value, &row.limit) {
+                    (Some(v), l) if l.starts_with("baseline") => {
+                        format!("{} ({l})", fmt_num(Some(v), row.metric))
+                    }
+                    (_, l) => l.clone(),
+                },
+                verdict_text(row.verdict).to_string(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The symbols that changed, as lines `+1,234 B  name (old → new)`, at most `max`.
+pub fn symbol_lines(d: &[SymbolDelta], max: usize) -> Vec<String> {
+    d.iter()
+        .take(max)
+        .map(|s| {
+            format!(
+                "{:>10}  {} ({} → {})",
+                format!(
+                    "{}{} B",
+                    if s.delta() > 0 { "+" } else { "" },
+                    thousands(s.delta() as i128)
+                ),
+                s.name,
+                thousands(s.old as i128),
+                thousands(s.new as i128)
+            )
+        })
+        .collect()
+}
+
+/// A Markdown summary fit for a pull-request comment.
+pub fn markdown(r: &Report) -> String {
+    let (header, rows) = table_cells(r);
+    let mut s = String::new();
+    let status = if r.over() {
+        "❌ over budget"
+    } else {
+        "✅ within budget"
+    };
+    s.push_str(&format!("### zant size budget: {status}\n\n"));
+    s.push_str(&format!("| {} |\n", header.join(" | ")));
+    s.push_str(&format!(
+        "|{}\n",
+        header
+            .iter()
+            .map(|h| if *h == "entry" || *h == "metric" {
+                "---|"
+            } else {
+                "---:|"
+            })
+            .collect::<String>()
+    ));
+    for row in rows {
+        let mut cells = row;
+        if cells[6] == "OVER" {
+            cells[6] = "**OVER**".into();
+        }
+        s.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    for (entry, d) in &r.symbol_diffs {
+        if d.is_empty() {
+            continue;
+        }
+        s.push_str(&format!(
+            "\n<details><summary>{entry}: symbols that changed ({} shown of {})</summary>\n\n```\n",
+            d.len().min(20),
+            d.len()
+        ));
+        for l in symbol_lines(d, 20) {
+            s.push_str(&l);
+            s.push('\n');
+        }
+        s.push_str("```\n</details>\n");
+    }
+    s
+}
+
+/// Sizes of the functions and data objects of an ELF, by demangled name
+/// (hash suffix removed so names are stable across builds).
+pub fn elf_symbols(path: &Path) -> Result<BTreeMap<String, u64>, BudgetError> {
+    use object::{Object, ObjectSymbol, SymbolKind};
+    let err = |message: String| BudgetError::Elf {
+        path: path.to_path_buf(),
+        message,
+    };
+    let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let file = object::File::parse(&*data).map_err(|e| err(e.to_string()))?;
+    let mut out = BTreeMap::new();
+    for sym in file.symbols() {
+        if sym.size() == 0 || !matches!(sym.kind(), SymbolKind::Text | SymbolKind::Data) {
+            continue;
+        }
+        let Ok(name) = sym.name() else { continue };
+        let name = format!("{:#}", rustc_demangle::demangle(name));
+        *out.entry(name).or_insert(0) += sym.size();
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r#"
+schema-version = 1
+
+[[entry]]
+model = "examples/mnist-8.onnx"
+board = "qemu-mps2-an386"
+flash-bytes = "baseline + 1%"
+ram-bytes = "64 KiB"
+instructions = "baseline + 2%"
+"#;
+
+    fn meas(flash: u64, instr: u64) -> Measurement {
+        Measurement {
+            flash_bytes: flash,
+            ram_bytes: 20_000,
+            arena_bytes: 7_296,
+            instructions: Some(instr),
+            symbols: [("conv2d".to_string(), flash / 2), ("main".to_string(), 100)]
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn parses_limits() {
+        let b = BudgetFile::parse(FILE, Path::new("zant-budget.toml")).unwrap();
+        assert_eq!(b.entries[0].name, "mnist-8@qemu-mps2-an386");
+        assert_eq!(
+            b.entries[0].limits[&Metric::RamBytes],
+            Limit::Absolute(65536)
+        );
+        assert_eq!(
+            b.entries[0].limits[&Metric::FlashBytes],
+            Limit::BaselinePlus(1.0)
+        );
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let bad = "schema-version = 2\nentri = 1\n[[entry]]\nmodel = \"m.onnx\"\nboard = \"b\"\nflash-byts = 3\nram-bytes = \"lots\"\n";
+        let e = BudgetFile::parse(bad, Path::new("b.toml"))
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "schema-version 2",
+            "`entri`",
+            "did you mean `entry`",
+            "did you mean `flash-bytes`",
+            "`lots`",
+        ] {
+            assert!(e.contains(want), "missing {want:?} in {e}");
+        }
+    }
+
+    #[test]
+    fn growth_past_the_limit_fails_with_symbols() {
+        let b = BudgetFile::parse(FILE, Path::new("zant-budget.toml")).unwrap();
+        let name = b.entries[0].name.clone();
+        let base = Baselines {
+            version: 1,
+            entries: [(name.clone(), meas(40_000, 1_000_000))]
+                .into_iter()
+                .collect(),
+        };
+        let ok = check(
+            &b,
+            &base,
+            &[(name.clone(), meas(40_200, 1_010_000))]
+                .into_iter()
+                .collect(),
+        );
+        assert!(!ok.over());
+        let over = check(
+            &b,
+            &base,
+            &[(name.clone(), meas(41_000, 1_000_000))]
+                .into_iter()
+                .collect(),
+        );
+        assert!(over.over());
+        let row = over
+            .rows
+            .iter()
+            .find(|r| r.metric == Metric::FlashBytes)
+            .unwrap();
+        assert_eq!(row.change, Some(1_000));
+        assert!((row.change_percent.unwrap() - 2.5).abs() < 1e-9);
+        assert_eq!(over.symbol_diffs[&name][0].name, "conv2d");
+        let md = markdown(&over);
+        assert!(
+            md.contains("**OVER**") && md.contains("+1,000 B (+2.50%)") && md.contains("conv2d"),
+            "{md}"
+        );
+    }
+}
