@@ -1,0 +1,174 @@
+//! The board and chip files as written (serde), with their JSON Schema.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A board file (`boards/defs/<board>.toml`, or a user's own).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(title = "zant board")]
+pub struct RawBoard {
+    /// Version of this format: 1.
+    pub schema_version: u32,
+    /// Board name (kebab-case), used on the command line.
+    pub name: String,
+    /// One line saying what the board is.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Other names for the board (`stm32h7`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The chip: the name of a built-in chip (`stm32h743zi`), a path to a chip
+    /// file relative to this file, or an inline table.
+    pub chip: RawChipRef,
+    /// How the firmware reports: `semihosting` (QEMU), `rtt` (debug probe) or `uart`.
+    pub report: String,
+    /// Core clock in Hz, overriding the chip's.
+    #[serde(default)]
+    pub clock_hz: Option<u64>,
+    /// Extra memory regions of the board (external RAM, …), added to the chip's.
+    #[serde(default)]
+    pub memory: Vec<RawRegion>,
+    /// Where the arena, stack and weights go.
+    pub placement: RawPlacement,
+    /// Size budget of the board.
+    #[serde(default)]
+    pub limits: Option<RawLimits>,
+    /// How to run firmware: exactly one of `qemu`, `probe-rs`, `espflash`.
+    pub run: RawRun,
+}
+
+/// A chip named, given by path, or inline.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RawChipRef {
+    /// Built-in chip name or a path to a chip file.
+    Name(String),
+    /// The chip described in place.
+    Inline(Box<RawChip>),
+}
+
+/// A chip file (`boards/defs/chips/<chip>.toml`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[schemars(title = "zant chip")]
+pub struct RawChip {
+    /// Version of this format: 1 (optional inline).
+    #[serde(default)]
+    pub schema_version: Option<u32>,
+    /// Chip name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Vendor.
+    pub vendor: String,
+    /// Family (`STM32H7`).
+    pub family: String,
+    /// Part number.
+    pub part: String,
+    /// CPU core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55, rv32imc, rv32imac.
+    pub core: String,
+    /// Floating-point unit: none, single, double.
+    #[serde(default = "default_fpu")]
+    pub fpu: String,
+    /// SIMD extensions: dsp (Cortex-M DSP), mve (Helium), rvp, rvv.
+    #[serde(default)]
+    pub simd: Vec<String>,
+    /// Core clock in Hz.
+    pub clock_hz: u64,
+    /// Memory regions.
+    pub memory: Vec<RawRegion>,
+}
+
+fn default_fpu() -> String {
+    "none".into()
+}
+
+/// A memory region.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawRegion {
+    /// Region name (`FLASH`, `DTCM`).
+    pub name: String,
+    /// `flash` or `ram`.
+    pub kind: String,
+    /// Start address.
+    pub start: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Attributes: tightly-coupled, dma, xip, emulated.
+    #[serde(default)]
+    pub attributes: Vec<String>,
+}
+
+/// Placement of the model's memory.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawPlacement {
+    /// RAM regions for the activation arena, in order of preference.
+    pub arena: Vec<String>,
+    /// RAM region of the stack.
+    pub stack: String,
+    /// Stack size in bytes.
+    pub stack_size: u64,
+    /// Flash region of the weights (and code).
+    pub weights: String,
+}
+
+/// Size budget limits.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawLimits {
+    /// Maximum flash bytes of the firmware.
+    #[serde(default)]
+    pub flash_bytes: Option<u64>,
+    /// Maximum static RAM bytes of the firmware (with the stack).
+    #[serde(default)]
+    pub ram_bytes: Option<u64>,
+}
+
+/// How to run firmware on the board.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawRun {
+    /// Emulated with QEMU.
+    #[serde(default)]
+    pub qemu: Option<RawQemu>,
+    /// Flashed through a debug probe with probe-rs.
+    #[serde(default)]
+    pub probe_rs: Option<RawProbeRs>,
+    /// Flashed over serial with espflash.
+    #[serde(default)]
+    pub espflash: Option<RawEspflash>,
+}
+
+/// QEMU settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawQemu {
+    /// `qemu-system-arm` or `qemu-system-riscv32`.
+    pub binary: String,
+    /// `-machine`.
+    pub machine: String,
+    /// `-cpu`, if not the machine's default.
+    #[serde(default)]
+    pub cpu: Option<String>,
+    /// More QEMU arguments.
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+}
+
+/// probe-rs settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawProbeRs {
+    /// probe-rs chip name (`probe-rs chip list`).
+    pub chip: String,
+}
+
+/// espflash settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct RawEspflash {
+    /// espflash chip (`esp32c3`, `esp32c6`).
+    pub chip: String,
+}

@@ -1,0 +1,106 @@
+use super::*;
+
+#[test]
+fn every_builtin_board_loads_and_validates() {
+    let boards = builtin_boards();
+    assert_eq!(boards.len(), 16);
+    for b in &boards {
+        assert!(b.region(&b.placement.weights).is_some(), "{}", b.name);
+        assert!(!b.description.is_empty(), "{}", b.name);
+    }
+}
+
+#[test]
+fn alias_stm32h7_is_the_nucleo_h743zi() {
+    let b = resolve("stm32h7").unwrap();
+    assert_eq!(b.name, "nucleo-h743zi");
+    assert_eq!(b.target.triple, "thumbv7em-none-eabihf");
+    assert_eq!(b.target.cpu.as_deref(), Some("cortex-m7"));
+    assert_eq!(b.fpu, Fpu::Double);
+    assert_eq!(b.placement.arena, ["DTCM", "AXISRAM"]);
+    assert_eq!(
+        b.runner,
+        Runner::ProbeRs {
+            chip: "STM32H743ZITx".into()
+        }
+    );
+}
+
+#[test]
+fn targets_follow_from_core_and_fpu() {
+    let t = |n: &str| resolve(n).unwrap().target.triple;
+    assert_eq!(t("qemu-mps2-an385"), "thumbv7m-none-eabi");
+    assert_eq!(t("qemu-mps2-an386"), "thumbv7em-none-eabihf");
+    assert_eq!(t("qemu-mps3-an547"), "thumbv8m.main-none-eabihf");
+    assert_eq!(t("rp-pico"), "thumbv6m-none-eabi");
+    assert_eq!(t("qemu-riscv32-virt"), "riscv32imac-unknown-none-elf");
+    assert_eq!(t("esp32-c3-devkit"), "riscv32imc-unknown-none-elf");
+}
+
+#[test]
+fn unknown_name_suggests() {
+    let e = resolve("qemu-mps2-an368").unwrap_err().to_string();
+    assert!(e.contains("did you mean `qemu-mps2-an386`"), "{e}");
+}
+
+const BAD: &str = r#"schema-version = 1
+name = "my-board"
+chip = { vendor = "Me", family = "X", part = "X1", core = "cortex-m9", clock-hz = 1, memory = [
+  { name = "FLASH", kind = "flash", start = 0, size = 0x10000 },
+  { name = "RAM", kind = "ram", start = 0x8000, size = 0x10000 },
+] }
+report = "semihosting"
+
+[placement]
+arena = ["FLASH"]
+stack = "RAM"
+stak-size = 1024
+stack-size = 1024
+weights = "FLASH"
+
+[run.qemu]
+binary = "qemu-system-arm"
+machin = "mps2-an386"
+machine = "mps2-an386"
+"#;
+
+#[test]
+fn every_problem_is_reported_at_once_with_lines() {
+    let dir = std::env::temp_dir().join(format!("zant-boards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("my-board.toml");
+    std::fs::write(&f, BAD).unwrap();
+    let e = check_file(&f).unwrap_err();
+    let BoardError::Invalid(d) = &e else {
+        panic!("{e}")
+    };
+    let text = e.to_string();
+    for want in [
+        "unknown key `stak-size`",
+        "did you mean `stack-size`",
+        "unknown key `machin`",
+        "did you mean `machine`",
+        "core `cortex-m9` has no Rust target",
+        "overlap",
+        "region `flash` is flash but must be ram",
+    ] {
+        assert!(
+            text.to_lowercase().contains(&want.to_lowercase()),
+            "missing {want:?} in:\n{text}"
+        );
+    }
+    let stak = d.iter().find(|d| d.message.contains("stak-size")).unwrap();
+    assert_eq!(stak.line, Some(12), "{stak}");
+    assert_eq!(stak.key, "placement.stak-size");
+}
+
+#[test]
+fn schema_file_is_up_to_date() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/board.schema.json");
+    let want = serde_json::to_string_pretty(&board_schema()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(have == want, "boards/schema/board.schema.json is out of date; regenerate with UPDATE_SCHEMA=1 cargo test -p zant-boards");
+}
