@@ -25,6 +25,8 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Write the model as a `no_std` Rust library crate.
     Compile(cmd::compile::Args),
+    /// Built-in boards; `boards show B`; `boards check FILE.toml`.
+    Boards(cmd::boards::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Compile(a) => cmd::compile::run(a),
+        Command::Boards(a) => cmd::boards::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
