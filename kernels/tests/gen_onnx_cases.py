@@ -435,6 +435,17 @@ def unary_op(n):
         "Round": "Round",
         "Sign": "Sign",
         "Identity": "Identity",
+        "Sin": "Sin",
+        "Cos": "Cos",
+        "Tan": "Tan",
+        "Asin": "Asin",
+        "Acos": "Acos",
+        "Atan": "Atan",
+        "Sinh": "Sinh",
+        "Cosh": "Cosh",
+        "Asinh": "Asinh",
+        "Acosh": "Acosh",
+        "Atanh": "Atanh",
     }
     if t in simple:
         return simple[t]
@@ -1100,7 +1111,7 @@ for k in BINARY:
 for k in [
     "Relu", "Sigmoid", "HardSwish", "Tanh", "Softplus", "Softsign", "Mish", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt",
     "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity", "LeakyRelu", "Elu", "Celu", "ThresholdedRelu",
-    "HardSigmoid", "Selu", "Gelu",
+    "HardSigmoid", "Selu", "Gelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
 ]:
     GEN[k] = gen_unary
 

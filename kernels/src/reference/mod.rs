@@ -32,6 +32,7 @@
 //! | Expand | [`binary::expand`] |
 //! | Relu LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Clip Elu Selu Celu ThresholdedRelu Softplus Softsign Gelu Mish | [`unary::unary`] with [`unary::UnaryOp::Act`] |
 //! | Erf Exp Log Neg Abs Sqrt Reciprocal Floor Ceil Round Sign Identity | [`unary::unary`] |
+//! | Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh | [`unary::unary`] |
 //! | Neg Abs Relu Clip Sign on integers | [`unary::unary_generic`] |
 //! | IsNaN IsInf | [`unary::is_nan`], [`unary::is_inf`] |
 //! | MaxPool AveragePool | [`pool::max_pool`], [`pool::average_pool`] |
