@@ -53,6 +53,11 @@
 //! | QuantizeLinear DequantizeLinear DynamicQuantizeLinear | [`quant`] |
 //! | MatMulInteger QLinearMatMul ConvInteger QLinearConv | [`quant`] |
 //! | RNN GRU LSTM | [`rnn::rnn`] |
+//! | LpPool RMSNormalization Shrink | [`pool::lp_pool`], [`norm::rms_norm`], [`unary::UnaryOp::Shrink`] |
+//! | CumSum Trilu OneHot TopK | [`misc`] |
+//! | BitwiseAnd BitwiseOr BitwiseXor BitwiseNot | [`misc::bitwise`], [`misc::bitwise_not`] |
+//! | DepthToSpace SpaceToDepth | [`misc::depth_to_space`], [`misc::space_to_depth`] |
+//! | ScatterND ScatterElements GatherND | [`misc`] |
 //!
 //! Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout (inference)
 //! need no kernel: the generator aliases or copies the buffer.
@@ -65,6 +70,7 @@ pub mod conv;
 pub mod gather;
 pub mod gemm;
 pub mod matmul;
+pub mod misc;
 pub mod norm;
 pub mod pad;
 pub mod pool;

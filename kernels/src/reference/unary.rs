@@ -57,6 +57,13 @@ pub enum UnaryOp {
     Acosh,
     /// `atanh(x)`.
     Atanh,
+    /// ONNX `Shrink`: `x < -lambd ? x + bias : x > lambd ? x - bias : 0`.
+    Shrink {
+        /// Threshold (ONNX default 0.5).
+        lambd: f32,
+        /// Offset (ONNX default 0).
+        bias: f32,
+    },
     /// `x^exponent` with a constant exponent (a Pow with a scalar constant).
     PowConst {
         /// The exponent.
@@ -93,6 +100,15 @@ impl UnaryOp {
             UnaryOp::Asinh => math::asinhf(x),
             UnaryOp::Acosh => math::acoshf(x),
             UnaryOp::Atanh => math::atanhf(x),
+            UnaryOp::Shrink { lambd, bias } => {
+                if x < -lambd {
+                    x + bias
+                } else if x > lambd {
+                    x - bias
+                } else {
+                    0.0
+                }
+            }
             UnaryOp::PowConst { exponent } => math::powf(x, exponent),
         }
     }
