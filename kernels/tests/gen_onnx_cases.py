@@ -1269,6 +1269,19 @@ for k in [
 ]:
     GEN[k] = gen_unary
 
+
+def gen_upsample(c, n, ins, outs):
+    x, sc = ins
+    y = outs[0]
+    mode = attrs(n).get("mode", b"nearest").decode()
+    m = "resize::ResizeMode::Nearest(resize::NearestMode::Floor)" if mode == "nearest" else "resize::ResizeMode::Linear"
+    fl = "[" + ", ".join(repr(float(t)) + "f32" for t in (list(sc) + [1.0] * (6 - len(sc)))) + "]"
+    p = (
+        f"let p = resize::ResizeParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, out_shape: {dims(y.shape)}, scales: {fl}, "
+        f"mode: {m}, coord: resize::CoordMode::Asymmetric, roi_start: [0.0; 6], roi_end: [1.0; 6], extrapolation_value: 0.0, exclude_outside: false }};"
+    )
+    return simple_case(c, [("x", x)], y, [p, "resize::resize(&x, &mut y, &p);"])
+
 # Registered last so they override the generic loops above.
 GEN.update(
     {
@@ -1293,6 +1306,7 @@ GEN.update(
         "IsNaN": gen_isnan_isinf,
         "IsInf": gen_isnan_isinf,
         "CastLike": gen_castlike,
+        "Upsample": gen_upsample,
     }
 )
 
