@@ -672,6 +672,141 @@ impl AbsLt for f64 {
     }
 }
 
+/// `e^x - 1`, accurate also near 0, error < 1 ulp. Port of musl (fdlibm)
+/// `expm1f.c`, single precision only.
+pub fn expm1f(x: f32) -> f32 {
+    const LN2_HI: f32 = f32::from_bits(0x3f317180);
+    const LN2_LO: f32 = f32::from_bits(0x3717f7d1);
+    const INVLN2: f32 = f32::from_bits(0x3fb8aa3b);
+    // |6 / x * (1 + 2 * (1 / (exp(x) - 1) - 1 / x)) - q(x)| < 2**-30.04
+    const Q1: f32 = f32::from_bits(0xbd088868); // -0x888868.0p-28
+    const Q2: f32 = f32::from_bits(0x3acf3010); // 0xcf3010.0p-33
+
+    let mut x = x;
+    let hx = x.to_bits() & 0x7fff_ffff;
+    let sign = (x.to_bits() >> 31) != 0;
+
+    // Huge and non-finite arguments.
+    if hx >= 0x4195_b844 {
+        // |x| >= 27 ln2
+        if hx > 0x7f80_0000 {
+            return x; // NaN
+        }
+        if sign {
+            return -1.0;
+        }
+        if hx > 0x42b1_7217 {
+            return x * from_bits(0x7f00_0000); // overflow
+        }
+    }
+
+    let k: i32;
+    let c: f32;
+    if hx > 0x3eb1_7218 {
+        // |x| > 0.5 ln2
+        let (hi, lo);
+        if hx < 0x3f85_1592 {
+            // and |x| < 1.5 ln2
+            if !sign {
+                hi = x - LN2_HI;
+                lo = LN2_LO;
+                k = 1;
+            } else {
+                hi = x + LN2_HI;
+                lo = -LN2_LO;
+                k = -1;
+            }
+        } else {
+            k = (INVLN2 * x + if sign { -0.5 } else { 0.5 }) as i32;
+            let t = k as f32;
+            hi = x - t * LN2_HI; // exact
+            lo = t * LN2_LO;
+        }
+        x = hi - lo;
+        c = (hi - x) - lo;
+    } else if hx < 0x3300_0000 {
+        // |x| < 2^-25
+        return x;
+    } else {
+        k = 0;
+        c = 0.0;
+    }
+
+    let hfx = 0.5 * x;
+    let hxs = x * hfx;
+    let r1 = 1.0 + hxs * (Q1 + hxs * Q2);
+    let t = 3.0 - r1 * hfx;
+    let mut e = hxs * ((r1 - t) / (6.0 - x * t));
+    if k == 0 {
+        return x - (x * e - hxs);
+    }
+    e = x * (e - c) - c;
+    e -= hxs;
+    // exp(x) ~ 2^k (x_reduced - e + 1)
+    if k == -1 {
+        return 0.5 * (x - e) - 0.5;
+    }
+    if k == 1 {
+        if x < -0.25 {
+            return -2.0 * (e - (x + 0.5));
+        }
+        return 1.0 + 2.0 * (x - e);
+    }
+    let twopk = from_bits(((0x7f + k) as u32) << 23);
+    if !(0..=56).contains(&k) {
+        let mut y = x - e + 1.0;
+        if k == 128 {
+            y = y * 2.0 * from_bits(0x7f00_0000);
+        } else {
+            y *= twopk;
+        }
+        return y - 1.0;
+    }
+    let u = from_bits(((0x7f - k) as u32) << 23); // 2^-k
+    if k < 23 {
+        (x - e + (1.0 - u)) * twopk
+    } else {
+        (x - (e + u) + 1.0) * twopk
+    }
+}
+
+/// Hyperbolic tangent in single precision. Port of musl `tanhf.c` (via
+/// [`expm1f`]); error <= 2 ulp, no double-precision arithmetic (fast on
+/// single-precision FPUs). [`tanhf`] is the correctly rounded variant.
+pub fn tanhf_fast(x: f32) -> f32 {
+    let w = x.to_bits() & 0x7fff_ffff;
+    let sign = (x.to_bits() >> 31) != 0;
+    let a = from_bits(w);
+    let t = if w > 0x3f0c_9f54 {
+        // |x| > log(3)/2 ~= 0.5493 or NaN
+        if w > 0x4120_0000 {
+            // |x| > 10
+            if a.is_nan() {
+                return x;
+            }
+            1.0
+        } else {
+            let t = expm1f(2.0 * a);
+            1.0 - 2.0 / (t + 2.0)
+        }
+    } else if w > 0x3e82_c578 {
+        // |x| > log(5/3)/2 ~= 0.2554
+        let t = expm1f(2.0 * a);
+        t / (t + 2.0)
+    } else if w >= 0x0080_0000 {
+        // |x| >= 0x1p-126
+        let t = expm1f(-2.0 * a);
+        -t / (t + 2.0)
+    } else {
+        a // subnormal
+    };
+    if sign {
+        -t
+    } else {
+        t
+    }
+}
+
 /// Hyperbolic tangent, error < 1 ulp (computed in double precision).
 pub fn tanhf(x: f32) -> f32 {
     let a = fabsf(x);
@@ -1159,6 +1294,8 @@ mod tests {
     #[test]
     fn transcendental_within_one_ulp() {
         check("tanhf", tanhf, |x| (x as f64).tanh() as f32, 1);
+        check("expm1f", expm1f, |x| (x as f64).exp_m1() as f32, 1);
+        check("tanhf_fast", tanhf_fast, |x| (x as f64).tanh() as f32, 2);
         check(
             "sigmoidf",
             sigmoidf,
