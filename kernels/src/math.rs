@@ -7,10 +7,15 @@
 //! * [`expf`], [`logf`], [`sqrtf`]: musl `src/math/expf.c` (fdlibm version,
 //!   before the 2017 table-driven rewrite), `logf.c` (fdlibm version) and
 //!   `sqrtf.c` (fdlibm bit-by-bit version, correctly rounded).
+//! * [`expm1f`], [`tanhf_fast`], [`fmodf`], [`fmod_f64`], [`roundf`]: musl
+//!   `expm1f.c`, `tanhf.c`, `fmodf.c`, `fmod.c`, `rintf.c`.
 //! * [`exp_f64`], [`ln_f64`]: musl `exp.c` / `log.c` (fdlibm versions).
-//! * [`powf`], [`tanhf`], [`erff`]: evaluated through the `f64` routines above,
-//!   which leaves the `f32` result within one ulp (the idea of musl's current
-//!   `powf`, which also works in double precision).
+//! * [`powf`], [`tanhf`], [`erff`], [`log1pf`], the trigonometric and
+//!   hyperbolic functions: evaluated through the `f64` routines above, which
+//!   leaves the `f32` result within one ulp (the idea of musl's current
+//!   `powf`, which also works in double precision). On cores with a
+//!   single-precision FPU these run in soft-float; the kernels' hot paths
+//!   (exp, log, sqrt, sigmoid, tanh via [`tanhf_fast`]) stay in `f32`.
 //!
 //! Every function here is checked against the host's `std` on many values in
 //! this module's tests.
