@@ -5,8 +5,8 @@
 //! calls these kernels, and the compiler calls them on the host for constant
 //! folding and as the oracle for optimized variants.
 //!
-//! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, ...) ported
-//!   from musl, since `core` has none.
+//! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, sin, ...)
+//!   ported from musl or evaluated in double precision, since `core` has none.
 //! * [`reference`](mod@reference): one module per operator family; plain, correct loops.
 //!
 //! Vendoring rule: the compiler copies the files of this crate verbatim into

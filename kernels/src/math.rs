@@ -7,10 +7,15 @@
 //! * [`expf`], [`logf`], [`sqrtf`]: musl `src/math/expf.c` (fdlibm version,
 //!   before the 2017 table-driven rewrite), `logf.c` (fdlibm version) and
 //!   `sqrtf.c` (fdlibm bit-by-bit version, correctly rounded).
+//! * [`expm1f`], [`tanhf_fast`], [`fmodf`], [`fmod_f64`], [`roundf`]: musl
+//!   `expm1f.c`, `tanhf.c`, `fmodf.c`, `fmod.c`, `rintf.c`.
 //! * [`exp_f64`], [`ln_f64`]: musl `exp.c` / `log.c` (fdlibm versions).
-//! * [`powf`], [`tanhf`], [`erff`]: evaluated through the `f64` routines above,
-//!   which leaves the `f32` result within one ulp (the idea of musl's current
-//!   `powf`, which also works in double precision).
+//! * [`powf`], [`tanhf`], [`erff`], [`log1pf`], the trigonometric and
+//!   hyperbolic functions: evaluated through the `f64` routines above, which
+//!   leaves the `f32` result within one ulp (the idea of musl's current
+//!   `powf`, which also works in double precision). On cores with a
+//!   single-precision FPU these run in soft-float; the kernels' hot paths
+//!   (exp, log, sqrt, sigmoid, tanh via [`tanhf_fast`]) stay in `f32`.
 //!
 //! Every function here is checked against the host's `std` on many values in
 //! this module's tests.
@@ -672,6 +677,141 @@ impl AbsLt for f64 {
     }
 }
 
+/// `e^x - 1`, accurate also near 0, error < 1 ulp. Port of musl (fdlibm)
+/// `expm1f.c`, single precision only.
+pub fn expm1f(x: f32) -> f32 {
+    const LN2_HI: f32 = f32::from_bits(0x3f317180);
+    const LN2_LO: f32 = f32::from_bits(0x3717f7d1);
+    const INVLN2: f32 = f32::from_bits(0x3fb8aa3b);
+    // |6 / x * (1 + 2 * (1 / (exp(x) - 1) - 1 / x)) - q(x)| < 2**-30.04
+    const Q1: f32 = f32::from_bits(0xbd088868); // -0x888868.0p-28
+    const Q2: f32 = f32::from_bits(0x3acf3010); // 0xcf3010.0p-33
+
+    let mut x = x;
+    let hx = x.to_bits() & 0x7fff_ffff;
+    let sign = (x.to_bits() >> 31) != 0;
+
+    // Huge and non-finite arguments.
+    if hx >= 0x4195_b844 {
+        // |x| >= 27 ln2
+        if hx > 0x7f80_0000 {
+            return x; // NaN
+        }
+        if sign {
+            return -1.0;
+        }
+        if hx > 0x42b1_7217 {
+            return x * from_bits(0x7f00_0000); // overflow
+        }
+    }
+
+    let k: i32;
+    let c: f32;
+    if hx > 0x3eb1_7218 {
+        // |x| > 0.5 ln2
+        let (hi, lo);
+        if hx < 0x3f85_1592 {
+            // and |x| < 1.5 ln2
+            if !sign {
+                hi = x - LN2_HI;
+                lo = LN2_LO;
+                k = 1;
+            } else {
+                hi = x + LN2_HI;
+                lo = -LN2_LO;
+                k = -1;
+            }
+        } else {
+            k = (INVLN2 * x + if sign { -0.5 } else { 0.5 }) as i32;
+            let t = k as f32;
+            hi = x - t * LN2_HI; // exact
+            lo = t * LN2_LO;
+        }
+        x = hi - lo;
+        c = (hi - x) - lo;
+    } else if hx < 0x3300_0000 {
+        // |x| < 2^-25
+        return x;
+    } else {
+        k = 0;
+        c = 0.0;
+    }
+
+    let hfx = 0.5 * x;
+    let hxs = x * hfx;
+    let r1 = 1.0 + hxs * (Q1 + hxs * Q2);
+    let t = 3.0 - r1 * hfx;
+    let mut e = hxs * ((r1 - t) / (6.0 - x * t));
+    if k == 0 {
+        return x - (x * e - hxs);
+    }
+    e = x * (e - c) - c;
+    e -= hxs;
+    // exp(x) ~ 2^k (x_reduced - e + 1)
+    if k == -1 {
+        return 0.5 * (x - e) - 0.5;
+    }
+    if k == 1 {
+        if x < -0.25 {
+            return -2.0 * (e - (x + 0.5));
+        }
+        return 1.0 + 2.0 * (x - e);
+    }
+    let twopk = from_bits(((0x7f + k) as u32) << 23);
+    if !(0..=56).contains(&k) {
+        let mut y = x - e + 1.0;
+        if k == 128 {
+            y = y * 2.0 * from_bits(0x7f00_0000);
+        } else {
+            y *= twopk;
+        }
+        return y - 1.0;
+    }
+    let u = from_bits(((0x7f - k) as u32) << 23); // 2^-k
+    if k < 23 {
+        (x - e + (1.0 - u)) * twopk
+    } else {
+        (x - (e + u) + 1.0) * twopk
+    }
+}
+
+/// Hyperbolic tangent in single precision. Port of musl `tanhf.c` (via
+/// [`expm1f`]); error <= 2 ulp, no double-precision arithmetic (fast on
+/// single-precision FPUs). [`tanhf`] is the correctly rounded variant.
+pub fn tanhf_fast(x: f32) -> f32 {
+    let w = x.to_bits() & 0x7fff_ffff;
+    let sign = (x.to_bits() >> 31) != 0;
+    let a = from_bits(w);
+    let t = if w > 0x3f0c_9f54 {
+        // |x| > log(3)/2 ~= 0.5493 or NaN
+        if w > 0x4120_0000 {
+            // |x| > 10
+            if a.is_nan() {
+                return x;
+            }
+            1.0
+        } else {
+            let t = expm1f(2.0 * a);
+            1.0 - 2.0 / (t + 2.0)
+        }
+    } else if w > 0x3e82_c578 {
+        // |x| > log(5/3)/2 ~= 0.2554
+        let t = expm1f(2.0 * a);
+        t / (t + 2.0)
+    } else if w >= 0x0080_0000 {
+        // |x| >= 0x1p-126
+        let t = expm1f(-2.0 * a);
+        -t / (t + 2.0)
+    } else {
+        a // subnormal
+    };
+    if sign {
+        -t
+    } else {
+        t
+    }
+}
+
 /// Hyperbolic tangent, error < 1 ulp (computed in double precision).
 pub fn tanhf(x: f32) -> f32 {
     let a = fabsf(x);
@@ -748,6 +888,253 @@ pub fn log1pf(x: f32) -> f32 {
 #[inline]
 pub fn rsqrtf(x: f32) -> f32 {
     1.0 / sqrtf(x)
+}
+
+/// Square root in double precision: an `f32` estimate refined by two
+/// Newton steps (each doubles the correct bits: 24 -> 48 -> 96).
+pub fn sqrt_f64(x: f64) -> f64 {
+    if x.is_nan() || x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 || x == f64::INFINITY {
+        return x;
+    }
+    // Scale into f32 range: x = m * 4^k.
+    let mut k = 0i32;
+    let mut m = x;
+    while m > 1.0e30 {
+        m *= 1.0 / 1_099_511_627_776.0; // 4^-20
+        k += 20;
+    }
+    while m < 1.0e-30 {
+        m *= 1_099_511_627_776.0;
+        k -= 20;
+    }
+    let mut r = sqrtf(m as f32) as f64;
+    r = 0.5 * (r + m / r);
+    r = 0.5 * (r + m / r);
+    scalbn(r, k)
+}
+
+/// Reduces `x` by multiples of pi/2: returns `(r, n mod 4)` with
+/// `x = r + n * pi/2`, `|r| <= pi/4` (Cody-Waite in double precision, exact
+/// enough for every `f32` below 2^28; larger inputs lose accuracy).
+fn rem_pio2(x: f64) -> (f64, i64) {
+    const INV_PIO2: f64 = core::f64::consts::FRAC_2_PI;
+    // pi/2 split in three parts (fdlibm's pio2_1, pio2_2, pio2_3).
+    const PIO2_1: f64 = f64::from_bits(0x3ff921fb54400000); // 1.57079632673412561417
+    const PIO2_2: f64 = f64::from_bits(0x3dd0b4611a600000); // 6.07710050630396597660e-11
+    const PIO2_3: f64 = f64::from_bits(0x3ba3198a2e000000); // 2.02226624871116645580e-21
+    let n = {
+        let t = x * INV_PIO2;
+        let i = t as i64;
+        let f = t - i as f64;
+        if f >= 0.5 {
+            i + 1
+        } else if f <= -0.5 {
+            i - 1
+        } else {
+            i
+        }
+    };
+    let nf = n as f64;
+    let r = ((x - nf * PIO2_1) - nf * PIO2_2) - nf * PIO2_3;
+    (r, n.rem_euclid(4))
+}
+
+/// sin(r) for |r| <= pi/4 (Taylor series, double precision).
+fn sin_kernel(r: f64) -> f64 {
+    let r2 = r * r;
+    let mut term = r;
+    let mut sum = r;
+    let mut k = 1.0;
+    while k < 30.0 {
+        term *= -r2 / ((k + 1.0) * (k + 2.0));
+        sum += term;
+        k += 2.0;
+    }
+    sum
+}
+
+/// cos(r) for |r| <= pi/4 (Taylor series, double precision).
+fn cos_kernel(r: f64) -> f64 {
+    let r2 = r * r;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    let mut k = 0.0;
+    while k < 30.0 {
+        term *= -r2 / ((k + 1.0) * (k + 2.0));
+        sum += term;
+        k += 2.0;
+    }
+    sum
+}
+
+fn sin_cos_f64(x: f64) -> (f64, f64) {
+    let (r, q) = rem_pio2(x);
+    let (s, c) = (sin_kernel(r), cos_kernel(r));
+    match q {
+        0 => (s, c),
+        1 => (c, -s),
+        2 => (-s, -c),
+        _ => (-c, s),
+    }
+}
+
+/// Sine (argument reduction and series in double precision; < 1 ulp for
+/// |x| < 2^28).
+pub fn sinf(x: f32) -> f32 {
+    if !x.is_finite() {
+        return f32::NAN;
+    }
+    if fabsf(x) < 1.0e-4 {
+        let d = x as f64;
+        return (d - d * d * d / 6.0) as f32;
+    }
+    sin_cos_f64(x as f64).0 as f32
+}
+
+/// Cosine (see [`sinf`]).
+pub fn cosf(x: f32) -> f32 {
+    if !x.is_finite() {
+        return f32::NAN;
+    }
+    sin_cos_f64(x as f64).1 as f32
+}
+
+/// Tangent (see [`sinf`]).
+pub fn tanf(x: f32) -> f32 {
+    if !x.is_finite() {
+        return f32::NAN;
+    }
+    if fabsf(x) < 1.0e-4 {
+        let d = x as f64;
+        return (d + d * d * d / 3.0) as f32;
+    }
+    let (s, c) = sin_cos_f64(x as f64);
+    (s / c) as f32
+}
+
+/// atan in double precision.
+fn atan_f64(x: f64) -> f64 {
+    use core::f64::consts::{FRAC_PI_2, FRAC_PI_4};
+    if x.is_nan() {
+        return x;
+    }
+    let neg = x < 0.0;
+    let mut a = if neg { -x } else { x };
+    let mut off = 0.0;
+    let mut flip = false;
+    if a > 1.0 {
+        a = 1.0 / a;
+        flip = true;
+    }
+    if a > 0.414_213_562_373_095_03 {
+        // tan(pi/8): atan(a) = pi/4 + atan((a - 1) / (a + 1))
+        a = (a - 1.0) / (a + 1.0);
+        off = FRAC_PI_4;
+    }
+    let a2 = a * a;
+    let mut term = a;
+    let mut sum = a;
+    let mut k = 1.0;
+    while k < 60.0 {
+        term *= -a2;
+        k += 2.0;
+        sum += term / k;
+    }
+    let mut r = off + sum;
+    if flip {
+        r = FRAC_PI_2 - r;
+    }
+    if neg {
+        -r
+    } else {
+        r
+    }
+}
+
+/// Arctangent (double precision inside).
+pub fn atanf(x: f32) -> f32 {
+    atan_f64(x as f64) as f32
+}
+
+/// Arcsine (double precision inside); NaN outside [-1, 1].
+pub fn asinf(x: f32) -> f32 {
+    let d = x as f64;
+    if !(-1.0..=1.0).contains(&d) {
+        return f32::NAN;
+    }
+    if d == 1.0 || d == -1.0 {
+        return (d * core::f64::consts::FRAC_PI_2) as f32;
+    }
+    atan_f64(d / sqrt_f64((1.0 - d) * (1.0 + d))) as f32
+}
+
+/// Arccosine (double precision inside); NaN outside [-1, 1].
+pub fn acosf(x: f32) -> f32 {
+    let d = x as f64;
+    if !(-1.0..=1.0).contains(&d) {
+        return f32::NAN;
+    }
+    if d == -1.0 {
+        return core::f32::consts::PI;
+    }
+    (2.0 * atan_f64(sqrt_f64((1.0 - d) / (1.0 + d)))) as f32
+}
+
+/// Hyperbolic sine (double precision inside).
+pub fn sinhf(x: f32) -> f32 {
+    let d = x as f64;
+    if fabsf(x) < 1.0e-3 {
+        return (d + d * d * d / 6.0) as f32;
+    }
+    let e = exp_f64(d);
+    ((e - 1.0 / e) * 0.5) as f32
+}
+
+/// Hyperbolic cosine (double precision inside).
+pub fn coshf(x: f32) -> f32 {
+    let e = exp_f64(x as f64);
+    ((e + 1.0 / e) * 0.5) as f32
+}
+
+/// Inverse hyperbolic sine (double precision inside).
+pub fn asinhf(x: f32) -> f32 {
+    let d = x as f64;
+    let a = if d < 0.0 { -d } else { d };
+    let r = if a < 1.0e-3 {
+        a - a * a * a / 6.0
+    } else if a > 1.0e150 {
+        ln_f64(a) + core::f64::consts::LN_2
+    } else {
+        ln_f64(a + sqrt_f64(a * a + 1.0))
+    };
+    copysignf(r as f32, x)
+}
+
+/// Inverse hyperbolic cosine (double precision inside); NaN below 1.
+pub fn acoshf(x: f32) -> f32 {
+    let d = x as f64;
+    if d.is_nan() || d < 1.0 {
+        return f32::NAN;
+    }
+    ln_f64(d + sqrt_f64((d - 1.0) * (d + 1.0))) as f32
+}
+
+/// Inverse hyperbolic tangent (double precision inside); NaN outside [-1, 1].
+pub fn atanhf(x: f32) -> f32 {
+    let d = x as f64;
+    if !(-1.0..=1.0).contains(&d) {
+        return f32::NAN;
+    }
+    let a = if d < 0.0 { -d } else { d };
+    let r = if a < 1.0e-3 {
+        a + a * a * a / 3.0
+    } else {
+        0.5 * ln_f64((1.0 + a) / (1.0 - a))
+    };
+    copysignf(r as f32, x)
 }
 
 #[cfg(test)]
@@ -912,6 +1299,8 @@ mod tests {
     #[test]
     fn transcendental_within_one_ulp() {
         check("tanhf", tanhf, |x| (x as f64).tanh() as f32, 1);
+        check("expm1f", expm1f, |x| (x as f64).exp_m1() as f32, 1);
+        check("tanhf_fast", tanhf_fast, |x| (x as f64).tanh() as f32, 2);
         check(
             "sigmoidf",
             sigmoidf,
@@ -937,6 +1326,40 @@ mod tests {
         }
         assert_eq!(erff(5.0), 1.0);
         assert_eq!(erff(f32::NEG_INFINITY), -1.0);
+    }
+
+    #[test]
+    fn trig_and_hyperbolic_within_one_ulp() {
+        // Inputs limited to |x| < 2^20 for the periodic functions.
+        let small = |f: fn(f32) -> f32| move |x: f32| if fabsf(x) < 1.0e6 { f(x) } else { 0.0 };
+        let small_std = |f: fn(f64) -> f64| {
+            move |x: f32| {
+                if fabsf(x) < 1.0e6 {
+                    f(x as f64) as f32
+                } else {
+                    0.0
+                }
+            }
+        };
+        check("sinf", small(sinf), small_std(f64::sin), 1);
+        check("cosf", small(cosf), small_std(f64::cos), 1);
+        check("tanf", small(tanf), small_std(f64::tan), 1);
+        check("atanf", atanf, |x| (x as f64).atan() as f32, 1);
+        check("asinf", asinf, |x| (x as f64).asin() as f32, 1);
+        check("acosf", acosf, |x| (x as f64).acos() as f32, 1);
+        check("sinhf", sinhf, |x| (x as f64).sinh() as f32, 1);
+        check("coshf", coshf, |x| (x as f64).cosh() as f32, 1);
+        check("asinhf", asinhf, |x| (x as f64).asinh() as f32, 1);
+        check("acoshf", acoshf, |x| (x as f64).acosh() as f32, 1);
+        check("atanhf", atanhf, |x| (x as f64).atanh() as f32, 1);
+        for &x in &samples() {
+            let d = fabsf(x) as f64;
+            let (a, b) = (sqrt_f64(d), d.sqrt());
+            assert!(
+                a == b || (a - b).abs() <= b * 2.3e-16 || (a.is_nan() && b.is_nan()),
+                "sqrt_f64({d}) = {a}, std {b}"
+            );
+        }
     }
 
     #[test]

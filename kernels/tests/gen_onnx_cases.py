@@ -354,7 +354,7 @@ REDUCE = {
 
 def gen_reduce(c, n, ins, outs):
     x = ins[0]
-    if x.dtype != np.float32:
+    if rtype(x) is None or rtype(x)[0] == "bool":
         return False
     a = attrs(n)
     axes = None
@@ -370,15 +370,7 @@ def gen_reduce(c, n, ins, outs):
     for ax in axes:
         mask[ax % x.ndim] = True
     p = f"let p = reduce::ReduceParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, axes: [{', '.join('true' if v else 'false' for v in mask)}] }};"
-    body = [
-        f32_arr("x", x),
-        f32_arr("want", outs[0]),
-        p,
-        "let mut y = vec![0.0f32; want.len()];",
-        f"reduce::reduce(reduce::ReduceOp::{REDUCE[n.op_type]}, &x, &mut y, &p);",
-    ]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+    return simple_case(c, [("x", x)], outs[0], [p, f"reduce::reduce(reduce::ReduceOp::{REDUCE[n.op_type]}, &x, &mut y, &p);"])
 
 
 BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Max": "Max", "Min": "Min", "PRelu": "PRelu", "Mod": "Mod"}
@@ -435,6 +427,17 @@ def unary_op(n):
         "Round": "Round",
         "Sign": "Sign",
         "Identity": "Identity",
+        "Sin": "Sin",
+        "Cos": "Cos",
+        "Tan": "Tan",
+        "Asin": "Asin",
+        "Acos": "Acos",
+        "Atan": "Atan",
+        "Sinh": "Sinh",
+        "Cosh": "Cosh",
+        "Asinh": "Asinh",
+        "Acosh": "Acosh",
+        "Atanh": "Atanh",
     }
     if t in simple:
         return simple[t]
@@ -1036,6 +1039,168 @@ def gen_rnn(c, n, ins, outs):
     emit(c.name, "\n".join(body), "\n".join(checks))
     return True
 
+
+def axis3(x, axis):
+    axis %= max(x.ndim, 1)
+    return int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+
+
+def gen_rmsnorm(c, n, ins, outs):
+    x, sc = ins[0], ins[1]
+    if x.dtype != np.float32:
+        return False
+    a = attrs(n)
+    axis = a.get("axis", -1) % x.ndim
+    outer, inner = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))
+    if sc.size != inner:
+        sc = np.broadcast_to(sc, x.shape[axis:]).ravel()
+    p = f"let p = norm::LayerNormParams {{ outer: {outer}, inner: {inner}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    return simple_case(c, [("x", x), ("s", sc)], outs[0], [p, "norm::rms_norm(&x, &mut y, &s, &p);"])
+
+
+def gen_cumsum(c, n, ins, outs):
+    x, ax = ins
+    a = attrs(n)
+    o, l, i = axis3(x, int(np.asarray(ax).ravel()[0]))
+    ex, rv = ("true" if a.get("exclusive", 0) else "false"), ("true" if a.get("reverse", 0) else "false")
+    return simple_case(c, [("x", x)], outs[0], [f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};", f"misc::cumsum(&x, &mut y, &p, {ex}, {rv});"])
+
+
+def gen_trilu(c, n, ins, outs):
+    x = ins[0]
+    k = int(np.asarray(ins[1]).ravel()[0]) if len(ins) > 1 and ins[1] is not None else 0
+    up = "true" if attrs(n).get("upper", 1) else "false"
+    rows, cols = x.shape[-2:]
+    batch = int(np.prod(x.shape[:-2]))
+    return simple_case(c, [("x", x)], outs[0], [f"misc::trilu(&x, &mut y, {batch}, {rows}, {cols}, {k}, {up});"])
+
+
+def gen_bitwise(c, n, ins, outs):
+    if n.op_type == "BitwiseNot":
+        return simple_case(c, [("x", ins[0])], outs[0], ["misc::bitwise_not(&x, &mut y);"])
+    A, B = ins
+    op = {"BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseXor": "Xor"}[n.op_type]
+    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
+    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"misc::bitwise(misc::BitwiseOp::{op}, &a, &b, &mut y, &p);"])
+
+
+def gen_shrink(c, n, ins, outs):
+    x = ins[0]
+    if x.dtype != np.float32:
+        return False
+    a = attrs(n)
+    return simple_case(c, [("x", x)], outs[0], [f"unary::unary(unary::UnaryOp::Shrink {{ lambd: {float(a.get('lambd', 0.5))!r}, bias: {float(a.get('bias', 0.0))!r} }}, &x, &mut y);"])
+
+
+def gen_d2s(c, n, ins, outs):
+    x = ins[0]
+    a = attrs(n)
+    crd = "true" if a.get("mode", b"DCR").decode() == "CRD" else "false"
+    p = f"let p = misc::SpaceDepthParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, height: {x.shape[2]}, width: {x.shape[3]}, block: {a['blocksize']}, crd: {crd} }};"
+    f = "depth_to_space" if n.op_type == "DepthToSpace" else "space_to_depth"
+    return simple_case(c, [("x", x)], outs[0], [p, f"misc::{f}(&x, &mut y, &p);"])
+
+
+def gen_onehot(c, n, ins, outs):
+    idx, depth, vals = ins
+    d = int(np.asarray(depth).ravel()[0])
+    axis = attrs(n).get("axis", -1)
+    r = idx.ndim + 1
+    axis %= r
+    outer, inner = int(np.prod(idx.shape[:axis])), int(np.prod(idx.shape[axis:]))
+    t = rtype(outs[0])
+    if t is None or t[0] not in ("f32", "i32", "i64"):
+        return False
+    off, on = vals.ravel()[0], vals.ravel()[1]
+    lit = (lambda v: repr(float(v)) + "f32") if t[0] == "f32" else (lambda v: f"{int(v)}{t[0]}")
+    return simple_case(c, [("idx", np.asarray(idx).astype(np.int64))], outs[0], [f"misc::one_hot(&idx, &mut y, {outer}, {d}, {inner}, {lit(off)}, {lit(on)});"])
+
+
+def red_name(n):
+    r = attrs(n).get("reduction", b"none").decode()
+    return {"none": "None", "add": "Add", "mul": "Mul", "max": "Max", "min": "Min"}[r]
+
+
+def gen_scatter_elements(c, n, ins, outs):
+    x, idx, upd = ins
+    axis = attrs(n).get("axis", 0) % x.ndim
+    if any(idx.shape[d] != x.shape[d] for d in range(x.ndim) if d != axis) or rtype(x)[0] == "bool":
+        return False
+    o, l, i = axis3(x, axis)
+    p = f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};"
+    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0], [p, f"misc::scatter_elements(&x, &idx, &u, &mut y, &p, {idx.shape[axis]}, misc::ScatterReduction::{red_name(n)});"])
+
+
+def gen_scatter_nd(c, n, ins, outs):
+    x, idx, upd = ins
+    if rtype(x)[0] == "bool":
+        return False
+    xd = "&[" + ", ".join(str(v) for v in x.shape) + "]"
+    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0], [f"misc::scatter_nd(&x, &idx, &u, &mut y, {xd}, {idx.shape[-1]}, misc::ScatterReduction::{red_name(n)});"])
+
+
+def gen_gather_nd(c, n, ins, outs):
+    x, idx = ins
+    if attrs(n).get("batch_dims", 0) != 0:
+        return False
+    xd = "&[" + ", ".join(str(v) for v in x.shape) + "]"
+    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [f"misc::gather_nd(&x, &idx, &mut y, {xd}, {idx.shape[-1]});"])
+
+
+def gen_topk(c, n, ins, outs):
+    x, k = ins
+    a = attrs(n)
+    if not a.get("sorted", 1):
+        return False
+    kk = int(np.asarray(k).ravel()[0])
+    o, l, i = axis3(x, a.get("axis", -1))
+    body = [any_arr("x", x), any_arr("want", outs[0]), any_arr("want_i", outs[1])]
+    if None in body:
+        return False
+    body += [
+        f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};",
+        f"let mut y = vec![{rtype(outs[0])[1]}; want.len()];",
+        "let mut yi = vec![0i64; want_i.len()];",
+        f"misc::top_k(&x, &mut y, &mut yi, &p, {kk}, {'true' if a.get('largest', 1) else 'false'});",
+    ]
+    emit(c.name, "\n".join(body), check_for(outs[0], c) + "\nassert_eq!(yi, want_i);")
+    return True
+
+
+def gen_lppool(c, n, ins, outs):
+    x = ins[0]
+    y = outs[0]
+    if x.dtype != np.float32:
+        return False
+    a = attrs(n)
+    nsp = x.ndim - 2
+    k = list(a["kernel_shape"])
+    s = list(a.get("strides", [1] * nsp))
+    d = list(a.get("dilations", [1] * nsp))
+    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
+    p = (
+        f"let p = pool::PoolParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, "
+        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
+        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
+        f"count_include_pad: false }};"
+    )
+    return simple_case(c, [("x", x)], y, [p, f"pool::lp_pool(&x, &mut y, &p, {float(a.get('p', 2))!r});"])
+
+
+def gen_isnan_isinf(c, n, ins, outs):
+    x = ins[0]
+    if x.dtype != np.float32:
+        return False
+    if n.op_type == "IsNaN":
+        return simple_case(c, [("x", x)], outs[0], ["unary::is_nan(&x, &mut y);"])
+    a = attrs(n)
+    dn, dp = ("true" if a.get("detect_negative", 1) else "false"), ("true" if a.get("detect_positive", 1) else "false")
+    return simple_case(c, [("x", x)], outs[0], [f"unary::is_inf(&x, &mut y, {dn}, {dp});"])
+
+
+def gen_castlike(c, n, ins, outs):
+    return gen_cast(c, n, ins[:1], outs)
+
 GEN = {
     "Conv": gen_conv,
     "ConvTranspose": gen_conv_transpose,
@@ -1100,9 +1265,50 @@ for k in BINARY:
 for k in [
     "Relu", "Sigmoid", "HardSwish", "Tanh", "Softplus", "Softsign", "Mish", "Erf", "Exp", "Log", "Neg", "Abs", "Sqrt",
     "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity", "LeakyRelu", "Elu", "Celu", "ThresholdedRelu",
-    "HardSigmoid", "Selu", "Gelu",
+    "HardSigmoid", "Selu", "Gelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
 ]:
     GEN[k] = gen_unary
+
+
+def gen_upsample(c, n, ins, outs):
+    x, sc = ins
+    y = outs[0]
+    mode = attrs(n).get("mode", b"nearest").decode()
+    m = "resize::ResizeMode::Nearest(resize::NearestMode::Floor)" if mode == "nearest" else "resize::ResizeMode::Linear"
+    fl = "[" + ", ".join(repr(float(t)) + "f32" for t in (list(sc) + [1.0] * (6 - len(sc)))) + "]"
+    p = (
+        f"let p = resize::ResizeParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, out_shape: {dims(y.shape)}, scales: {fl}, "
+        f"mode: {m}, coord: resize::CoordMode::Asymmetric, roi_start: [0.0; 6], roi_end: [1.0; 6], extrapolation_value: 0.0, exclude_outside: false }};"
+    )
+    return simple_case(c, [("x", x)], y, [p, "resize::resize(&x, &mut y, &p);"])
+
+# Registered last so they override the generic loops above.
+GEN.update(
+    {
+        "Max": gen_binary_or_variadic,
+        "Min": gen_binary_or_variadic,
+        "RMSNormalization": gen_rmsnorm,
+        "CumSum": gen_cumsum,
+        "Trilu": gen_trilu,
+        "BitwiseAnd": gen_bitwise,
+        "BitwiseOr": gen_bitwise,
+        "BitwiseXor": gen_bitwise,
+        "BitwiseNot": gen_bitwise,
+        "Shrink": gen_shrink,
+        "DepthToSpace": gen_d2s,
+        "SpaceToDepth": gen_d2s,
+        "OneHot": gen_onehot,
+        "ScatterElements": gen_scatter_elements,
+        "ScatterND": gen_scatter_nd,
+        "GatherND": gen_gather_nd,
+        "TopK": gen_topk,
+        "LpPool": gen_lppool,
+        "IsNaN": gen_isnan_isinf,
+        "IsInf": gen_isnan_isinf,
+        "CastLike": gen_castlike,
+        "Upsample": gen_upsample,
+    }
+)
 
 
 def main():

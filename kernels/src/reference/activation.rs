@@ -34,7 +34,7 @@ pub enum Activation {
     },
     /// `x * max(0, min(1, x / 6 + 0.5))`.
     HardSwish,
-    /// `tanh(x)`.
+    /// `tanh(x)` (single-precision [`tanhf_fast`](super::super::math::tanhf_fast), <= 2 ulp).
     Tanh,
     /// `x < 0 ? alpha * (e^x - 1) : x` (ONNX default alpha 1).
     Elu {
@@ -96,10 +96,10 @@ impl Activation {
             Activation::Sigmoid => math::sigmoidf(x),
             Activation::HardSigmoid { alpha, beta } => clip(alpha * x + beta, 0.0, 1.0),
             Activation::HardSwish => x * clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0),
-            Activation::Tanh => math::tanhf(x),
+            Activation::Tanh => math::tanhf_fast(x),
             Activation::Elu { alpha } => {
                 if x < 0.0 {
-                    alpha * (math::expf(x) - 1.0)
+                    alpha * math::expm1f(x)
                 } else {
                     x
                 }
@@ -113,7 +113,7 @@ impl Activation {
             }
             Activation::Celu { alpha } => {
                 let pos = if x > 0.0 { x } else { 0.0 };
-                let neg = alpha * (math::expf(x / alpha) - 1.0);
+                let neg = alpha * math::expm1f(x / alpha);
                 pos + if neg < 0.0 { neg } else { 0.0 }
             }
             Activation::ThresholdedRelu { alpha } => {
@@ -128,9 +128,9 @@ impl Activation {
             Activation::Gelu => 0.5 * x * (1.0 + math::erff(x * core::f32::consts::FRAC_1_SQRT_2)),
             Activation::GeluTanh => {
                 const K: f32 = 0.797_884_6; // sqrt(2/pi)
-                0.5 * x * (1.0 + math::tanhf(K * (x + 0.044_715 * x * x * x)))
+                0.5 * x * (1.0 + math::tanhf_fast(K * (x + 0.044_715 * x * x * x)))
             }
-            Activation::Mish => x * math::tanhf(softplus(x)),
+            Activation::Mish => x * math::tanhf_fast(softplus(x)),
             Activation::Swish => x * math::sigmoidf(x),
         }
     }

@@ -32,6 +32,7 @@
 //! | Expand | [`binary::expand`] |
 //! | Relu LeakyRelu Sigmoid HardSigmoid HardSwish Tanh Clip Elu Selu Celu ThresholdedRelu Softplus Softsign Gelu Mish | [`unary::unary`] with [`unary::UnaryOp::Act`] |
 //! | Erf Exp Log Neg Abs Sqrt Reciprocal Floor Ceil Round Sign Identity | [`unary::unary`] |
+//! | Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh | [`unary::unary`] |
 //! | Neg Abs Relu Clip Sign on integers | [`unary::unary_generic`] |
 //! | IsNaN IsInf | [`unary::is_nan`], [`unary::is_inf`] |
 //! | MaxPool AveragePool | [`pool::max_pool`], [`pool::average_pool`] |
@@ -52,6 +53,11 @@
 //! | QuantizeLinear DequantizeLinear DynamicQuantizeLinear | [`quant`] |
 //! | MatMulInteger QLinearMatMul ConvInteger QLinearConv | [`quant`] |
 //! | RNN GRU LSTM | [`rnn::rnn`] |
+//! | LpPool RMSNormalization Shrink | [`pool::lp_pool`], [`norm::rms_norm`], [`unary::UnaryOp::Shrink`] |
+//! | CumSum Trilu OneHot TopK | [`misc`] |
+//! | BitwiseAnd BitwiseOr BitwiseXor BitwiseNot | [`misc::bitwise`], [`misc::bitwise_not`] |
+//! | DepthToSpace SpaceToDepth | [`misc::depth_to_space`], [`misc::space_to_depth`] |
+//! | ScatterND ScatterElements GatherND | [`misc`] |
 //!
 //! Reshape, Flatten, Squeeze, Unsqueeze, Identity and Dropout (inference)
 //! need no kernel: the generator aliases or copies the buffer.
@@ -64,6 +70,7 @@ pub mod conv;
 pub mod gather;
 pub mod gemm;
 pub mod matmul;
+pub mod misc;
 pub mod norm;
 pub mod pad;
 pub mod pool;

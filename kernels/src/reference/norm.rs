@@ -318,6 +318,24 @@ pub fn lp_norm(x: &[f32], y: &mut [f32], p: &LpNormParams) {
     }
 }
 
+/// RMS norm (ONNX `RMSNormalization`): each row of `[outer, inner]` is
+/// divided by `sqrt(mean(x^2) + epsilon)`, then multiplied by `scale`
+/// (length `inner`).
+pub fn rms_norm(x: &[f32], y: &mut [f32], scale: &[f32], p: &LayerNormParams) {
+    let s = p.inner;
+    if s == 0 {
+        return;
+    }
+    for o in 0..p.outer {
+        let xs = &x[o * s..][..s];
+        let ms = xs.iter().map(|&v| v * v).sum::<f32>() / s as f32;
+        let r = 1.0 / math::sqrtf(ms + p.epsilon);
+        for ((yv, &xv), &sc) in y[o * s..][..s].iter_mut().zip(xs).zip(scale) {
+            *yv = xv * r * sc;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

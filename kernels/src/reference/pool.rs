@@ -159,6 +159,39 @@ pub fn average_pool(x: &[f32], y: &mut [f32], p: &PoolParams) {
     });
 }
 
+/// ONNX `LpPool`: `(sum |x|^p)^(1/p)` over each window (padding counts as 0).
+pub fn lp_pool(x: &[f32], y: &mut [f32], p: &PoolParams, norm: f32) {
+    let [_, ih, iw] = p.in_spatial;
+    let [dd, dh, dw] = p.dilations;
+    pool(x, y, p, |xp, pos, _| {
+        let mut s = 0.0f32;
+        for a in 0..pos[0].1 {
+            let zd = pos[0].0 + a * dd;
+            for b in 0..pos[1].1 {
+                let zh = pos[1].0 + b * dh;
+                let row = &xp[(zd * ih + zh) * iw..][..iw];
+                for c in 0..pos[2].1 {
+                    let v = super::super::math::fabsf(row[pos[2].0 + c * dw]);
+                    s += if norm == 2.0 {
+                        v * v
+                    } else if norm == 1.0 {
+                        v
+                    } else {
+                        super::super::math::powf(v, norm)
+                    };
+                }
+            }
+        }
+        if norm == 2.0 {
+            super::super::math::sqrtf(s)
+        } else if norm == 1.0 {
+            s
+        } else {
+            super::super::math::powf(s, 1.0 / norm)
+        }
+    });
+}
+
 /// Global average pooling: `y[nc] = mean(x[nc, ...])` for `nc` in
 /// `0..batch*channels`, each plane `spatial` elements long.
 pub fn global_average_pool(x: &[f32], y: &mut [f32], spatial: usize) {

@@ -35,6 +35,35 @@ pub enum UnaryOp {
     Round,
     /// `sign(x)` (-1, 0, 1).
     Sign,
+    /// `sin(x)`.
+    Sin,
+    /// `cos(x)`.
+    Cos,
+    /// `tan(x)`.
+    Tan,
+    /// `asin(x)`.
+    Asin,
+    /// `acos(x)`.
+    Acos,
+    /// `atan(x)`.
+    Atan,
+    /// `sinh(x)`.
+    Sinh,
+    /// `cosh(x)`.
+    Cosh,
+    /// `asinh(x)`.
+    Asinh,
+    /// `acosh(x)`.
+    Acosh,
+    /// `atanh(x)`.
+    Atanh,
+    /// ONNX `Shrink`: `x < -lambd ? x + bias : x > lambd ? x - bias : 0`.
+    Shrink {
+        /// Threshold (ONNX default 0.5).
+        lambd: f32,
+        /// Offset (ONNX default 0).
+        bias: f32,
+    },
     /// `x^exponent` with a constant exponent (a Pow with a scalar constant).
     PowConst {
         /// The exponent.
@@ -60,6 +89,26 @@ impl UnaryOp {
             UnaryOp::Ceil => math::ceilf(x),
             UnaryOp::Round => math::roundf(x),
             UnaryOp::Sign => x.sign(),
+            UnaryOp::Sin => math::sinf(x),
+            UnaryOp::Cos => math::cosf(x),
+            UnaryOp::Tan => math::tanf(x),
+            UnaryOp::Asin => math::asinf(x),
+            UnaryOp::Acos => math::acosf(x),
+            UnaryOp::Atan => math::atanf(x),
+            UnaryOp::Sinh => math::sinhf(x),
+            UnaryOp::Cosh => math::coshf(x),
+            UnaryOp::Asinh => math::asinhf(x),
+            UnaryOp::Acosh => math::acoshf(x),
+            UnaryOp::Atanh => math::atanhf(x),
+            UnaryOp::Shrink { lambd, bias } => {
+                if x < -lambd {
+                    x + bias
+                } else if x > lambd {
+                    x - bias
+                } else {
+                    0.0
+                }
+            }
             UnaryOp::PowConst { exponent } => math::powf(x, exponent),
         }
     }
