@@ -5,6 +5,7 @@
 
 mod cmd;
 mod out;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,10 @@ enum Command {
     Compile(cmd::compile::Args),
     /// Built-in boards; `boards show B`; `boards check FILE.toml`.
     Boards(cmd::boards::Args),
+    /// Render and cross-compile the firmware project for a board; size table.
+    Build(cmd::build::Args),
+    /// Flash/RAM footprint of any ELF, broken down.
+    Size(cmd::size::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,8 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Compile(a) => cmd::compile::run(a),
         Command::Boards(a) => cmd::boards::run(a),
+        Command::Build(a) => cmd::build::run(a),
+        Command::Size(a) => cmd::size::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -481,6 +481,14 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         .map(|r| format_ident!("ARENA_R{}_BYTES", r))
         .collect();
     let region_sizes: Vec<Literal> = plan.regions.iter().map(|r| lit_usize(r.bytes)).collect();
+    let region_statics: Vec<Ident> = (0..plan.regions.len())
+        .map(|r| format_ident!("ZANT_ARENA_R{}", r))
+        .collect();
+    let region_sections: Vec<String> = plan
+        .regions
+        .iter()
+        .map(|r| arena_section(&r.region))
+        .collect();
     let region_docs: Vec<String> = plan
         .regions
         .iter()
@@ -579,49 +587,50 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
 
         #(#weights)*
 
-        /// Runs one inference using the caller's arena.
+        /// Runs one inference over raw arena regions.
         ///
-        /// Every `unsafe` block in the body borrows an arena range through
-        /// [`arena_slice`]/[`arena_slice_mut`], whose contract the memory plan
-        /// guarantees (aligned, in bounds, disjoint while live).
+        /// # Safety
+        ///
+        /// Each region pointer points to a writable block of that region's
+        /// size (`ARENA_R*_BYTES`), 8-byte aligned, that nothing else reads
+        /// or writes during the call. Every `unsafe` block in the body then
+        /// borrows a range of a region through [`arena_slice`] /
+        /// [`arena_slice_mut`], whose contract the memory plan guarantees
+        /// (aligned, in bounds, disjoint while live).
         #[allow(unused_variables, clippy::too_many_arguments)]
-        pub fn predict_in(arena: &mut Arena, #(#in_sig,)* #(#out_sig),*) {
-            #(let #region_fields: *mut u8 = arena.#region_fields.0.as_mut_ptr();)*
+        #[inline(never)]
+        unsafe fn run(#(#region_fields: *mut u8,)* #(#in_sig,)* #(#out_sig),*) {
             #(#body)*
+        }
+
+        /// Runs one inference using the caller's arena.
+        #[allow(clippy::too_many_arguments)]
+        pub fn predict_in(arena: &mut Arena, #(#in_sig,)* #(#out_sig),*) {
+            // SAFETY: the regions of `arena` are borrowed exclusively for the
+            // call, 8-aligned (`Region` is `align(8)`) and sized by the plan.
+            unsafe { run(#(arena.#region_fields.0.as_mut_ptr(),)* #(#in_params,)* #(#out_params),*) }
         }
 
         #[cfg(target_has_atomic = "8")]
         mod static_arena {
             use core::cell::UnsafeCell;
-            use core::sync::atomic::{AtomicBool, Ordering};
+            use core::sync::atomic::AtomicBool;
 
-            pub(super) struct Shared {
-                busy: AtomicBool,
-                arena: UnsafeCell<super::Arena>,
-            }
+            /// One arena region in a static.
+            pub(super) struct RegionCell<const N: usize>(pub(super) UnsafeCell<super::Region<N>>);
 
-            // SAFETY: `arena` is only reached through `with`, which hands out
-            // one `&mut` at a time, guarded by the `busy` flag.
-            unsafe impl Sync for Shared {}
+            // SAFETY: the cells are only accessed inside `predict`, while
+            // `BUSY` is held, so there is never more than one user.
+            unsafe impl<const N: usize> Sync for RegionCell<N> {}
 
-            #[cfg_attr(target_os = "none", link_section = ".bss.zant_arena")]
-            pub(super) static ZANT_ARENA: Shared = Shared {
-                busy: AtomicBool::new(false),
-                arena: UnsafeCell::new(super::Arena::new()),
-            };
+            /// Held while `predict` runs.
+            pub(super) static BUSY: AtomicBool = AtomicBool::new(false);
 
-            impl Shared {
-                pub(super) fn with(&self, f: impl FnOnce(&mut super::Arena)) -> Result<(), super::Busy> {
-                    if self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-                        return Err(super::Busy);
-                    }
-                    // SAFETY: the flag was false and is now ours, so no other
-                    // reference to the arena exists until we clear it.
-                    f(unsafe { &mut *self.arena.get() });
-                    self.busy.store(false, Ordering::Release);
-                    Ok(())
-                }
-            }
+            #(
+                #[cfg_attr(target_os = "none", link_section = #region_sections)]
+                pub(super) static #region_statics: RegionCell<{ super::#region_consts }> =
+                    RegionCell(UnsafeCell::new(super::Region([0; super::#region_consts])));
+            )*
         }
 
         /// `predict` was called while another call was running (from an interrupt
@@ -633,7 +642,16 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
         #[cfg(target_has_atomic = "8")]
         #[allow(clippy::too_many_arguments)]
         pub fn predict(#(#in_sig,)* #(#out_sig),*) -> Result<(), Busy> {
-            static_arena::ZANT_ARENA.with(|arena| predict_in(arena, #(#in_params,)* #(#out_params),*))
+            use core::sync::atomic::Ordering;
+            if static_arena::BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+                return Err(Busy);
+            }
+            // SAFETY: `BUSY` was false and is now ours: no other reference to
+            // the static regions exists until it is cleared; the statics are
+            // `Region`s, so 8-aligned and of the planned sizes.
+            unsafe { run(#(static_arena::#region_statics.0.get().cast::<u8>(),)* #(#in_params,)* #(#out_params),*) };
+            static_arena::BUSY.store(false, Ordering::Release);
+            Ok(())
         }
     };
     Ok(EmittedModel {
@@ -645,6 +663,12 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             weight_bytes,
         },
     })
+}
+
+/// Linker section of the static arena of a memory region
+/// (`.bss.zant_arena.dtcm`); firmware linker scripts place it in that region.
+pub fn arena_section(region: &str) -> String {
+    format!(".bss.zant_arena.{}", sanitize(region))
 }
 
 fn io_constants(graph: &Graph) -> TokenStream {

@@ -1,1 +1,614 @@
-//! placeholder
+//! zant-firmware: a firmware project around a model crate, for a board;
+//! cross-compiled with cargo; its footprint measured from the real ELF.
+//!
+//! The templates (`templates/` in the repository, embedded here) are
+//! rendered with minijinja in strict mode into an ordinary Cargo project:
+//! `Cargo.toml`, `.cargo/config.toml` (target, runner, rustflags),
+//! `memory.x` from the board's regions (with `ASSERT`s that fail the link
+//! readably when the model does not fit), `build.rs`, `src/main.rs` and the
+//! model crate under `model/`. The templates see only the [`Board`] and the
+//! model crate's surface ([`ModelSurface`], read from `zant-model.json`).
+
+#![warn(missing_docs)]
+
+pub mod size;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use minijinja::{context, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+use zant_boards::{Board, Core, RegionKind, ReportChannel};
+
+pub use size::{measure, Footprint, RegionUse};
+
+/// Marker file left in directories zant created.
+pub const MARKER: &str = ".zant-generated";
+
+static TEMPLATES: &[(&str, &str)] = &[
+    (
+        "common/Cargo.toml.j2",
+        include_str!("../../templates/common/Cargo.toml.j2"),
+    ),
+    (
+        "common/config.toml.j2",
+        include_str!("../../templates/common/config.toml.j2"),
+    ),
+    (
+        "cortex-m/memory.x.j2",
+        include_str!("../../templates/cortex-m/memory.x.j2"),
+    ),
+    (
+        "cortex-m/build.rs.j2",
+        include_str!("../../templates/cortex-m/build.rs.j2"),
+    ),
+    (
+        "cortex-m/main.rs.j2",
+        include_str!("../../templates/cortex-m/main.rs.j2"),
+    ),
+    (
+        "riscv/memory.x.j2",
+        include_str!("../../templates/riscv/memory.x.j2"),
+    ),
+    (
+        "riscv/build.rs.j2",
+        include_str!("../../templates/riscv/build.rs.j2"),
+    ),
+    (
+        "riscv/main.rs.j2",
+        include_str!("../../templates/riscv/main.rs.j2"),
+    ),
+];
+
+/// Errors of rendering and building.
+#[derive(Debug, thiserror::Error)]
+pub enum FirmwareError {
+    /// The output directory holds files zant did not write.
+    #[error("{0} exists and was not created by zant\n  help: choose another directory with -o, or pass --force to overwrite it")]
+    NotOurs(PathBuf),
+    /// The board needs a runtime zant has no template for.
+    #[error("board `{board}`: {what}")]
+    UnsupportedBoard {
+        /// Board.
+        board: String,
+        /// What is missing.
+        what: String,
+    },
+    /// The model crate manifest is missing or invalid.
+    #[error("cannot read the model crate's manifest {path}: {message}")]
+    Manifest {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        message: String,
+    },
+    /// A template failed to render (a bug in zant's templates).
+    #[error("internal error rendering {template}: {message}")]
+    Template {
+        /// Template.
+        template: String,
+        /// Cause.
+        message: String,
+    },
+    /// A Rust target is missing and could not be installed.
+    #[error("the Rust target {triple} is not installed and could not be installed: {message}\n  help: run `rustup target add {triple}`")]
+    Target {
+        /// Triple.
+        triple: String,
+        /// Cause.
+        message: String,
+    },
+    /// The model does not fit the board: the link failed on a region.
+    #[error("the firmware does not fit board `{board}`: {detail}")]
+    DoesNotFit {
+        /// Board.
+        board: String,
+        /// Region and bytes, from the linker.
+        detail: String,
+    },
+    /// cargo failed.
+    #[error("cargo build failed for board `{board}`:\n{stderr}\n  help: the project is in {dir}; run `cargo build --release` there to see everything")]
+    Build {
+        /// Board.
+        board: String,
+        /// Project dir.
+        dir: String,
+        /// The relevant part of cargo's output.
+        stderr: String,
+    },
+    /// I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The ELF could not be read.
+    #[error("cannot read ELF {path}: {message}")]
+    Elf {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        message: String,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FirmwareError + '_ {
+    move |source| FirmwareError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One input or output of the model crate (from `zant-model.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IoSpec {
+    /// ONNX name.
+    pub name: String,
+    /// Rust parameter name.
+    pub ident: String,
+    /// Rust element type.
+    pub elem: String,
+    /// Element count.
+    pub len: usize,
+    /// Shape.
+    pub shape: Vec<usize>,
+}
+
+impl IoSpec {
+    /// Bytes of one element.
+    pub fn elem_size(&self) -> usize {
+        match self.elem.as_str() {
+            "i8" | "u8" | "bool" => 1,
+            "i16" | "u16" => 2,
+            "f64" | "i64" | "u64" => 8,
+            _ => 4,
+        }
+    }
+    /// Bytes of the tensor.
+    pub fn bytes(&self) -> usize {
+        self.len * self.elem_size()
+    }
+}
+
+/// The model crate's surface, as written by `zant compile` in `zant-model.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelSurface {
+    /// Model name.
+    pub model: String,
+    /// Cargo package name.
+    pub package: String,
+    /// Inputs.
+    pub inputs: Vec<IoSpec>,
+    /// Outputs.
+    pub outputs: Vec<IoSpec>,
+    /// Arena bytes.
+    pub arena_bytes: usize,
+    /// Weight bytes.
+    pub weight_bytes: usize,
+}
+
+impl ModelSurface {
+    /// Reads `zant-model.json` of a model crate.
+    pub fn read(crate_dir: &Path) -> Result<ModelSurface, FirmwareError> {
+        let path = crate_dir.join("zant-model.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| FirmwareError::Manifest {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| FirmwareError::Manifest {
+            path,
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The runtime family of a board's firmware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// cortex-m-rt.
+    CortexM,
+    /// riscv-rt.
+    Riscv,
+}
+
+/// Checks that zant can make firmware for the board, and which runtime.
+pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
+    let unsupported = |what: &str| FirmwareError::UnsupportedBoard {
+        board: board.name.clone(),
+        what: what.to_string(),
+    };
+    if board.chip.family.starts_with("ESP32") {
+        return Err(unsupported(
+            "ESP32 firmware needs the esp-hal runtime and its boot image format, which zant's templates do not provide yet; use `zant compile` and add the model crate to an esp-hal project",
+        ));
+    }
+    if board.chip.family == "RP2040" || board.chip.family == "RP2350" {
+        return Err(unsupported(
+            "RP2040/RP2350 firmware needs a second-stage boot loader / image definition block, which zant's templates do not provide yet; use `zant compile` and add the model crate to an rp-hal project",
+        ));
+    }
+    if board.report == ReportChannel::Uart {
+        return Err(unsupported(
+            "reporting over a UART is not supported by zant's templates; use semihosting or rtt",
+        ));
+    }
+    Ok(if board.core.is_arm() {
+        Runtime::CortexM
+    } else {
+        Runtime::Riscv
+    })
+}
+
+/// A rendered firmware project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Directory.
+    pub dir: PathBuf,
+    /// Cargo package (and binary) name.
+    pub package: String,
+    /// Target triple.
+    pub triple: String,
+    /// Board name.
+    pub board: String,
+}
+
+impl Project {
+    /// Path of the ELF after `build`.
+    pub fn elf(&self) -> PathBuf {
+        self.dir
+            .join("target")
+            .join(&self.triple)
+            .join("release")
+            .join(&self.package)
+    }
+}
+
+/// Checks that `dir` may be written: absent, empty, made by zant, or `force`.
+pub fn check_dir(dir: &Path, force: bool) -> Result<(), FirmwareError> {
+    if force || !dir.exists() || dir.join(MARKER).exists() {
+        return Ok(());
+    }
+    let empty = std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
+    if empty {
+        Ok(())
+    } else {
+        Err(FirmwareError::NotOurs(dir.to_path_buf()))
+    }
+}
+
+fn link_name(board: &Board, region: &str) -> String {
+    if region == board.placement.weights {
+        "FLASH".into()
+    } else if region == board.placement.stack {
+        "RAM".into()
+    } else {
+        region
+            .to_uppercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<(), FirmwareError> {
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for e in std::fs::read_dir(from).map_err(io(from))? {
+        let e = e.map_err(io(from))?;
+        let p = e.path();
+        let name = e.file_name();
+        if name == "target" {
+            continue;
+        }
+        if p.is_dir() {
+            copy_dir(&p, &to.join(&name))?;
+        } else {
+            std::fs::copy(&p, to.join(&name)).map_err(io(&p))?;
+        }
+    }
+    Ok(())
+}
+
+/// The QEMU command line that `.cargo/config.toml` uses as `runner`.
+pub fn qemu_runner_line(board: &Board) -> Option<String> {
+    match &board.runner {
+        zant_boards::Runner::Qemu {
+            binary,
+            machine,
+            cpu,
+            extra_args,
+        } => {
+            let mut s = format!("{binary} -machine {machine}");
+            if let Some(c) = cpu {
+                s.push_str(&format!(" -cpu {c}"));
+            }
+            for a in extra_args {
+                s.push(' ');
+                s.push_str(a);
+            }
+            s.push_str(" -nographic -semihosting-config enable=on,target=native -kernel");
+            Some(s)
+        }
+        zant_boards::Runner::ProbeRs { chip } => Some(format!("probe-rs run --chip {chip}")),
+        zant_boards::Runner::Espflash { .. } => Some("espflash flash --monitor".into()),
+    }
+}
+
+/// Renders the firmware project for `board` around the model crate in
+/// `model_dir` into `out`, with the input tensors compiled in.
+pub fn render_project(
+    board: &Board,
+    model_dir: &Path,
+    inputs: &[Vec<u8>],
+    out: &Path,
+    force: bool,
+) -> Result<Project, FirmwareError> {
+    let rt = runtime(board)?;
+    check_dir(out, force)?;
+    let surface = ModelSurface::read(model_dir)?;
+    if inputs.len() != surface.inputs.len() {
+        return Err(FirmwareError::Manifest {
+            path: model_dir.join("zant-model.json"),
+            message: format!(
+                "{} input tensors given, the model has {}",
+                inputs.len(),
+                surface.inputs.len()
+            ),
+        });
+    }
+    for (i, (data, spec)) in inputs.iter().zip(&surface.inputs).enumerate() {
+        if data.len() != spec.bytes() {
+            return Err(FirmwareError::Manifest {
+                path: model_dir.join("zant-model.json"),
+                message: format!(
+                    "input {i} (`{}`) has {} bytes, expected {} ({} × {})",
+                    spec.name,
+                    data.len(),
+                    spec.bytes(),
+                    spec.len,
+                    spec.elem
+                ),
+            });
+        }
+    }
+    let package = format!("zant-fw-{}", surface.package.trim_end_matches("-model"));
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)
+            .map_err(|e| FirmwareError::Template {
+                template: name.to_string(),
+                message: e.to_string(),
+            })?;
+    }
+    let regions: Vec<_> = board
+        .memory
+        .iter()
+        .filter(|r| r.kind == RegionKind::Ram || r.name == board.placement.weights)
+        .map(|r| context! { link_name => link_name(board, &r.name), start_hex => format!("0x{:08X}", r.start), size => r.size, region => r.name.clone() })
+        .collect();
+    let arena_sections: Vec<_> = board
+        .placement
+        .arena
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| **r != board.placement.stack)
+        .map(|(i, r)| context! { index => i, section => format!(".bss.zant_arena.{}", sanitize(r)), link_name => link_name(board, r), region => r.clone() })
+        .collect();
+    let counter = match (rt, board.core, board.report) {
+        (_, _, ReportChannel::Semihosting) if rt == Runtime::CortexM => "none",
+        (Runtime::Riscv, _, _) => "mcycle",
+        (_, Core::CortexM0Plus, _) => "none",
+        _ => "dwt",
+    };
+    let has_cas = !matches!(board.core, Core::CortexM0Plus | Core::Rv32imc);
+    let zero = |elem: &str| match elem {
+        "f32" | "f64" => "0.0",
+        "bool" => "false",
+        _ => "0",
+    };
+    let io_ctx = |v: &[IoSpec]| -> Vec<minijinja::Value> {
+        v.iter().map(|s| context! { elem => s.elem.clone(), len => s.len, bytes => s.bytes(), zero => zero(&s.elem) }).collect()
+    };
+    let mut rustflags: Vec<String> = vec!["-C".into(), "link-arg=-Tlink.x".into()];
+    if let Some(cpu) = &board.target.cpu {
+        rustflags.push("-C".into());
+        rustflags.push(format!("target-cpu={cpu}"));
+    }
+    if !board.target.features.is_empty() {
+        rustflags.push("-C".into());
+        rustflags.push(format!(
+            "target-feature={}",
+            board.target.features.join(",")
+        ));
+    }
+    let ctx = context! {
+        zant_version => env!("CARGO_PKG_VERSION"),
+        board => board.name.clone(),
+        model_name => surface.model.clone(),
+        package => package.clone(),
+        model_package => surface.package.clone(),
+        runtime => if rt == Runtime::CortexM { "cortex-m" } else { "riscv" },
+        report => format!("{:?}", board.report).to_lowercase(),
+        triple => board.target.triple.clone(),
+        runner => qemu_runner_line(board),
+        rustflags => rustflags,
+        regions => regions,
+        arena_sections => arena_sections,
+        stack_size => board.placement.stack_size,
+        ram_region => board.placement.stack.clone(),
+        flash_region => board.placement.weights.clone(),
+        inputs => io_ctx(&surface.inputs),
+        outputs => io_ctx(&surface.outputs),
+        counter => counter,
+        has_cas => has_cas,
+    };
+    let dir = if rt == Runtime::CortexM {
+        "cortex-m"
+    } else {
+        "riscv"
+    };
+    let files = [
+        ("common/Cargo.toml.j2", "Cargo.toml".to_string()),
+        ("common/config.toml.j2", ".cargo/config.toml".to_string()),
+        (&*format!("{dir}/memory.x.j2"), "memory.x".to_string()),
+        (&*format!("{dir}/build.rs.j2"), "build.rs".to_string()),
+        (&*format!("{dir}/main.rs.j2"), "src/main.rs".to_string()),
+    ]
+    .map(|(t, p)| (t.to_string(), p));
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    std::fs::write(
+        out.join(MARKER),
+        "This directory was written by zant; `--force` is not needed to overwrite it.\n",
+    )
+    .map_err(io(out))?;
+    for (tname, rel) in &files {
+        let t = env
+            .get_template(tname)
+            .map_err(|e| FirmwareError::Template {
+                template: tname.clone(),
+                message: e.to_string(),
+            })?;
+        let text = t.render(&ctx).map_err(|e| FirmwareError::Template {
+            template: tname.clone(),
+            message: format!("{e:#}"),
+        })?;
+        let path = out.join(rel);
+        if let Some(p) = path.parent() {
+            std::fs::create_dir_all(p).map_err(io(p))?;
+        }
+        write_if_changed(&path, &text)?;
+    }
+    let data = out.join("data");
+    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    for (i, bytes) in inputs.iter().enumerate() {
+        let p = data.join(format!("input{i}.bin"));
+        write_if_changed_bytes(&p, bytes)?;
+    }
+    let model_out = out.join("model");
+    if model_out.exists() && model_out.canonicalize().ok() != model_dir.canonicalize().ok() {
+        std::fs::remove_dir_all(&model_out).map_err(io(&model_out))?;
+    }
+    if model_out.canonicalize().ok() != model_dir.canonicalize().ok() {
+        copy_dir(model_dir, &model_out)?;
+    }
+    Ok(Project {
+        dir: out.to_path_buf(),
+        package,
+        triple: board.target.triple.clone(),
+        board: board.name.clone(),
+    })
+}
+
+fn sanitize(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    while out.contains("__") {
+        out = out.replace("__", "_");
+    }
+    out.trim_matches('_').to_string()
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<(), FirmwareError> {
+    write_if_changed_bytes(path, text.as_bytes())
+}
+
+fn write_if_changed_bytes(path: &Path, bytes: &[u8]) -> Result<(), FirmwareError> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    std::fs::write(path, bytes).map_err(io(path))
+}
+
+/// Makes sure the Rust target is installed (with rustup when it is not).
+/// Returns true when it was installed now.
+pub fn ensure_target(triple: &str) -> Result<bool, FirmwareError> {
+    let err = |message: String| FirmwareError::Target {
+        triple: triple.to_string(),
+        message,
+    };
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => return Err(err(String::from_utf8_lossy(&o.stderr).into_owned())),
+        // Without rustup, trust the toolchain; cargo will say if the target is missing.
+        Err(_) => return Ok(false),
+    };
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == triple)
+    {
+        return Ok(false);
+    }
+    let add = Command::new("rustup")
+        .args(["target", "add", triple])
+        .output()
+        .map_err(|e| err(e.to_string()))?;
+    if !add.status.success() {
+        return Err(err(String::from_utf8_lossy(&add.stderr).into_owned()));
+    }
+    Ok(true)
+}
+
+/// Cross-compiles the project in release mode; returns the ELF path.
+pub fn build(p: &Project) -> Result<PathBuf, FirmwareError> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--quiet"])
+        .current_dir(&p.dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .map_err(io(&p.dir))?;
+    if out.status.success() {
+        return Ok(p.elf());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    // The linker's region checks, ours and its own.
+    let fit: Vec<&str> = stderr
+        .lines()
+        .filter(|l| {
+            l.contains("zant: ")
+                || l.contains("will not fit in region")
+                || l.contains("overflowed by")
+        })
+        .collect();
+    if !fit.is_empty() {
+        let detail: Vec<String> = fit
+            .iter()
+            .map(|l| {
+                let l = l.trim();
+                match l.find("zant: ") {
+                    Some(i) => l[i + 6..].trim_end_matches('"').to_string(),
+                    None => l.trim_start_matches("rust-lld: error: ").to_string(),
+                }
+            })
+            .collect();
+        let mut uniq = detail.clone();
+        uniq.dedup();
+        return Err(FirmwareError::DoesNotFit {
+            board: p.board.clone(),
+            detail: uniq.join("; "),
+        });
+    }
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    Err(FirmwareError::Build {
+        board: p.board.clone(),
+        dir: p.dir.display().to_string(),
+        stderr: tail,
+    })
+}
