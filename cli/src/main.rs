@@ -32,6 +32,12 @@ enum Command {
     Build(cmd::build::Args),
     /// Flash/RAM footprint of any ELF, broken down.
     Size(cmd::size::Args),
+    /// One checked inference on the target (QEMU or hardware).
+    Run(cmd::run::Args),
+    /// Build + run + check + figures (instructions per inference, sizes, stack).
+    Bench(cmd::run::BenchArgs),
+    /// The whole path: compile, build, size-check, flash or emulate, run, report.
+    Deploy(cmd::deploy::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,9 @@ fn main() -> ExitCode {
         Command::Boards(a) => cmd::boards::run(a),
         Command::Build(a) => cmd::build::run(a),
         Command::Size(a) => cmd::size::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Bench(a) => cmd::run::bench(a),
+        Command::Deploy(a) => cmd::deploy::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,5 +4,7 @@ pub mod boards;
 pub mod build;
 pub mod common;
 pub mod compile;
+pub mod deploy;
 pub mod inspect;
+pub mod run;
 pub mod size;
