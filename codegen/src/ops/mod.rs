@@ -206,6 +206,7 @@ registry! {
         "Dropout": 1 => view::parse_dropout,
     ];
     transpose => ["Transpose": 1 => transpose::parse];
+    concat => ["Concat": 1 => concat::parse_concat, "Split": 1 => concat::parse_split];
 }
 
 /// Looks up an operator by ONNX op type.
