@@ -207,6 +207,8 @@ registry! {
     ];
     transpose => ["Transpose": 1 => transpose::parse];
     concat => ["Concat": 1 => concat::parse_concat, "Split": 1 => concat::parse_split];
+    slice => ["Slice": 1 => slice::parse];
+    gather => ["Gather": 1 => gather::parse];
 }
 
 /// Looks up an operator by ONNX op type.
