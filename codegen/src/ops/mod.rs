@@ -209,6 +209,12 @@ registry! {
     concat => ["Concat": 1 => concat::parse_concat, "Split": 1 => concat::parse_split];
     slice => ["Slice": 1 => slice::parse];
     gather => ["Gather": 1 => gather::parse];
+    shape => [
+        "Shape": 1 => shape::parse_shape,
+        "Size": 1 => shape::parse_size,
+        "ConstantOfShape": 9 => shape::parse_constant_of_shape,
+        "Range": 11 => shape::parse_range,
+    ];
 }
 
 /// Looks up an operator by ONNX op type.
