@@ -215,6 +215,7 @@ registry! {
         "ConstantOfShape": 9 => shape::parse_constant_of_shape,
         "Range": 11 => shape::parse_range,
     ];
+    cast => ["Cast": 1 => cast::parse];
 }
 
 /// Looks up an operator by ONNX op type.
