@@ -216,6 +216,7 @@ registry! {
         "Range": 11 => shape::parse_range,
     ];
     cast => ["Cast": 1 => cast::parse];
+    pad => ["Pad": 1 => pad::parse];
 }
 
 /// Looks up an operator by ONNX op type.
