@@ -217,6 +217,7 @@ registry! {
     ];
     cast => ["Cast": 1 => cast::parse];
     pad => ["Pad": 1 => pad::parse];
+    where_op => ["Where": 9 => where_op::parse];
 }
 
 /// Looks up an operator by ONNX op type.
