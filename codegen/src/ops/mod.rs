@@ -218,6 +218,7 @@ registry! {
     cast => ["Cast": 1 => cast::parse];
     pad => ["Pad": 1 => pad::parse];
     where_op => ["Where": 9 => where_op::parse];
+    expand => ["Expand": 8 => expand::parse_expand, "Tile": 6 => expand::parse_tile];
 }
 
 /// Looks up an operator by ONNX op type.
