@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod boards;
+pub mod budget;
 pub mod build;
 pub mod common;
 pub mod compile;
