@@ -196,6 +196,11 @@ registry! {
         "LessOrEqual": 12 => binary::parse_less_or_equal,
         "GreaterOrEqual": 12 => binary::parse_greater_or_equal,
     ];
+    matmul => ["MatMul": 1 => matmul::parse];
+    softmax => [
+        "Softmax": 1 => softmax::parse_softmax,
+        "LogSoftmax": 1 => softmax::parse_log_softmax,
+    ];
     view => [
         "Reshape": 1 => view::parse_reshape,
         "Flatten": 1 => view::parse_flatten,
