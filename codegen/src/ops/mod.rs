@@ -196,6 +196,7 @@ registry! {
         "LessOrEqual": 12 => binary::parse_less_or_equal,
         "GreaterOrEqual": 12 => binary::parse_greater_or_equal,
     ];
+    batch_norm => ["BatchNormalization": 1 => batch_norm::parse];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,
