@@ -197,6 +197,10 @@ registry! {
         "GreaterOrEqual": 12 => binary::parse_greater_or_equal,
     ];
     batch_norm => ["BatchNormalization": 1 => batch_norm::parse];
+    norm => [
+        "InstanceNormalization": 1 => norm::parse_instance,
+        "LayerNormalization": 17 => norm::parse_layer,
+    ];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,
