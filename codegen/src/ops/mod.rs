@@ -201,6 +201,15 @@ registry! {
         "InstanceNormalization": 1 => norm::parse_instance,
         "LayerNormalization": 17 => norm::parse_layer,
     ];
+    reduce => [
+        "ReduceMean": 1 => reduce::parse_mean,
+        "ReduceSum": 1 => reduce::parse_sum,
+        "ReduceMax": 1 => reduce::parse_max,
+        "ReduceMin": 1 => reduce::parse_min,
+        "ReduceProd": 1 => reduce::parse_prod,
+        "ReduceSumSquare": 1 => reduce::parse_sum_square,
+        "ReduceL2": 1 => reduce::parse_l2,
+    ];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,
