@@ -210,6 +210,7 @@ registry! {
         "ReduceSumSquare": 1 => reduce::parse_sum_square,
         "ReduceL2": 1 => reduce::parse_l2,
     ];
+    conv_transpose => ["ConvTranspose": 1 => conv_transpose::parse];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,
