@@ -40,6 +40,8 @@ enum Command {
     Deploy(cmd::deploy::Args),
     /// CI size/speed gate (`budget check`) and its baselines (`budget update`).
     Budget(cmd::budget::Args),
+    /// Check toolchains, targets, QEMU and probes; say how to fix what is missing.
+    Doctor(cmd::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd::run::bench(a),
         Command::Deploy(a) => cmd::deploy::run(a),
         Command::Budget(a) => cmd::budget::run(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

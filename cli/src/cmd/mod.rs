@@ -6,6 +6,7 @@ pub mod build;
 pub mod common;
 pub mod compile;
 pub mod deploy;
+pub mod doctor;
 pub mod inspect;
 pub mod run;
 pub mod size;
