@@ -38,6 +38,10 @@ enum Command {
     Bench(cmd::run::BenchArgs),
     /// The whole path: compile, build, size-check, flash or emulate, run, report.
     Deploy(cmd::deploy::Args),
+    /// CI size/speed gate (`budget check`) and its baselines (`budget update`).
+    Budget(cmd::budget::Args),
+    /// Check toolchains, targets, QEMU and probes; say how to fix what is missing.
+    Doctor(cmd::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,8 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Bench(a) => cmd::run::bench(a),
         Command::Deploy(a) => cmd::deploy::run(a),
+        Command::Budget(a) => cmd::budget::run(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -121,7 +121,13 @@ fn expected(b: &Built, r: &RunArgs, steps: &Steps) -> Result<(Vec<TensorData>, S
         return Ok((outs, p.display().to_string()));
     }
     steps.step("computing the reference outputs with zant's host build");
-    let work = b.dir.join("host");
+    // Outside the firmware project: its .cargo/config.toml selects the target.
+    let name = b
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let work = b.dir.with_file_name(format!("{name}.host"));
     let h = build_harness(
         &[HostCase {
             name: g.name.clone(),

@@ -197,6 +197,26 @@ registry! {
         "LessOrEqual": 12 => binary::parse_less_or_equal,
         "GreaterOrEqual": 12 => binary::parse_greater_or_equal,
     ];
+    batch_norm => ["BatchNormalization": 1 => batch_norm::parse];
+    norm => [
+        "InstanceNormalization": 1 => norm::parse_instance,
+        "LayerNormalization": 17 => norm::parse_layer,
+    ];
+    reduce => [
+        "ReduceMean": 1 => reduce::parse_mean,
+        "ReduceSum": 1 => reduce::parse_sum,
+        "ReduceMax": 1 => reduce::parse_max,
+        "ReduceMin": 1 => reduce::parse_min,
+        "ReduceProd": 1 => reduce::parse_prod,
+        "ReduceSumSquare": 1 => reduce::parse_sum_square,
+        "ReduceL2": 1 => reduce::parse_l2,
+    ];
+    conv_transpose => ["ConvTranspose": 1 => conv_transpose::parse];
+    matmul => ["MatMul": 1 => matmul::parse];
+    softmax => [
+        "Softmax": 1 => softmax::parse_softmax,
+        "LogSoftmax": 1 => softmax::parse_log_softmax,
+    ];
     view => [
         "Reshape": 1 => view::parse_reshape,
         "Flatten": 1 => view::parse_flatten,
