@@ -134,6 +134,50 @@ impl Op for Cast {
     }
 }
 
+/// A parsed `CastLike` node: `Cast` to the element type of input 1.
+#[derive(Debug, Clone)]
+pub struct CastLike;
+
+/// Parses `CastLike`.
+pub fn parse_cast_like(_: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
+    Ok(Arc::new(CastLike))
+}
+
+impl Op for CastLike {
+    fn name(&self) -> String {
+        "CastLike".into()
+    }
+
+    fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
+        let to = req(inputs, 1)?.dtype;
+        check(to)?;
+        Cast { to }.infer(inputs)
+    }
+
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        _outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
+        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let like = inputs.get(1).copied().flatten().ok_or(OpError::NotFoldable)?;
+        Ok(vec![cast_data(x, like.dtype)?])
+    }
+
+    fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
+        let to = cx.output(0).dtype;
+        Cast { to }.emit(cx)
+    }
+
+    fn reads_input(&self, i: usize) -> bool {
+        i == 0
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +194,8 @@ mod tests {
         assert_eq!(cast_data(&i, DType::I32).unwrap().as_i32(), vec![-1, 0]);
         assert_eq!(cast_data(&i, DType::F64).unwrap().as_f64_exact(), vec![-1.0, (1u64 << 40) as f64]);
         assert!(cast_data(&i, DType::F16).is_err());
+        let like = TensorData::from_u8(vec![], &[0]);
+        let y = CastLike.eval(&[Some(&x), Some(&like)], &[]).unwrap();
+        assert_eq!(y[0].as_u8(), vec![0, 0, 2, 255, 0]);
     }
 }

@@ -235,7 +235,7 @@ registry! {
         "ConstantOfShape": 9 => shape::parse_constant_of_shape,
         "Range": 11 => shape::parse_range,
     ];
-    cast => ["Cast": 1 => cast::parse];
+    cast => ["Cast": 1 => cast::parse, "CastLike": 15 => cast::parse_cast_like];
     pad => ["Pad": 1 => pad::parse];
     where_op => ["Where": 9 => where_op::parse];
     expand => ["Expand": 8 => expand::parse_expand, "Tile": 6 => expand::parse_tile];
