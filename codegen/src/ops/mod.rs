@@ -211,6 +211,10 @@ registry! {
         "ReduceL2": 1 => reduce::parse_l2,
     ];
     conv_transpose => ["ConvTranspose": 1 => conv_transpose::parse];
+    resize => [
+        "Resize": 10 => resize::parse_resize,
+        "Upsample": 7 => resize::parse_upsample,
+    ];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,
