@@ -26,3 +26,6 @@ fi
 
 step "cargo test"
 cargo test --workspace 2>&1
+
+step "QEMU regression suite (tests/qemu-suite.toml against ci/baselines/)"
+cargo run --quiet -p zant-cli -- budget check tests/qemu-suite.toml

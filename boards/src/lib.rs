@@ -410,11 +410,6 @@ pub fn rust_target(core: Core, fpu: Fpu, simd: &[Simd]) -> Option<RustTarget> {
     if core == Core::CortexM55 && !simd.contains(&Simd::Mve) {
         features.push("-mve".into());
     }
-    if matches!(core, Core::CortexM4 | Core::CortexM7 | Core::CortexM33)
-        && simd.contains(&Simd::Dsp)
-    {
-        features.push("+dsp".into());
-    }
     Some(RustTarget {
         triple: triple.into(),
         cpu: cpu.map(str::to_string),

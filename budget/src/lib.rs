@@ -174,6 +174,10 @@ pub struct Entry {
     pub board: String,
     /// Limits by metric.
     pub limits: BTreeMap<Metric, Limit>,
+    /// Input tensor to compile in (raw little-endian; relative to the budget file).
+    pub input: Option<PathBuf>,
+    /// Expected outputs to check on the target (raw little-endian).
+    pub expect: Option<PathBuf>,
 }
 
 /// A parsed budget file.
@@ -183,6 +187,9 @@ pub struct BudgetFile {
     pub path: PathBuf,
     /// Entries in file order.
     pub entries: Vec<Entry>,
+    /// Baselines file, relative to the budget file (`baselines = "…"`),
+    /// default `<stem>.baseline.json` beside it.
+    pub baselines: Option<PathBuf>,
 }
 
 /// JSON Schema of the budget file, for editors.
@@ -237,10 +244,10 @@ impl BudgetFile {
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         let mut problems = Vec::new();
         for k in doc.keys() {
-            if k != "schema-version" && k != "entry" {
+            if k != "schema-version" && k != "entry" && k != "baselines" {
                 problems.push(format!(
                     "unknown key `{k}`{}",
-                    did_you_mean(k, &["schema-version", "entry"])
+                    did_you_mean(k, &["schema-version", "entry", "baselines"])
                 ));
             }
         }
@@ -263,7 +270,9 @@ impl BudgetFile {
                 vec![]
             }
         };
-        const KEYS: [&str; 7] = [
+        const KEYS: [&str; 9] = [
+            "input",
+            "expect",
             "name",
             "model",
             "board",
@@ -322,12 +331,19 @@ impl BudgetFile {
                 model: PathBuf::from(model),
                 board,
                 limits,
+                input: s("input").map(PathBuf::from),
+                expect: s("expect").map(PathBuf::from),
             });
         }
+        let baselines = doc
+            .get("baselines")
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from);
         if problems.is_empty() {
             Ok(BudgetFile {
                 path: path.to_path_buf(),
                 entries,
+                baselines,
             })
         } else {
             Err(invalid(format!(
@@ -343,8 +359,16 @@ impl BudgetFile {
         self.path.parent().unwrap_or(Path::new(".")).join(&e.model)
     }
 
-    /// Where the baselines of this budget live (`<file stem>.baseline.json`).
+    /// A path of an entry (input, expect), resolved against the budget file's folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(p)
+    }
+
+    /// Where the baselines of this budget live (`baselines = …` or `<file stem>.baseline.json`).
     pub fn baseline_path(&self) -> PathBuf {
+        if let Some(b) = &self.baselines {
+            return self.resolve(b);
+        }
         let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
         self.path.with_file_name(format!("{stem}.baseline.json"))
     }
@@ -617,7 +641,8 @@ pub fn table_cells(r: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
                     (Some(v), l) if l.starts_with("baseline") => {
                         format!("{} ({l})", fmt_num(Some(v), row.metric))
                     }
-                    (_, l) => l.clone(),
+                    (Some(v), _) => fmt_num(Some(v), row.metric),
+                    (None, l) => l.clone(),
                 },
                 verdict_text(row.verdict).to_string(),
             ]

@@ -32,6 +32,16 @@ enum Command {
     Build(cmd::build::Args),
     /// Flash/RAM footprint of any ELF, broken down.
     Size(cmd::size::Args),
+    /// One checked inference on the target (QEMU or hardware).
+    Run(cmd::run::Args),
+    /// Build + run + check + figures (instructions per inference, sizes, stack).
+    Bench(cmd::run::BenchArgs),
+    /// The whole path: compile, build, size-check, flash or emulate, run, report.
+    Deploy(cmd::deploy::Args),
+    /// CI size/speed gate (`budget check`) and its baselines (`budget update`).
+    Budget(cmd::budget::Args),
+    /// Check toolchains, targets, QEMU and probes; say how to fix what is missing.
+    Doctor(cmd::doctor::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +59,11 @@ fn main() -> ExitCode {
         Command::Boards(a) => cmd::boards::run(a),
         Command::Build(a) => cmd::build::run(a),
         Command::Size(a) => cmd::size::run(a),
+        Command::Run(a) => cmd::run::run(a),
+        Command::Bench(a) => cmd::run::bench(a),
+        Command::Deploy(a) => cmd::deploy::run(a),
+        Command::Budget(a) => cmd::budget::run(a),
+        Command::Doctor(a) => cmd::doctor::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -96,7 +96,10 @@ fn missing_file_and_bad_flag_exit_2() {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["inspect", "compile"] {
+    for sub in [
+        "inspect", "compile", "boards", "build", "size", "run", "bench", "deploy", "budget",
+        "doctor",
+    ] {
         let out = zant().args([sub, "--help"]).output().unwrap();
         assert!(out.status.success(), "{sub} --help");
         assert!(text(&out.stdout).contains("Usage: zant"), "{sub}");
@@ -151,4 +154,27 @@ fn tempdir() -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
+}
+
+#[test]
+fn ci_workflow_example_uses_only_existing_zant_commands() {
+    let yml = std::fs::read_to_string(root().join("ci/github/zant-budget.yml")).unwrap();
+    let mut seen = 0;
+    for line in yml.lines() {
+        let Some(i) = line.find("zant ") else {
+            continue;
+        };
+        let rest = &line[i + 5..];
+        let sub = rest.split_whitespace().next().unwrap_or("");
+        if sub.is_empty() || sub.starts_with('-') || !sub.chars().all(|c| c.is_ascii_lowercase()) {
+            continue;
+        }
+        let out = zant().args([sub, "--help"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "`zant {sub}` (from the workflow) does not exist"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 2, "the workflow should run zant commands");
 }

@@ -2,8 +2,8 @@
 //!
 //! - activation fusion: a Relu/Clip/LeakyRelu/… that is the only reader of a
 //!   Conv or Gemm output is applied inside that Conv/Gemm;
-//! - BatchNormalization after a Conv with constant parameters is folded into
-//!   the Conv's weights and bias.
+//! - BatchNormalization after a Conv/Gemm with constant parameters is folded
+//!   into its weights and bias (`ops::batch_norm::fold_batch_norm`);
 //!
 //! Constant folding happens during import; views (Reshape, Flatten, Squeeze,
 //! Unsqueeze, Identity, Dropout) cost nothing because the planner aliases them.
@@ -41,7 +41,9 @@ impl Default for PassOptions {
 
 /// Runs the pass pipeline.
 pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
-    let mut g = graph.clone();
+    // BatchNormalization after a Conv/Gemm with constant parameters becomes
+    // part of that node's weights and bias.
+    let mut g = crate::ops::batch_norm::fold_batch_norm(graph);
     if opts.fuse_activations {
         g = fuse_activations(&g);
     }

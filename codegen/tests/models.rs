@@ -21,7 +21,7 @@ fn read_f32(path: &Path) -> Vec<f32> {
 
 #[test]
 fn float_models_match_onnxruntime_on_the_host() {
-    let models = ["mnist-8"];
+    let models = ["mnist-8", "debug_model"];
     let graphs: Vec<_> = models
         .iter()
         .map(|m| {

@@ -411,7 +411,16 @@ pub fn render_project(
     let io_ctx = |v: &[IoSpec]| -> Vec<minijinja::Value> {
         v.iter().map(|s| context! { elem => s.elem.clone(), len => s.len, bytes => s.bytes(), zero => zero(&s.elem) }).collect()
     };
-    let mut rustflags: Vec<String> = vec!["-C".into(), "link-arg=-Tlink.x".into()];
+    // riscv-rt's link.x does not include memory.x itself; cortex-m-rt's does.
+    let mut rustflags: Vec<String> = match rt {
+        Runtime::CortexM => vec!["-C".into(), "link-arg=-Tlink.x".into()],
+        Runtime::Riscv => vec![
+            "-C".into(),
+            "link-arg=-Tmemory.x".into(),
+            "-C".into(),
+            "link-arg=-Tlink.x".into(),
+        ],
+    };
     if let Some(cpu) = &board.target.cpu {
         rustflags.push("-C".into());
         rustflags.push(format!("target-cpu={cpu}"));

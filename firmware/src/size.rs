@@ -111,7 +111,14 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
                 | SectionKind::UninitializedTls
                 | SectionKind::Tls
         );
-        if !stored && !writable || name.starts_with(".debug") || name == ".comment" {
+        // riscv-rt reserves the rest of RAM as `.stack`/`.heap` sections; the
+        // stack is counted as the board's reservation instead.
+        if !stored && !writable
+            || name.starts_with(".debug")
+            || name == ".comment"
+            || name == ".stack"
+            || name == ".heap"
+        {
             continue;
         }
         if stored {

@@ -55,7 +55,6 @@ pub struct Args {
 
 /// A built firmware.
 #[derive(Debug)]
-#[allow(dead_code)] // read by `run`/`bench`
 pub struct Built {
     /// The board.
     pub board: Board,

@@ -145,6 +145,7 @@ macro_rules! registry {
 
 mod activation;
 pub mod conv_direct;
+pub mod movebytes;
 pub mod util;
 pub use activation::Activation;
 
@@ -231,6 +232,7 @@ registry! {
         "Identity": 1 => view::parse_identity,
         "Dropout": 1 => view::parse_dropout,
     ];
+    transpose => ["Transpose": 1 => transpose::parse];
 }
 
 /// Looks up an operator by ONNX op type.

@@ -245,6 +245,10 @@ fn run<const KW: usize>(
 /// Direct convolution with packed weights (see [`pack_weights`]), fused
 /// activation and optional fused max pooling. `y` is `[M, oH, oW]` (pooled
 /// dims when a pool is fused). Batch 1.
+///
+/// Always inlined: the compiler calls it with constant parameters, so each
+/// call site is specialized (loop bounds, kernel width, activation).
+#[inline(always)]
 pub fn conv2d(x: &[f32], wp: &[f32], bias: Option<&[f32]>, y: &mut [f32], p: &Conv2dParams) {
     match p.kernel[1] {
         1 => run::<1>(x, wp, bias, y, p),

@@ -1,0 +1,149 @@
+//! `zant deploy --board B MODEL.onnx`: the whole path, with one progress
+//! display: check the model, compile, plan memory, render and build the
+//! firmware, check the board's size budget, flash (probe-rs) or emulate
+//! (QEMU), run, read back outputs and timing, and report.
+
+use std::time::Duration;
+
+use anyhow::anyhow;
+use zant_runner::probe::{self, FlashJob, ProbeError};
+use zant_runner::report::Report;
+
+use super::build::{build_firmware, print_footprint, Built};
+use super::run::{print_figures, run_and_check, verdict, RunArgs};
+use crate::out::{self, CliError, CliResult};
+use crate::progress::Steps;
+
+/// Arguments of `zant deploy`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  zant deploy --board qemu-mps2-an386 examples/mnist-8.onnx    # emulated: runs under QEMU, counts instructions
+  zant deploy --board stm32h7 model.onnx                      # NUCLEO-H743ZI through its ST-LINK (probe-rs)
+  zant deploy --board my-board.toml model.onnx --no-flash     # your own board file; build and size only
+
+Outputs are checked against zant's host build of the same model on the same input (or --expect FILE).
+Exit status: 0 ok; 1 the job failed (does not fit, outputs differ, no probe, target fault); 2 usage or input error.")]
+pub struct Args {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Stop after building and sizing the firmware.
+    #[arg(long)]
+    pub no_flash: bool,
+}
+
+/// Maps probe errors to CLI errors (all are "the job failed").
+fn probe_error(e: ProbeError) -> CliError {
+    match e {
+        ProbeError::BadSelector(_) => CliError::input(e),
+        e => CliError::failed(e),
+    }
+}
+
+/// Flashes and runs on a board with a debug probe; returns the report.
+pub fn probe_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Report, CliError> {
+    steps.step(&format!("looking for a debug probe for {chip}"));
+    let job = FlashJob {
+        chip: chip.to_string(),
+        probe: r.probe.clone(),
+        elf: b.footprint.elf.clone(),
+        timeout: Duration::from_secs(r.timeout),
+    };
+    let probes = probe::list();
+    probe::choose(&probes, r.probe.as_deref(), chip).map_err(probe_error)?;
+    steps.step(&format!("flashing {} through probe-rs", b.board.name));
+    let mut progress = |done: u64, total: u64| {
+        steps.note(&format!(
+            "programmed {} of {} bytes",
+            out::thousands(done),
+            out::thousands(total)
+        ))
+    };
+    probe::flash_and_run(&job, &mut progress).map_err(probe_error)
+}
+
+/// Checks the board's own size limits against the footprint.
+fn budget(b: &Built) -> Result<(), CliError> {
+    let f = &b.footprint;
+    let mut over = Vec::new();
+    if let Some(l) = b.board.limits.flash_bytes {
+        if f.flash_bytes > l {
+            over.push(format!(
+                "flash {} B > limit {} B (by {} B)",
+                f.flash_bytes,
+                l,
+                f.flash_bytes - l
+            ));
+        }
+    }
+    if let Some(l) = b.board.limits.ram_bytes {
+        if f.ram_bytes > l {
+            over.push(format!(
+                "RAM {} B > limit {} B (by {} B)",
+                f.ram_bytes,
+                l,
+                f.ram_bytes - l
+            ));
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failed(anyhow!(
+            "the firmware exceeds the size budget of board `{}`: {}",
+            b.board.name,
+            over.join("; ")
+        )))
+    }
+}
+
+/// Runs `zant deploy`.
+pub fn run(args: Args) -> CliResult {
+    let r = &args.run;
+    let steps = Steps::new(r.build.quiet || r.build.json);
+    if args.no_flash {
+        let b = build_firmware(&r.build, &steps)?;
+        budget(&b)?;
+        steps.finish();
+        if r.build.json {
+            return out::json(&super::build::BuildJson {
+                board: &b.board.name,
+                model: &b.graph.name,
+                project: b.dir.display().to_string(),
+                footprint: &b.footprint,
+            });
+        }
+        out::print(&format!(
+            "{} {} for {} (not flashed: --no-flash) → {}",
+            out::green("built"),
+            b.graph.name,
+            b.board.name,
+            b.footprint.elf.display()
+        ));
+        print_footprint(&b.footprint);
+        return Ok(());
+    }
+    let (b, j) = run_and_check(r, &steps)?;
+    budget(&b)?;
+    steps.finish();
+    if r.build.json {
+        out::json(&j)?;
+    } else {
+        let how = if b.board.is_qemu() {
+            "emulated with QEMU"
+        } else {
+            "on hardware"
+        };
+        out::print(&format!(
+            "{} {} on {} ({how}; reference: {})",
+            out::bold("deployed"),
+            j.model,
+            j.board,
+            j.reference
+        ));
+        print_figures(&j);
+        out::print("");
+        print_footprint(&b.footprint);
+        out::print(&format!("project: {}", b.dir.display()));
+    }
+    verdict(&j, r.tolerance)
+}

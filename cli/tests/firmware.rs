@@ -1,0 +1,238 @@
+//! Firmware paths, tested by running the binary: build, size, deploy without
+//! a probe, a board that is too small, budgets that fail.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn zant() -> Command {
+    let mut c = Command::cargo_bin("zant").unwrap();
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("fw-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn deploy_to_stm32h7_without_a_probe_builds_then_fails_clearly() {
+    let dir = tmp("h7");
+    let out = zant()
+        .args([
+            "deploy",
+            "--board",
+            "stm32h7",
+            "examples/mnist-8.onnx",
+            "-q",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no debug probe found") && err.contains("STM32H743ZITx"),
+        "{err}"
+    );
+    // --no-flash ends successfully with the footprint.
+    let out = zant()
+        .args([
+            "deploy",
+            "--board",
+            "stm32h7",
+            "examples/mnist-8.onnx",
+            "--no-flash",
+            "--json",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for k in [
+        "elf",
+        "flash_bytes",
+        "ram_bytes",
+        "arena_bytes",
+        "weights_bytes",
+        "code_bytes",
+        "stack_bytes",
+        "regions",
+    ] {
+        assert!(!v[k].is_null(), "missing {k} in {v}");
+    }
+    assert!(v["weights_bytes"].as_u64().unwrap() >= 23_000);
+    // `zant size` reads the same ELF.
+    let elf = v["elf"].as_str().unwrap().to_string();
+    let out = zant()
+        .args(["size", &elf, "--board", "nucleo-h743zi", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["flash_bytes"], v["flash_bytes"]);
+    let dtcm = s["regions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "DTCM")
+        .unwrap();
+    assert!(
+        dtcm["used"].as_u64().unwrap() > 0,
+        "the arena and stack go to DTCM: {s}"
+    );
+}
+
+#[test]
+fn a_board_too_small_for_the_model_says_by_how_much() {
+    let dir = tmp("small");
+    std::fs::create_dir_all(&dir).unwrap();
+    let board = dir.join("tiny.toml");
+    std::fs::write(
+        &board,
+        r#"schema-version = 1
+name = "tiny"
+report = "semihosting"
+chip = { vendor = "Me", family = "Tiny", part = "T1", core = "cortex-m4", fpu = "single", clock-hz = 1000000, memory = [
+  { name = "FLASH", kind = "flash", start = 0x0, size = 0x40000 },
+  { name = "RAM", kind = "ram", start = 0x20000000, size = 0x2000 },
+] }
+[placement]
+arena = ["RAM"]
+stack = "RAM"
+stack-size = 2048
+weights = "FLASH"
+[run.qemu]
+binary = "qemu-system-arm"
+machine = "mps2-an386"
+"#,
+    )
+    .unwrap();
+    let out = zant()
+        .args(["build", "--board"])
+        .arg(&board)
+        .args(["examples/mnist-8.onnx", "-o"])
+        .arg(dir.join("fw"))
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("does not fit") && err.contains("bytes short"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_misspelt_board_key_is_reported_with_its_line() {
+    let dir = tmp("misspelt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text_in = std::fs::read_to_string(root().join("boards/defs/qemu-mps2-an386.toml"))
+        .unwrap()
+        .replace("stack-size", "stak-size");
+    let f = dir.join("b.toml");
+    std::fs::write(&f, text_in).unwrap();
+    let out = zant().args(["boards", "check"]).arg(&f).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown key `stak-size`") && err.contains("did you mean `stack-size`"),
+        "{err}"
+    );
+    assert!(err.contains("b.toml:"), "{err}");
+}
+
+#[test]
+fn budget_growth_fails_with_metric_bytes_percent_and_symbols() {
+    let dir = tmp("budget");
+    std::fs::create_dir_all(&dir).unwrap();
+    // One entry of the QEMU suite, against a baseline that is smaller than
+    // today's firmware: as if the weights and a kernel had grown.
+    let all: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("ci/baselines/qemu-suite.json")).unwrap(),
+    )
+    .unwrap();
+    let mut e = all["entries"]["mnist-8@qemu-mps2-an386"].clone();
+    let flash = e["flash_bytes"].as_u64().unwrap();
+    e["flash_bytes"] = serde_json::json!(flash - 2000);
+    let ins = e["instructions"].as_u64().unwrap();
+    e["instructions"] = serde_json::json!(ins * 9 / 10);
+    let syms = e["symbols"].as_object_mut().unwrap();
+    let conv = syms
+        .keys()
+        .find(|k| k.contains("conv2d"))
+        .cloned()
+        .expect("a conv kernel symbol");
+    let size = syms[&conv].as_u64().unwrap();
+    syms.insert(conv.clone(), serde_json::json!(size - 2000));
+    let base = serde_json::json!({"version": 1, "entries": {"mnist": e}});
+    std::fs::write(
+        dir.join("b.baseline.json"),
+        serde_json::to_string_pretty(&base).unwrap(),
+    )
+    .unwrap();
+    let model = root().join("examples/mnist-8.onnx");
+    let input = root().join("tests/data/ref/mnist-8/input.bin");
+    std::fs::write(
+        dir.join("b.toml"),
+        format!(
+            "schema-version = 1\n[[entry]]\nname = \"mnist\"\nmodel = {:?}\nboard = \"qemu-mps2-an386\"\ninput = {:?}\nflash-bytes = \"baseline + 1%\"\ninstructions = \"baseline + 1%\"\nram-bytes = \"64 KiB\"\n",
+            model.display().to_string(),
+            input.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = zant()
+        .args(["budget", "check"])
+        .arg(dir.join("b.toml"))
+        .args(["-q", "--build-dir"])
+        .arg(dir.join("build"))
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{stdout}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("flash-bytes") && stdout.contains("+2,000 B") && stdout.contains("OVER"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("instructions") && stdout.contains("(+11.11%)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&conv) && stdout.contains("+2,000 B"),
+        "symbol diff should name {conv}:\n{stdout}"
+    );
+    // Markdown for a pull-request comment.
+    let md = zant()
+        .args(["budget", "check"])
+        .arg(dir.join("b.toml"))
+        .args(["-q", "--format", "markdown", "--build-dir"])
+        .arg(dir.join("build"))
+        .output()
+        .unwrap();
+    assert_eq!(md.status.code(), Some(1));
+    assert!(
+        text(&md.stdout).contains("| mnist | flash-bytes |"),
+        "{}",
+        text(&md.stdout)
+    );
+}

@@ -1,0 +1,307 @@
+//! Flashing and running firmware on a board through a debug probe, with
+//! probe-rs as a library: list probes, pick one, attach with the board's
+//! chip name, erase and program the ELF, reset and run, and read the report
+//! over RTT with a time limit.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, FlashProgress, ProgressEvent};
+use probe_rs::probe::list::Lister;
+use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector};
+use probe_rs::rtt::Rtt;
+use probe_rs::Permissions;
+
+use crate::report::{self, Outcome, Report};
+use crate::symbolize;
+
+/// A probe as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeInfo {
+    /// Probe name.
+    pub name: String,
+    /// USB vendor id.
+    pub vid: u16,
+    /// USB product id.
+    pub pid: u16,
+    /// Serial number.
+    pub serial: Option<String>,
+}
+
+impl ProbeInfo {
+    /// `VID:PID[:SERIAL]`, the form `--probe` takes.
+    pub fn selector(&self) -> String {
+        match &self.serial {
+            Some(s) => format!("{:04x}:{:04x}:{s}", self.vid, self.pid),
+            None => format!("{:04x}:{:04x}", self.vid, self.pid),
+        }
+    }
+}
+
+impl From<&DebugProbeInfo> for ProbeInfo {
+    fn from(p: &DebugProbeInfo) -> Self {
+        ProbeInfo {
+            name: p.identifier.clone(),
+            vid: p.vendor_id,
+            pid: p.product_id,
+            serial: p.serial_number.clone(),
+        }
+    }
+}
+
+/// Errors of the hardware path, each with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    /// No probe is attached.
+    #[error("no debug probe found (zant would flash chip `{chip}` through probe-rs)\n  help: connect the board's debug probe (ST-LINK, J-Link, CMSIS-DAP) by USB; on Linux make sure your user may access it (probe-rs udev rules: https://probe.rs/docs/getting-started/probe-setup/); or use --no-flash to stop after building")]
+    NoProbe {
+        /// Chip zant would have flashed.
+        chip: String,
+    },
+    /// Several probes and no choice.
+    #[error("{} debug probes found; choose one with --probe VID:PID[:SERIAL]:\n{}", .0.len(), .0.iter().map(|p| format!("  {}  {}", p.selector(), p.name)).collect::<Vec<_>>().join("\n"))]
+    Ambiguous(Vec<ProbeInfo>),
+    /// The selector matched nothing.
+    #[error("no debug probe matches --probe {0}")]
+    NotMatched(String),
+    /// `--probe` is malformed.
+    #[error("--probe {0}: expected VID:PID or VID:PID:SERIAL in hex")]
+    BadSelector(String),
+    /// Opening the probe failed (busy, permissions).
+    #[error("cannot open debug probe {probe}: {message}\n  help: close other debuggers using it (probe-rs, OpenOCD, STM32CubeIDE); on Linux install the probe-rs udev rules and re-plug the probe")]
+    Open {
+        /// Probe.
+        probe: String,
+        /// Cause.
+        message: String,
+    },
+    /// Attaching to the chip failed.
+    #[error("cannot attach to chip `{chip}` through {probe}: {message}\n  help: check that the board is powered and that the board file names the right chip (`probe-rs chip list`)")]
+    Attach {
+        /// Chip.
+        chip: String,
+        /// Probe.
+        probe: String,
+        /// Cause.
+        message: String,
+    },
+    /// Flashing or verifying failed.
+    #[error("flashing {elf} failed: {message}")]
+    Flash {
+        /// ELF.
+        elf: String,
+        /// Cause.
+        message: String,
+    },
+    /// RTT could not be found or read.
+    #[error("cannot read the firmware's report over RTT: {0}")]
+    Rtt(String),
+    /// The target did not report in time.
+    #[error("the target did not report within {0:?}; the firmware may have hung or faulted before printing")]
+    Timeout(Duration),
+    /// The firmware panicked.
+    #[error("the firmware panicked on the target: {0}")]
+    Panic(String),
+    /// The core faulted.
+    #[error("the core faulted at {0}")]
+    Fault(String),
+    /// Malformed report.
+    #[error("malformed report: {0}")]
+    Report(#[from] report::ReportError),
+}
+
+/// Lists the attached probes.
+pub fn list() -> Vec<ProbeInfo> {
+    Lister::new()
+        .list_all()
+        .iter()
+        .map(ProbeInfo::from)
+        .collect()
+}
+
+/// Picks a probe: the one matching `selector`, or the only one attached.
+pub fn choose(
+    probes: &[ProbeInfo],
+    selector: Option<&str>,
+    chip: &str,
+) -> Result<ProbeInfo, ProbeError> {
+    if let Some(sel) = selector {
+        DebugProbeSelector::from_str(sel).map_err(|_| ProbeError::BadSelector(sel.to_string()))?;
+        let parts: Vec<&str> = sel.split(':').collect();
+        let (vid, pid) = match (
+            parts.first().and_then(|v| u16::from_str_radix(v, 16).ok()),
+            parts.get(1).and_then(|v| u16::from_str_radix(v, 16).ok()),
+        ) {
+            (Some(v), Some(p)) => (v, p),
+            _ => return Err(ProbeError::BadSelector(sel.to_string())),
+        };
+        let serial = parts.get(2).map(|s| s.to_string());
+        return probes
+            .iter()
+            .find(|p| p.vid == vid && p.pid == pid && (serial.is_none() || p.serial == serial))
+            .cloned()
+            .ok_or_else(|| ProbeError::NotMatched(sel.to_string()));
+    }
+    match probes {
+        [] => Err(ProbeError::NoProbe {
+            chip: chip.to_string(),
+        }),
+        [one] => Ok(one.clone()),
+        many => Err(ProbeError::Ambiguous(many.to_vec())),
+    }
+}
+
+/// What to flash and how.
+#[derive(Debug, Clone)]
+pub struct FlashJob {
+    /// probe-rs chip name.
+    pub chip: String,
+    /// `--probe` selector.
+    pub probe: Option<String>,
+    /// The ELF.
+    pub elf: PathBuf,
+    /// Time limit for the report.
+    pub timeout: Duration,
+}
+
+/// Flashes the ELF, runs it, and reads its report over RTT.
+/// `progress(done, total)` is called while programming.
+pub fn flash_and_run(
+    job: &FlashJob,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report, ProbeError> {
+    let probes = list();
+    let chosen = choose(&probes, job.probe.as_deref(), &job.chip)?;
+    let selector = DebugProbeSelector::from_str(&chosen.selector())
+        .map_err(|_| ProbeError::BadSelector(chosen.selector()))?;
+    let probe = Lister::new().open(selector).map_err(|e| ProbeError::Open {
+        probe: chosen.name.clone(),
+        message: e.to_string(),
+    })?;
+    let mut session = probe
+        .attach(job.chip.as_str(), Permissions::default())
+        .map_err(|e| ProbeError::Attach {
+            chip: job.chip.clone(),
+            probe: chosen.name.clone(),
+            message: e.to_string(),
+        })?;
+    let total = std::cell::Cell::new(0u64);
+    let done = std::cell::Cell::new(0u64);
+    let mut opts = DownloadOptions::default();
+    opts.verify = true;
+    let cb = |event: ProgressEvent| {
+        if let ProgressEvent::AddProgressBar { total: Some(t), .. } = &event {
+            total.set(total.get() + *t);
+        }
+        if let ProgressEvent::Progress { size, .. } = &event {
+            done.set(done.get() + *size);
+        }
+    };
+    opts.progress = FlashProgress::new(cb);
+    let elf_str = job.elf.display().to_string();
+    probe_rs::flashing::download_file_with_options(
+        &mut session,
+        &job.elf,
+        ElfLoader(ElfOptions::default()),
+        opts,
+    )
+    .map_err(|e| ProbeError::Flash {
+        elf: elf_str.clone(),
+        message: e.to_string(),
+    })?;
+    progress(done.get(), total.get().max(done.get()));
+    let mut core = session.core(0).map_err(|e| ProbeError::Attach {
+        chip: job.chip.clone(),
+        probe: chosen.name.clone(),
+        message: e.to_string(),
+    })?;
+    core.reset().map_err(|e| ProbeError::Rtt(e.to_string()))?;
+    let t0 = Instant::now();
+    let mut rtt = loop {
+        match Rtt::attach(&mut core) {
+            Ok(r) => break r,
+            Err(_) if t0.elapsed() < job.timeout => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => return Err(ProbeError::Rtt(format!("no RTT control block found: {e}"))),
+        }
+    };
+    let mut text = String::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let Some(ch) = rtt.up_channel(0) else {
+            return Err(ProbeError::Rtt(
+                "the firmware has no RTT up channel 0".into(),
+            ));
+        };
+        let n = ch
+            .read(&mut core, &mut buf)
+            .map_err(|e| ProbeError::Rtt(e.to_string()))?;
+        text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        match report::parse(&text)? {
+            Outcome::Report(r) => return Ok(r),
+            Outcome::Panic(m) => return Err(ProbeError::Panic(m)),
+            Outcome::Fault { pc, line } => {
+                let at = pc
+                    .and_then(|pc| symbolize(&job.elf, pc))
+                    .unwrap_or_default();
+                return Err(ProbeError::Fault(format!("{line} {at}")));
+            }
+            Outcome::Missing => {}
+        }
+        if t0.elapsed() > job.timeout {
+            return Err(ProbeError::Timeout(job.timeout));
+        }
+        if n == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(vid: u16, pid: u16, serial: Option<&str>) -> ProbeInfo {
+        ProbeInfo {
+            name: "probe".into(),
+            vid,
+            pid,
+            serial: serial.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn choosing_a_probe() {
+        let e = choose(&[], None, "STM32H743ZITx").unwrap_err().to_string();
+        assert!(
+            e.contains("no debug probe found") && e.contains("STM32H743ZITx") && e.contains("udev"),
+            "{e}"
+        );
+        let two = [p(0x0483, 0x374b, Some("A")), p(0x0483, 0x374b, Some("B"))];
+        assert!(matches!(
+            choose(&two, None, "x"),
+            Err(ProbeError::Ambiguous(_))
+        ));
+        assert_eq!(
+            choose(&two, Some("0483:374b:B"), "x")
+                .unwrap()
+                .serial
+                .as_deref(),
+            Some("B")
+        );
+        assert!(matches!(
+            choose(&two, Some("1234:5678"), "x"),
+            Err(ProbeError::NotMatched(_))
+        ));
+        assert!(matches!(
+            choose(&two, Some("zz"), "x"),
+            Err(ProbeError::BadSelector(_))
+        ));
+    }
+
+    #[test]
+    fn listing_probes_works_without_hardware() {
+        // On a machine without probes this is empty; it must not fail.
+        let _ = list();
+    }
+}

@@ -1,0 +1,168 @@
+//! The firmware report: `ZANT-REPORT v1`, `key=value` lines, `ZANT-END`;
+//! or `ZANT-PANIC <message>` / `ZANT-FAULT pc=… …` when things go wrong.
+
+use std::collections::BTreeMap;
+
+/// A parsed report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Report {
+    /// The key=value pairs.
+    pub values: BTreeMap<String, String>,
+    /// The output tensors' bytes, split by `output_lens`.
+    pub outputs: Vec<Vec<u8>>,
+}
+
+impl Report {
+    /// A value as an integer.
+    pub fn int(&self, key: &str) -> Option<u64> {
+        self.values.get(key)?.parse().ok()
+    }
+}
+
+/// What the firmware printed, classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A complete report.
+    Report(Report),
+    /// The firmware panicked.
+    Panic(String),
+    /// The core faulted.
+    Fault {
+        /// Program counter, if printed.
+        pc: Option<u64>,
+        /// The whole fault line.
+        line: String,
+    },
+    /// No complete report was printed.
+    Missing,
+}
+
+/// Errors in a report block.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    /// A line is not `key=value`.
+    #[error("malformed report line {0:?}")]
+    Line(String),
+    /// `outputs` is not hex or does not match `output_lens`.
+    #[error("malformed outputs: {0}")]
+    Outputs(String),
+    /// The report has a version zant does not read.
+    #[error("report version {0} is not supported")]
+    Version(String),
+}
+
+fn unhex(s: &str) -> Result<Vec<u8>, ReportError> {
+    if s.len() % 2 != 0 {
+        return Err(ReportError::Outputs("odd number of hex digits".into()));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(&s[i..i + 2], 16)
+                .map_err(|_| ReportError::Outputs(format!("not hex at {i}")))
+        })
+        .collect()
+}
+
+/// Finds and parses the report (or panic/fault line) in a firmware's output.
+pub fn parse(text: &str) -> Result<Outcome, ReportError> {
+    let mut lines = text.lines().map(|l| l.trim_end_matches('\r'));
+    let mut in_report = false;
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for line in lines.by_ref() {
+        if let Some(msg) = line.strip_prefix("ZANT-PANIC") {
+            return Ok(Outcome::Panic(msg.trim().to_string()));
+        }
+        if line.starts_with("ZANT-FAULT") {
+            let pc = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("pc=0x"))
+                .and_then(|h| u64::from_str_radix(h, 16).ok());
+            return Ok(Outcome::Fault {
+                pc,
+                line: line.to_string(),
+            });
+        }
+        if let Some(v) = line.strip_prefix("ZANT-REPORT") {
+            let v = v.trim();
+            if v != "v1" {
+                return Err(ReportError::Version(v.to_string()));
+            }
+            in_report = true;
+            continue;
+        }
+        if !in_report {
+            continue;
+        }
+        if line == "ZANT-END" {
+            let outputs = match (values.get("outputs"), values.get("output_lens")) {
+                (Some(hex), Some(lens)) => {
+                    let bytes = unhex(hex)?;
+                    let lens: Result<Vec<usize>, _> = lens
+                        .split(',')
+                        .filter(|s: &&str| !s.is_empty())
+                        .map(str::parse)
+                        .collect();
+                    let lens = lens.map_err(|_| ReportError::Outputs("bad output_lens".into()))?;
+                    if lens.iter().sum::<usize>() != bytes.len() {
+                        return Err(ReportError::Outputs(format!(
+                            "{} bytes for output_lens {lens:?}",
+                            bytes.len()
+                        )));
+                    }
+                    let mut at = 0;
+                    lens.iter()
+                        .map(|&n| {
+                            at += n;
+                            bytes[at - n..at].to_vec()
+                        })
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            return Ok(Outcome::Report(Report { values, outputs }));
+        }
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| ReportError::Line(line.to_string()))?;
+        values.insert(k.trim().to_string(), v.trim().to_string());
+    }
+    Ok(Outcome::Missing)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_report() {
+        let t = "boot noise\nZANT-REPORT v1\nboard=b\noutputs=0000803f00000040\noutput_lens=4,4\nstack_peak=856\nZANT-END\n";
+        let Outcome::Report(r) = parse(t).unwrap() else {
+            panic!()
+        };
+        assert_eq!(r.int("stack_peak"), Some(856));
+        assert_eq!(
+            r.outputs,
+            vec![1f32.to_le_bytes().to_vec(), 2f32.to_le_bytes().to_vec()]
+        );
+    }
+
+    #[test]
+    fn panics_faults_and_missing() {
+        assert_eq!(
+            parse("ZANT-PANIC oops at x.rs:1\n").unwrap(),
+            Outcome::Panic("oops at x.rs:1".into())
+        );
+        let Outcome::Fault { pc, .. } = parse("ZANT-FAULT pc=0x000004d2 lr=0x1\n").unwrap() else {
+            panic!()
+        };
+        assert_eq!(pc, Some(0x4d2));
+        assert_eq!(
+            parse("ZANT-REPORT v1\nboard=b\n").unwrap(),
+            Outcome::Missing
+        );
+        assert!(parse("ZANT-REPORT v1\nnonsense\nZANT-END\n").is_err());
+        assert!(parse("ZANT-REPORT v2\n").is_err());
+        assert!(parse("ZANT-REPORT v1\noutputs=00\noutput_lens=4\nZANT-END\n").is_err());
+    }
+}
