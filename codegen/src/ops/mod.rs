@@ -233,6 +233,19 @@ registry! {
         "Dropout": 1 => view::parse_dropout,
     ];
     transpose => ["Transpose": 1 => transpose::parse];
+    concat => ["Concat": 1 => concat::parse_concat, "Split": 1 => concat::parse_split];
+    slice => ["Slice": 1 => slice::parse];
+    gather => ["Gather": 1 => gather::parse];
+    shape => [
+        "Shape": 1 => shape::parse_shape,
+        "Size": 1 => shape::parse_size,
+        "ConstantOfShape": 9 => shape::parse_constant_of_shape,
+        "Range": 11 => shape::parse_range,
+    ];
+    cast => ["Cast": 1 => cast::parse];
+    pad => ["Pad": 1 => pad::parse];
+    where_op => ["Where": 9 => where_op::parse];
+    expand => ["Expand": 8 => expand::parse_expand, "Tile": 6 => expand::parse_tile];
 }
 
 /// Looks up an operator by ONNX op type.

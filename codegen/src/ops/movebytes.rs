@@ -85,3 +85,67 @@ pub fn isize_tokens(v: &[isize], fill: isize) -> TokenStream {
 pub fn lit(v: usize) -> proc_macro2::Literal {
     lit_usize(v)
 }
+
+/// A typed Rust literal of the first element of `bytes`, read as `dt`.
+pub fn scalar_tokens(dt: crate::ir::DType, bytes: &[u8]) -> Result<TokenStream, OpError> {
+    use crate::ir::DType as D;
+    use proc_macro2::Literal as L;
+    let b = |n: usize| -> Result<[u8; 8], OpError> {
+        let mut a = [0u8; 8];
+        let src = bytes
+            .get(..n)
+            .ok_or_else(|| super::shape_err("a scalar value is empty"))?;
+        a[..n].copy_from_slice(src);
+        Ok(a)
+    };
+    Ok(match dt {
+        D::F32 => {
+            let v = f32::from_le_bytes(b(4)?[..4].try_into().unwrap_or([0; 4]));
+            let t = crate::emit::lit_f32(v);
+            quote!((#t as f32))
+        }
+        D::F64 => {
+            let v = f64::from_le_bytes(b(8)?);
+            if v.is_finite() {
+                let l = L::f64_suffixed(v);
+                quote!(#l)
+            } else if v.is_nan() {
+                quote!(f64::NAN)
+            } else if v > 0.0 {
+                quote!(f64::INFINITY)
+            } else {
+                quote!(f64::NEG_INFINITY)
+            }
+        }
+        D::I8 => L::i8_suffixed(b(1)?[0] as i8).into_token_stream(),
+        D::U8 => L::u8_suffixed(b(1)?[0]).into_token_stream(),
+        D::I16 => L::i16_suffixed(i16::from_le_bytes([b(2)?[0], b(2)?[1]])).into_token_stream(),
+        D::U16 | D::F16 => {
+            L::u16_suffixed(u16::from_le_bytes([b(2)?[0], b(2)?[1]])).into_token_stream()
+        }
+        D::I32 => L::i32_suffixed(i32::from_le_bytes(b(4)?[..4].try_into().unwrap_or([0; 4])))
+            .into_token_stream(),
+        D::U32 => L::u32_suffixed(u32::from_le_bytes(b(4)?[..4].try_into().unwrap_or([0; 4])))
+            .into_token_stream(),
+        D::I64 => L::i64_suffixed(i64::from_le_bytes(b(8)?)).into_token_stream(),
+        D::U64 => L::u64_suffixed(u64::from_le_bytes(b(8)?)).into_token_stream(),
+        D::Bool => {
+            if b(1)?[0] != 0 {
+                quote!(true)
+            } else {
+                quote!(false)
+            }
+        }
+    })
+}
+
+use quote::ToTokens;
+
+/// The [`InputInfo`](super::InputInfo) of a constant tensor.
+pub fn const_info(t: &crate::ir::TensorData) -> Option<super::InputInfo<'_>> {
+    Some(super::InputInfo {
+        dtype: t.dtype,
+        shape: &t.shape,
+        data: Some(t),
+    })
+}
