@@ -15,11 +15,14 @@ use crate::attrs::Attrs;
 use crate::emit::NodeCx;
 use crate::ir::TensorData;
 
+/// `(starts, ends, axes)` of a Slice given as attributes.
+pub type SliceAttrs = (Vec<i64>, Vec<i64>, Option<Vec<i64>>);
+
 /// A parsed `Slice` node.
 #[derive(Debug, Clone)]
 pub struct Slice {
     /// `(starts, ends, axes)` attributes before opset 10; inputs from opset 10.
-    pub attrs: Option<(Vec<i64>, Vec<i64>, Option<Vec<i64>>)>,
+    pub attrs: Option<SliceAttrs>,
 }
 
 /// Parses `Slice`.
