@@ -314,4 +314,17 @@ mod tests {
         let outs = Range.infer(&[info(&a), info(&b), info(&c)]).unwrap();
         assert_eq!(outs[0].shape, vec![4]);
     }
+
+    /// `Abs → Shape → Gather → Unsqueeze → Concat → Reshape → Transpose →
+    /// Slice(step -3)` (opset 13, built with the onnx Python helpers): the
+    /// shape computation folds away and only real data movement remains.
+    #[test]
+    fn shape_chain_folds_to_constants() {
+        let bytes = include_bytes!("testdata/shape_chain.onnx");
+        let g = crate::load_bytes(bytes, "shape_chain", &crate::LoadOptions::default()).unwrap();
+        let ops: Vec<&str> = g.nodes.iter().map(|n| n.op_type.as_str()).collect();
+        assert_eq!(ops, ["Abs", "Reshape", "Transpose", "Slice"]);
+        let out = g.tensor(g.outputs[0]);
+        assert_eq!(out.shape, vec![4, 2]);
+    }
 }

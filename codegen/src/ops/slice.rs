@@ -15,13 +15,13 @@ use crate::attrs::Attrs;
 use crate::emit::NodeCx;
 use crate::ir::TensorData;
 
-/// `(starts, ends, axes)` of a Slice given as attributes.
+/// `(starts, ends, axes)` attributes of a `Slice` before opset 10.
 pub type SliceAttrs = (Vec<i64>, Vec<i64>, Option<Vec<i64>>);
 
 /// A parsed `Slice` node.
 #[derive(Debug, Clone)]
 pub struct Slice {
-    /// `(starts, ends, axes)` attributes before opset 10; inputs from opset 10.
+    /// Attributes before opset 10; `None` from opset 10 (inputs instead).
     pub attrs: Option<SliceAttrs>,
 }
 
