@@ -332,6 +332,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     let mut weights = Vec::new();
     let mut weight_bytes = 0;
     let mut need_const = |id: TensorId, weight_idents: &mut BTreeMap<usize, Ident>| {
+        let id = plan.root[id.0];
         if weight_idents.contains_key(&id.0) {
             return;
         }
@@ -383,7 +384,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
                 quote!(&#p[..])
             }
             Some(Storage::Const) => {
-                let w = &weight_idents[&id.0];
+                let w = &weight_idents[&plan.root[id.0].0];
                 quote!(&#w[..])
             }
             Some(Storage::Arena { region, offset }) => {

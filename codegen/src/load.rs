@@ -125,6 +125,10 @@ pub struct LoadOptions {
     pub shapes: BTreeMap<String, Vec<usize>>,
     /// Keep nodes whose inputs are all constant instead of folding them.
     pub no_fold: bool,
+    /// Graph inputs bound to constant values (`--const NAME=FILE`): shapes,
+    /// axes, scales or indices that a model takes as inputs but that are
+    /// fixed in a deployment. They become weights and are folded.
+    pub constants: BTreeMap<String, TensorData>,
 }
 
 /// The outcome of reading a model without compiling it: the nodes as written,
@@ -479,11 +483,11 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             "sparse initializers are not supported".into(),
         ));
     }
-    for k in opts.shapes.keys() {
+    for k in opts.shapes.keys().chain(opts.constants.keys()) {
         if !g.input.iter().any(|i| i.name() == k) {
             let names: Vec<&str> = g.input.iter().map(|i| i.name()).collect();
             return Err(LoadError::Invalid(format!(
-                "--shape names `{k}`, which is not an input of the model (inputs: {})",
+                "--shape/--const names `{k}`, which is not an input of the model (inputs: {})",
                 names.join(", ")
             )));
         }
@@ -506,6 +510,25 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
     for vi in &g.input {
         if b.by_name.contains_key(vi.name()) {
             continue; // an initializer with a default value: a constant
+        }
+        if let Some(c) = opts.constants.get(vi.name()) {
+            let (dtype, _) =
+                value_info_shape(vi, Some(&c.shape)).or_else(|_| value_info_shape(vi, None))?;
+            if dtype != c.dtype {
+                return Err(LoadError::Invalid(format!(
+                    "constant for input `{}` is {} but the input is {}",
+                    vi.name(),
+                    c.dtype,
+                    dtype
+                )));
+            }
+            b.add(Tensor {
+                name: vi.name().to_string(),
+                dtype,
+                shape: c.shape.clone(),
+                data: Some(Arc::new(c.clone())),
+            });
+            continue;
         }
         let (dtype, shape) = value_info_shape(vi, opts.shapes.get(vi.name()))?;
         let id = b.add(Tensor {

@@ -61,6 +61,8 @@ pub struct Liveness {
     pub inplace: Vec<bool>,
     /// Per node: true when output 0 is a zero-copy view of input 0.
     pub aliased_view: Vec<bool>,
+    /// Per tensor: the tensor whose storage it shares (itself if none).
+    pub root: Vec<TensorId>,
 }
 
 impl Liveness {
@@ -168,6 +170,7 @@ impl Liveness {
             fixed,
             inplace,
             aliased_view,
+            root,
         }
     }
 
@@ -369,6 +372,8 @@ pub struct Plan {
     pub aliased_view: Vec<bool>,
     /// Liveness lower bound of the arena.
     pub lower_bound: usize,
+    /// Per tensor: the tensor whose storage it shares (views, in-place outputs).
+    pub root: Vec<TensorId>,
 }
 
 impl Plan {
@@ -500,15 +505,18 @@ pub fn plan_in_regions(
             offset_of[j] = o;
         }
     }
-    let storage = (0..graph.tensors.len())
-        .map(|i| {
-            live.fixed[i].or_else(|| {
-                live.tensor_buffer[i].map(|b| Storage::Arena {
-                    region: region_of[b],
-                    offset: offset_of[b],
-                })
+    let own = |i: usize| {
+        live.fixed[i].or_else(|| {
+            live.tensor_buffer[i].map(|b| Storage::Arena {
+                region: region_of[b],
+                offset: offset_of[b],
             })
         })
+    };
+    // A view shares its root's storage, whatever it is (arena, a caller's
+    // input, a constant).
+    let storage = (0..graph.tensors.len())
+        .map(|i| own(i).or_else(|| own(live.root[i].0)))
         .collect();
     let used_regions = placed_sizes.len().max(1);
     Ok(Plan {
@@ -523,6 +531,7 @@ pub fn plan_in_regions(
         inplace: live.inplace.clone(),
         aliased_view: live.aliased_view.clone(),
         lower_bound: live.lower_bound(),
+        root: live.root.clone(),
     })
 }
 

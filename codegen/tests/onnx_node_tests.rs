@@ -148,16 +148,27 @@ fn prepare(dir: &Path) -> Case {
         skipped: false,
     };
     // Bind input shapes from the test data (some models leave them symbolic).
+    // Inputs that zant needs at compile time (integer shapes, axes, pads,
+    // sizes, repeats, indices; Resize scales and roi) are bound as constants,
+    // as `zant compile --const` does for a deployment.
     let mut opts = LoadOptions::default();
     for (n, t) in &inputs_by_name {
         opts.shapes.insert(n.clone(), t.shape.clone());
+        let small_int = matches!(t.dtype, DType::I64 | DType::I32) && t.numel() <= 64;
+        let resize_param = matches!(n.as_str(), "scales" | "roi" | "sizes");
+        if small_int || resize_param {
+            opts.constants.insert(n.clone(), t.clone());
+        }
     }
     match load_bytes(&bytes, &case.name, &opts) {
         Ok(g) => {
             let mut ins = Vec::new();
             for &id in &g.inputs {
                 let t = g.tensor(id);
-                match inputs_by_name.get(&t.name) {
+                match inputs_by_name
+                    .get(&t.name)
+                    .filter(|_| !opts.constants.contains_key(&t.name))
+                {
                     Some(d) => ins.push(d.clone()),
                     None => {
                         case.status = Some(format!("no test data for input `{}`", t.name));

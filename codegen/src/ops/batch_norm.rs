@@ -396,4 +396,85 @@ mod tests {
         assert_eq!(w, vec![2., 6.]);
         assert_eq!(b, vec![1., -1.]);
     }
+
+    /// Evaluates a graph node by node on the host.
+    fn run(g: &Graph, x: &TensorData) -> Vec<f32> {
+        let mut vals: Vec<Option<TensorData>> =
+            g.tensors.iter().map(|t| t.data.as_deref().cloned()).collect();
+        vals[g.inputs[0].0] = Some(x.clone());
+        for n in &g.nodes {
+            let ins: Vec<Option<&TensorData>> =
+                n.inputs.iter().map(|i| i.and_then(|i| vals[i.0].as_ref())).collect();
+            let outs: Vec<OutputInfo> = n
+                .outputs
+                .iter()
+                .map(|o| OutputInfo::new(DType::F32, g.tensor(*o).shape.clone()))
+                .collect();
+            let r = n.op.eval(&ins, &outs).unwrap();
+            for (o, v) in n.outputs.iter().zip(r) {
+                vals[o.0] = Some(v);
+            }
+        }
+        vals[g.outputs[0].0].as_ref().unwrap().as_f32()
+    }
+
+    #[test]
+    fn fold_conv_graph_matches() {
+        let t = |name: &str, shape: Vec<usize>, d: Option<Vec<f32>>| Tensor {
+            name: name.into(),
+            dtype: DType::F32,
+            data: d.map(|v| Arc::new(f(shape.clone(), &v))),
+            shape,
+        };
+        let conv_op = super::super::conv::parse(&Attrs::new(vec![], vec![]), 13).unwrap();
+        let graph = Graph {
+            name: "g".into(),
+            model_hash: String::new(),
+            opset: 13,
+            tensors: vec![
+                t("x", vec![1, 1, 2, 2], None),
+                t("w", vec![2, 1, 1, 1], Some(vec![1., -2.])),
+                t("b", vec![2], Some(vec![0.5, 1.])),
+                t("c", vec![1, 2, 2, 2], None),
+                t("s", vec![2], Some(vec![2., 3.])),
+                t("bb", vec![2], Some(vec![1., -1.])),
+                t("m", vec![2], Some(vec![0.25, 2.])),
+                t("v", vec![2], Some(vec![4., 1.])),
+                t("y", vec![1, 2, 2, 2], None),
+            ],
+            nodes: vec![
+                Node {
+                    name: "conv".into(),
+                    op_type: "Conv".into(),
+                    opset: 13,
+                    inputs: vec![Some(TensorId(0)), Some(TensorId(1)), Some(TensorId(2))],
+                    outputs: vec![TensorId(3)],
+                    op: conv_op,
+                },
+                Node {
+                    name: "bn".into(),
+                    op_type: "BatchNormalization".into(),
+                    opset: 13,
+                    inputs: (4..8).map(|i| Some(TensorId(i))).fold(
+                        vec![Some(TensorId(3))],
+                        |mut v, i| {
+                            v.push(i);
+                            v
+                        },
+                    ),
+                    outputs: vec![TensorId(8)],
+                    op: Arc::new(BatchNorm { epsilon: 1e-5 }),
+                },
+            ],
+            inputs: vec![TensorId(0)],
+            outputs: vec![TensorId(8)],
+        };
+        let folded = fold_batch_norm(&graph);
+        assert_eq!(folded.nodes.len(), 1);
+        let x = f(vec![1, 1, 2, 2], &[1., 2., -3., 0.5]);
+        let (a, b) = (run(&graph, &x), run(&folded, &x));
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-5, "{a:?} vs {b:?}");
+        }
+    }
 }

@@ -210,8 +210,15 @@ registry! {
         "ReduceProd": 1 => reduce::parse_prod,
         "ReduceSumSquare": 1 => reduce::parse_sum_square,
         "ReduceL2": 1 => reduce::parse_l2,
+        "ReduceL1": 1 => reduce::parse_l1,
+        "ReduceLogSum": 1 => reduce::parse_log_sum,
+        "ReduceLogSumExp": 1 => reduce::parse_log_sum_exp,
     ];
     conv_transpose => ["ConvTranspose": 1 => conv_transpose::parse];
+    resize => [
+        "Resize": 10 => resize::parse_resize,
+        "Upsample": 7 => resize::parse_upsample,
+    ];
     matmul => ["MatMul": 1 => matmul::parse];
     softmax => [
         "Softmax": 1 => softmax::parse_softmax,

@@ -1,5 +1,5 @@
 //! `ReduceMean`, `ReduceSum`, `ReduceMax`, `ReduceMin`, `ReduceProd`,
-//! `ReduceSumSquare`, `ReduceL2`. Axes are an attribute before the opset in
+//! `ReduceSumSquare`, `ReduceL1`, `ReduceL2`, `ReduceLogSum`, `ReduceLogSumExp`. Axes are an attribute before the opset in
 //! which they became an input (13 for ReduceSum, 18 for the others);
 //! `keepdims` and `noop_with_empty_axes` are honoured.
 
@@ -69,6 +69,9 @@ parsers! {
     parse_prod, "ReduceProd", Prod, 18;
     parse_sum_square, "ReduceSumSquare", SumSquare, 18;
     parse_l2, "ReduceL2", L2, 18;
+    parse_l1, "ReduceL1", L1, 18;
+    parse_log_sum, "ReduceLogSum", LogSum, 18;
+    parse_log_sum_exp, "ReduceLogSumExp", LogSumExp, 18;
 }
 
 const DTYPES: &[DType] = &[DType::F32, DType::I32, DType::I64];
@@ -118,11 +121,6 @@ impl Reduce {
                 out.push(1);
             }
         }
-        if matches!(self.kind, ReduceOp::Max | ReduceOp::Min)
-            && x.shape.iter().zip(&f).any(|(&d, &fl)| fl && d == 0)
-        {
-            return Err(shape_err(format!("{} over an empty axis", self.op_type)));
-        }
         Ok((ReduceParams { rank: r, in_shape, axes }, out))
     }
 }
@@ -156,7 +154,7 @@ impl Op for Reduce {
 
     fn macs(&self, inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
         match self.kind {
-            ReduceOp::Prod | ReduceOp::SumSquare | ReduceOp::L2 => inputs
+            ReduceOp::Prod | ReduceOp::SumSquare | ReduceOp::L2 | ReduceOp::LogSumExp => inputs
                 .first()
                 .copied()
                 .flatten()
