@@ -11,6 +11,8 @@ pub struct Attrs {
     attrs: Vec<AttributeProto>,
     /// Constant tensors decoded from `t`/`tensors` attributes, by attribute name.
     tensors: Vec<(String, TensorData)>,
+    /// Number of outputs the node declares (Split's equal parts need it).
+    outputs: usize,
 }
 
 fn attr_err(name: &str, message: impl Into<String>) -> OpError {
@@ -23,7 +25,22 @@ fn attr_err(name: &str, message: impl Into<String>) -> OpError {
 impl Attrs {
     /// Wraps the attributes of a node; tensor attributes are decoded beforehand.
     pub fn new(attrs: Vec<AttributeProto>, tensors: Vec<(String, TensorData)>) -> Self {
-        Attrs { attrs, tensors }
+        Attrs {
+            attrs,
+            tensors,
+            outputs: 1,
+        }
+    }
+
+    /// The same attributes for a node declaring `n` outputs.
+    pub fn with_output_count(mut self, n: usize) -> Self {
+        self.outputs = n;
+        self
+    }
+
+    /// Number of outputs the node declares.
+    pub fn output_count(&self) -> usize {
+        self.outputs
     }
 
     fn find(&self, name: &str) -> Option<&AttributeProto> {

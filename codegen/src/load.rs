@@ -561,7 +561,7 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
                 tensor_attrs.push((a.name().to_string(), tensor_from_proto(t)?));
             }
         }
-        let attrs = Attrs::new(n.attribute.clone(), tensor_attrs);
+        let attrs = Attrs::new(n.attribute.clone(), tensor_attrs).with_output_count(n.output.len());
         if attrs.has_graph() {
             return Err(node_err(OpError::Unsupported(
                 "operators with subgraphs are not supported".into(),

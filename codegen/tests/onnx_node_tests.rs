@@ -133,10 +133,16 @@ fn prepare(dir: &Path) -> Case {
         expected.push(t);
         k += 1;
     }
-    let float32 = inputs_by_name
-        .values()
-        .chain(&expected)
-        .all(|t| t.dtype == DType::F32);
+    // Test data zant cannot decode (float8, bfloat16, int4…) is not float32.
+    let undecodable = data
+        .join(format!("input_{}.pb", inputs_by_name.len()))
+        .exists()
+        || data.join(format!("output_{}.pb", expected.len())).exists();
+    let float32 = !undecodable
+        && inputs_by_name
+            .values()
+            .chain(&expected)
+            .all(|t| t.dtype == DType::F32);
     let mut case = Case {
         name,
         op_types,
@@ -341,6 +347,15 @@ fn onnx_backend_node_tests() {
         .iter()
         .filter(|c| passed.contains(c.name.as_str()))
         .count();
+    if std::env::var_os("ZANT_NODE_TESTS_VERBOSE").is_some() {
+        for c in core.iter().filter(|c| !passed.contains(c.name.as_str())) {
+            eprintln!(
+                "  CORE-NOT-PASSING {}: {}",
+                c.name,
+                c.status.as_deref().unwrap_or("?")
+            );
+        }
+    }
     let skipped = cases.iter().filter(|c| c.skipped).count();
     let failed: Vec<&Case> = cases
         .iter()

@@ -107,6 +107,9 @@ pub struct Split {
 pub fn parse_split(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
     let split = if opset < 13 { a.ints_opt("split")? } else { None };
     let num_outputs = if opset >= 18 { a.int_opt("num_outputs")? } else { None };
+    // Without `split` (attribute or input) the axis is split into equal parts,
+    // one per declared output; the input form is checked at infer time.
+    let num_outputs = num_outputs.or(if split.is_none() { Some(a.output_count() as i64) } else { None });
     Ok(Arc::new(Split { axis: a.int("axis", 0)?, split, num_outputs }))
 }
 
@@ -120,6 +123,7 @@ impl Split {
             Some(s) => Some(s.clone()),
             None => const_ints_opt(inputs, 1, "Split split")?,
         };
+        // Equal parts must divide the axis exactly unless num_outputs was given (opset 18).
         let parts = if let Some(s) = split {
             if s.iter().any(|&v| v < 0) || s.iter().sum::<i64>() != len as i64 {
                 return Err(shape_err(format!(

@@ -126,6 +126,14 @@ simple! {
 
 impl Unary {
     /// The function with Clip's input bounds (opset ≥ 11) resolved.
+    /// Clip whose bounds (opset ≥ 11) are computed at run time.
+    pub fn runtime_bounds(&self, inputs: &[Option<InputInfo<'_>>]) -> bool {
+        matches!(self.kind, UnaryKind::Act(Activation::Clip { .. }))
+            && [1, 2].iter().any(|&i| inputs.get(i).copied().flatten().is_some_and(|b| b.data.is_none()))
+    }
+
+    /// The function with constant Clip bounds resolved. Fails for bounds
+    /// computed at run time (see [`Unary::runtime_bounds`]).
     pub fn resolved(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<UnaryKind, OpError> {
         if let UnaryKind::Act(Activation::Clip { min, max }) = self.kind {
             let lo = const_floats_opt(inputs, 1, "Clip min")?;
@@ -210,7 +218,17 @@ impl Op for Unary {
         } else {
             expect_dtype(self.op_type, x.dtype, &[DType::F32])?;
         }
-        self.resolved(inputs)?;
+        if self.runtime_bounds(inputs) {
+            for i in [1, 2] {
+                if let Some(b) = inputs.get(i).copied().flatten() {
+                    if b.dtype != x.dtype || crate::ir::numel(b.shape) != 1 {
+                        return Err(super::shape_err(format!("Clip bound {i} must be a scalar of type {}", x.dtype)));
+                    }
+                }
+            }
+        } else {
+            self.resolved(inputs)?;
+        }
         Ok(vec![OutputInfo::new(x.dtype, x.shape.to_vec())])
     }
 
@@ -233,6 +251,29 @@ impl Op for Unary {
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
         let ins = cx.inputs();
         let x = req(&ins, 0)?;
+        if self.runtime_bounds(&ins) {
+            // min(max(x, lo), hi) with the bounds read at run time.
+            let k = cx.kernels();
+            let y = cx.y(0);
+            let rank = x.shape.len();
+            let one = crate::emit::arr_usize_n(&[], 6, 1);
+            let out = crate::emit::arr_usize_n(x.shape, 6, 1);
+            let r = crate::emit::lit_usize(rank);
+            let p = quote!(&#k::binary::BroadcastParams { rank: #r, out_shape: #out, a_shape: #out, b_shape: #one });
+            let mut code = if cx.inplace() {
+                quote!()
+            } else {
+                let xs = cx.x(0);
+                quote!(#y.copy_from_slice(#xs);)
+            };
+            for (i, op) in [(1, quote!(Max)), (2, quote!(Min))] {
+                if ins.get(i).copied().flatten().is_some() {
+                    let b = cx.x(i);
+                    code.extend(quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::#op, #y, #b, #p);));
+                }
+            }
+            return Ok(code);
+        }
         let kind = self.resolved(&ins)?;
         let k = cx.kernels();
         let y = cx.y(0);
@@ -268,7 +309,8 @@ impl Op for Unary {
     }
 
     fn reads_input(&self, i: usize) -> bool {
-        i == 0
+        // Clip's bounds may be computed at run time; constant ones are tiny.
+        i == 0 || matches!(self.kind, UnaryKind::Act(Activation::Clip { .. }))
     }
 
     fn inplace_input(&self) -> Option<usize> {
