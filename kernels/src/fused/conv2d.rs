@@ -111,6 +111,70 @@ fn point_interior<const KW: usize>(
     *acc = a;
 }
 
+/// Two horizontally adjacent conv output positions (`ix0` and `ix0 + 1`),
+/// both with every kernel column inside the input: each weight quadruple is
+/// loaded once for eight multiply-adds.
+#[inline(always)]
+fn point2_interior<const KW: usize>(
+    x: &[f32],
+    wb: &[f32],
+    p: &Conv2dParams,
+    iy0: isize,
+    ix0: usize,
+    acc0: &mut [f32; BLOCK],
+    acc1: &mut [f32; BLOCK],
+) {
+    let [ih, iw] = p.in_hw;
+    let kh = p.kernel[0];
+    let (ky0, ky1) = rows(iy0, kh, ih);
+    let plane = ih * iw;
+    let (mut a, mut b) = (*acc0, *acc1);
+    for ic in 0..p.in_channels {
+        let xp = &x[ic * plane..];
+        let wp = &wb[ic * kh * KW * BLOCK..];
+        for ky in ky0..ky1 {
+            let iy = (iy0 + ky as isize) as usize;
+            let xr: &[f32] = &xp[iy * iw + ix0..][..KW + 1];
+            let wr: &[f32] = &wp[ky * KW * BLOCK..][..KW * BLOCK];
+            for kx in 0..KW {
+                let (x0, x1) = (xr[kx], xr[kx + 1]);
+                let w4 = &wr[kx * BLOCK..][..BLOCK];
+                a[0] += x0 * w4[0];
+                a[1] += x0 * w4[1];
+                a[2] += x0 * w4[2];
+                a[3] += x0 * w4[3];
+                b[0] += x1 * w4[0];
+                b[1] += x1 * w4[1];
+                b[2] += x1 * w4[2];
+                b[3] += x1 * w4[3];
+            }
+        }
+    }
+    *acc0 = a;
+    *acc1 = b;
+}
+
+/// Conv outputs at `(cy, cx)` and `(cy, cx + 1)`.
+#[inline(always)]
+fn conv_pair<const KW: usize>(
+    x: &[f32],
+    wb: &[f32],
+    p: &Conv2dParams,
+    cy: usize,
+    cx: usize,
+    acc0: &mut [f32; BLOCK],
+    acc1: &mut [f32; BLOCK],
+) {
+    let iy0 = cy as isize - p.pads_begin[0] as isize;
+    let ix0 = cx as isize - p.pads_begin[1] as isize;
+    if KW != 0 && ix0 >= 0 && ix0 as usize + KW < p.in_hw[1] {
+        point2_interior::<KW>(x, wb, p, iy0, ix0 as usize, acc0, acc1);
+    } else {
+        conv_point::<KW>(x, wb, p, cy, cx, acc0);
+        conv_point::<KW>(x, wb, p, cy, cx + 1, acc1);
+    }
+}
+
 /// One conv output position near the border (some kernel columns outside).
 #[inline(always)]
 fn point_border(
@@ -198,11 +262,23 @@ fn run<const KW: usize>(
             None => {
                 let plane = ch * cw;
                 for cy in 0..ch {
-                    for cx in 0..cw {
-                        let mut acc = b;
-                        conv_point::<KW>(x, wb, p, cy, cx, &mut acc);
-                        for j in 0..lanes {
-                            y[(oc0 + j) * plane + cy * cw + cx] = p.activation.apply(acc[j]);
+                    let mut cx = 0;
+                    while cx < cw {
+                        if cx + 1 < cw {
+                            let (mut a0, mut a1) = (b, b);
+                            conv_pair::<KW>(x, wb, p, cy, cx, &mut a0, &mut a1);
+                            for j in 0..lanes {
+                                y[(oc0 + j) * plane + cy * cw + cx] = p.activation.apply(a0[j]);
+                                y[(oc0 + j) * plane + cy * cw + cx + 1] = p.activation.apply(a1[j]);
+                            }
+                            cx += 2;
+                        } else {
+                            let mut acc = b;
+                            conv_point::<KW>(x, wb, p, cy, cx, &mut acc);
+                            for j in 0..lanes {
+                                y[(oc0 + j) * plane + cy * cw + cx] = p.activation.apply(acc[j]);
+                            }
+                            cx += 1;
                         }
                     }
                 }
@@ -219,17 +295,30 @@ fn run<const KW: usize>(
                         let mut m = [f32::NEG_INFINITY; BLOCK];
                         for wy in wy0..wy1 {
                             let cy = (y0 + wy as isize) as usize;
-                            for wx in wx0..wx1 {
+                            let mut wx = wx0;
+                            while wx < wx1 {
                                 let cx = (x0 + wx as isize) as usize;
-                                let mut acc = b;
-                                conv_point::<KW>(x, wb, p, cy, cx, &mut acc);
+                                let (mut a0, mut a1) = (b, b);
+                                let two = wx + 1 < wx1;
+                                if two {
+                                    conv_pair::<KW>(x, wb, p, cy, cx, &mut a0, &mut a1);
+                                } else {
+                                    conv_point::<KW>(x, wb, p, cy, cx, &mut a0);
+                                }
                                 for j in 0..BLOCK {
-                                    let v = p.activation.apply(acc[j]);
+                                    let v = p.activation.apply(a0[j]);
                                     // NaN wins, as in the reference max pool.
                                     if v > m[j] || v.is_nan() {
                                         m[j] = v;
                                     }
+                                    if two {
+                                        let v = p.activation.apply(a1[j]);
+                                        if v > m[j] || v.is_nan() {
+                                            m[j] = v;
+                                        }
+                                    }
                                 }
+                                wx += if two { 2 } else { 1 };
                             }
                         }
                         for j in 0..lanes {
