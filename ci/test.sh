@@ -29,3 +29,6 @@ cargo test --workspace 2>&1
 
 step "QEMU regression suite (tests/qemu-suite.toml against ci/baselines/)"
 cargo run --quiet -p zant-cli -- budget check tests/qemu-suite.toml
+
+step "size budget of the examples (zant-budget.toml)"
+cargo run --quiet -p zant-cli -- budget check

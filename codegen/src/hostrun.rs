@@ -81,6 +81,10 @@ pub fn build_harness(
     dir: &Path,
     target_dir: Option<&Path>,
 ) -> Result<Harness, HostRunError> {
+    // cargo runs inside `dir`: make every path absolute first.
+    let dir = &std::path::absolute(dir)?;
+    let target_dir = target_dir.map(std::path::absolute).transpose()?;
+    let target_dir = target_dir.as_deref();
     let mut modules = Vec::new();
     let mut arms = Vec::new();
     for (i, c) in cases.iter().enumerate() {
@@ -240,6 +244,7 @@ pub fn run_cases(
     inputs: &[Vec<TensorData>],
     work: &Path,
 ) -> Result<Vec<CaseResult>, HostRunError> {
+    let work = &std::path::absolute(work)?;
     let mut idx = Vec::new();
     for (i, ins) in inputs.iter().enumerate() {
         let d = work.join(i.to_string());

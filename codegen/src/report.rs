@@ -69,6 +69,59 @@ pub struct ModelReport {
     pub planner: String,
     /// Operators zant cannot compile (empty here; see [`survey_report`]).
     pub unsupported: Vec<UnsupportedOp>,
+    /// Every arena buffer: which tensor (views and in-place outputs share it),
+    /// where, and how big — the whole arena accounted for.
+    pub arena_buffers: Vec<ArenaBuffer>,
+}
+
+/// One buffer of the arena.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArenaBuffer {
+    /// Tensors stored there (the producer first, then views and in-place outputs).
+    pub tensors: Vec<String>,
+    /// Memory region.
+    pub region: String,
+    /// Byte offset in the region's arena.
+    pub offset: usize,
+    /// Bytes.
+    pub bytes: usize,
+}
+
+/// The arena layout of a compiled graph.
+pub fn arena_buffers(compiled: &Graph, plan: &Plan) -> Vec<ArenaBuffer> {
+    use crate::plan::Storage;
+    let consumers = compiled.consumers();
+    let producers = compiled.producers();
+    let mut out: Vec<ArenaBuffer> = Vec::new();
+    let mut index: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for (i, t) in compiled.tensors.iter().enumerate() {
+        let used = producers[i].is_some() || !consumers[i].is_empty();
+        let Some(Storage::Arena { region, offset }) = plan.storage[i] else {
+            continue;
+        };
+        if !used {
+            continue;
+        }
+        let root = plan.root[i].0;
+        match index.get(&root) {
+            Some(&k) => out[k].tensors.push(t.name.clone()),
+            None => {
+                index.insert(root, out.len());
+                out.push(ArenaBuffer {
+                    tensors: vec![t.name.clone()],
+                    region: plan
+                        .regions
+                        .get(region)
+                        .map(|r| r.region.clone())
+                        .unwrap_or_default(),
+                    offset,
+                    bytes: compiled.tensor(crate::ir::TensorId(root)).bytes(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.region.cmp(&b.region).then(a.offset.cmp(&b.offset)));
+    out
 }
 
 fn infos<'a>(graph: &'a Graph, ids: &[Option<TensorId>]) -> Vec<Option<InputInfo<'a>>> {
@@ -123,8 +176,8 @@ pub fn node_reports(graph: &Graph) -> Vec<NodeReport> {
         .collect()
 }
 
-/// The full report of an imported graph and the plan of its compiled form.
-pub fn model_report(imported: &Graph, plan: &Plan) -> ModelReport {
+/// The full report of an imported graph, its compiled form and its plan.
+pub fn model_report(imported: &Graph, compiled: &Graph, plan: &Plan) -> ModelReport {
     let nodes = node_reports(imported);
     // Weights: constants read by computing nodes, each counted once.
     let mut seen = std::collections::HashSet::new();
@@ -160,6 +213,7 @@ pub fn model_report(imported: &Graph, plan: &Plan) -> ModelReport {
         arena_bytes: plan.arena_bytes(),
         planner: plan.planner.to_string(),
         unsupported: Vec::new(),
+        arena_buffers: arena_buffers(compiled, plan),
     }
 }
 
@@ -201,5 +255,6 @@ pub fn survey_report(name: &str, sha256: &str, s: &Survey) -> ModelReport {
         arena_bytes: 0,
         planner: String::new(),
         unsupported: s.unsupported.clone(),
+        arena_buffers: Vec::new(),
     }
 }

@@ -39,7 +39,7 @@ pub fn run(args: Args) -> CliResult {
         Ok(graph) => {
             let compiled = passes::run(&graph, &PassOptions::default());
             let p = plan::plan(&compiled, planner.as_ref());
-            let r = report::model_report(&graph, &p);
+            let r = report::model_report(&graph, &compiled, &p);
             if args.json {
                 out::json(&r)
             } else {
@@ -136,6 +136,17 @@ fn print_report(r: &ModelReport) {
         format!("{} B", out::thousands(r.arena_bytes as u64)),
     ]);
     out::print(&s.to_string());
+    out::print("");
+    let mut a = out::table(&["arena region", "offset", "bytes", "tensors"], &[1, 2]);
+    for b in &r.arena_buffers {
+        a.add_row(vec![
+            b.region.clone(),
+            out::thousands(b.offset as u64),
+            out::thousands(b.bytes as u64),
+            b.tensors.join(", "),
+        ]);
+    }
+    out::print(&a.to_string());
 }
 
 fn print_survey(r: &ModelReport) {
