@@ -22,6 +22,11 @@ if command -v rustup >/dev/null 2>&1; then
     echo "setup: rustup target add ${missing[*]}" >&2
     rustup target add "${missing[@]}" >&2
   fi
+  # llvm-size, to check zant's footprint figures against (what `cargo size` runs).
+  if ! rustup component list --installed | grep -q '^llvm-tools'; then
+    echo "setup: rustup component add llvm-tools" >&2
+    rustup component add llvm-tools >&2
+  fi
 else
   echo "warning: rustup not found; make sure the targets ${need_targets[*]} are installed" >&2
 fi

@@ -20,7 +20,7 @@ use minijinja::{context, Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use zant_boards::{Board, Core, RegionKind, ReportChannel};
 
-pub use size::{measure, Footprint, RegionUse};
+pub use size::{measure, Footprint, RegionUse, SymbolSize};
 
 /// Marker file left in directories zant created.
 pub const MARKER: &str = ".zant-generated";

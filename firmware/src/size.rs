@@ -44,8 +44,25 @@ pub struct Footprint {
     pub other_flash_bytes: u64,
     /// RAM bytes that are neither arena nor stack.
     pub other_ram_bytes: u64,
+    /// Code of the model crate (its kernels and `predict`).
+    pub model_code_bytes: u64,
+    /// Code outside the model: start-up, runtime, report formatting.
+    pub runtime_code_bytes: u64,
     /// Use of each memory region of the board.
     pub regions: Vec<RegionUse>,
+    /// The largest symbols (functions and data), largest first.
+    pub largest_symbols: Vec<SymbolSize>,
+}
+
+/// One symbol's size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SymbolSize {
+    /// Demangled name (without hash).
+    pub name: String,
+    /// Bytes.
+    pub bytes: u64,
+    /// `weights`, `arena`, `model code`, `runtime code` or `data`.
+    pub kind: String,
 }
 
 fn in_region(board: Option<&Board>, addr: u64, kind: RegionKind) -> Option<usize> {
@@ -152,15 +169,43 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
             }
         }
     }
-    let (mut weights, mut arena, mut code) = (0u64, 0u64, 0u64);
+    let (mut weights, mut arena, mut code, mut model_code) = (0u64, 0u64, 0u64, 0u64);
+    let mut symbols: Vec<SymbolSize> = Vec::new();
     for sym in file.symbols() {
         let Ok(name) = sym.name() else { continue };
-        if name.contains("ZANT_W_") {
+        if sym.size() == 0 {
+            continue;
+        }
+        let pretty = format!("{:#}", rustc_demangle::demangle(name));
+        let kind = if name.contains("ZANT_W_") {
             weights += sym.size();
+            "weights"
         } else if name.contains("ZANT_ARENA_R") || name.contains("ZANT_FW_ARENA") {
             arena += sym.size();
-        }
+            "arena"
+        } else if sym.kind() == object::SymbolKind::Text {
+            // The model crate is `<model>_model`; its code is the kernels and `run`.
+            if pretty
+                .split("::")
+                .next()
+                .is_some_and(|c| c.ends_with("_model"))
+            {
+                model_code += sym.size();
+                "model code"
+            } else {
+                "runtime code"
+            }
+        } else {
+            "data"
+        };
+        symbols.push(SymbolSize {
+            name: pretty,
+            bytes: sym.size(),
+            kind: kind.to_string(),
+        });
     }
+    symbols.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
+    symbols.truncate(12);
     for s in file.sections() {
         if s.kind() == SectionKind::Text {
             code += s.size();
@@ -183,6 +228,9 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
         stack_bytes: stack,
         other_flash_bytes: flash.saturating_sub(code + weights),
         other_ram_bytes: ram.saturating_sub(arena + stack),
+        model_code_bytes: model_code,
+        runtime_code_bytes: code.saturating_sub(model_code),
         regions,
+        largest_symbols: symbols,
     })
 }

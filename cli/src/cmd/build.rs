@@ -260,6 +260,12 @@ pub fn print_footprint(f: &Footprint) {
     };
     row(&mut t, "flash", f.flash_bytes);
     row(&mut t, "  code", f.code_bytes);
+    row(&mut t, "    model (kernels, predict)", f.model_code_bytes);
+    row(
+        &mut t,
+        "    runtime (start-up, report)",
+        f.runtime_code_bytes,
+    );
     row(&mut t, "  weights", f.weights_bytes);
     row(
         &mut t,
@@ -283,6 +289,17 @@ pub fn print_footprint(f: &Footprint) {
             ]);
         }
         out::print(&r.to_string());
+    }
+    if !f.largest_symbols.is_empty() {
+        let mut s = out::table(&["largest symbols", "kind", "bytes"], &[2]);
+        for sym in f.largest_symbols.iter().take(8) {
+            s.add_row(vec![
+                sym.name.clone(),
+                sym.kind.clone(),
+                out::thousands(sym.bytes),
+            ]);
+        }
+        out::print(&s.to_string());
     }
 }
 
