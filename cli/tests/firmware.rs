@@ -236,3 +236,57 @@ fn budget_growth_fails_with_metric_bytes_percent_and_symbols() {
         text(&md.stdout)
     );
 }
+
+#[test]
+fn cortex_m0plus_and_m33_boards_link() {
+    // One board per core family not covered by the QEMU suite (M0+, M33).
+    for (board, triple, extra) in [
+        ("rp-pico", "thumbv6m-none-eabi", ".boot2"),
+        ("rp-pico2", "thumbv8m.main-none-eabihf", ".start_block"),
+    ] {
+        let dir = tmp(board);
+        let out = zant()
+            .args([
+                "build",
+                "--board",
+                board,
+                "examples/mnist-8.onnx",
+                "--json",
+                "-o",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{board}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let elf = v["elf"].as_str().unwrap();
+        assert!(elf.contains(triple), "{elf}");
+        let data = std::fs::read(elf).unwrap();
+        // The boot block the chip's ROM needs is in the image.
+        assert!(
+            data.windows(extra.len()).any(|w| w == extra.as_bytes()),
+            "{board}: no {extra} section"
+        );
+    }
+}
+
+#[test]
+fn esp32_boards_say_what_is_missing() {
+    let out = zant()
+        .args([
+            "build",
+            "--board",
+            "esp32-c3-devkit",
+            "examples/mnist-8.onnx",
+            "-o",
+        ])
+        .arg(tmp("esp"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("esp-hal") && err.contains("zant compile"),
+        "{err}"
+    );
+}

@@ -224,11 +224,6 @@ pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
             "ESP32 firmware needs the esp-hal runtime and its boot image format, which zant's templates do not provide yet; use `zant compile` and add the model crate to an esp-hal project",
         ));
     }
-    if board.chip.family == "RP2040" || board.chip.family == "RP2350" {
-        return Err(unsupported(
-            "RP2040/RP2350 firmware needs a second-stage boot loader / image definition block, which zant's templates do not provide yet; use `zant compile` and add the model crate to an rp-hal project",
-        ));
-    }
     if board.report == ReportChannel::Uart {
         return Err(unsupported(
             "reporting over a UART is not supported by zant's templates; use semihosting or rtt",
@@ -452,6 +447,11 @@ pub fn render_project(
         outputs => io_ctx(&surface.outputs),
         counter => counter,
         has_cas => has_cas,
+        boot => match board.chip.family.as_str() {
+            "RP2040" => "rp2040",
+            "RP2350" => "rp2350",
+            _ => "none",
+        },
     };
     let dir = if rt == Runtime::CortexM {
         "cortex-m"
