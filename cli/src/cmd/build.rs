@@ -238,6 +238,41 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
     })
 }
 
+/// Checks the board's own size limits against the footprint.
+pub fn check_limits(b: &Built) -> Result<(), CliError> {
+    let f = &b.footprint;
+    let mut over = Vec::new();
+    if let Some(l) = b.board.limits.flash_bytes {
+        if f.flash_bytes > l {
+            over.push(format!(
+                "flash {} B > limit {} B (by {} B)",
+                f.flash_bytes,
+                l,
+                f.flash_bytes - l
+            ));
+        }
+    }
+    if let Some(l) = b.board.limits.ram_bytes {
+        if f.ram_bytes > l {
+            over.push(format!(
+                "RAM {} B > limit {} B (by {} B)",
+                f.ram_bytes,
+                l,
+                f.ram_bytes - l
+            ));
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::failed(anyhow!(
+            "the firmware exceeds the size budget of board `{}`: {}",
+            b.board.name,
+            over.join("; ")
+        )))
+    }
+}
+
 /// JSON of `zant build`.
 #[derive(Debug, Serialize)]
 pub struct BuildJson<'a> {
@@ -308,6 +343,7 @@ pub fn run(args: Args) -> CliResult {
     let a = &args.build;
     let steps = Steps::new(a.quiet || a.json);
     let b = build_firmware(a, &steps)?;
+    check_limits(&b)?;
     steps.finish();
     if a.json {
         return out::json(&BuildJson {

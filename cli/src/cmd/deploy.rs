@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use anyhow::anyhow;
 use zant_runner::probe::{self, FlashJob, ProbeError};
 use zant_runner::report::Report;
 
@@ -61,48 +60,13 @@ pub fn probe_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Re
     probe::flash_and_run(&job, &mut progress).map_err(probe_error)
 }
 
-/// Checks the board's own size limits against the footprint.
-fn budget(b: &Built) -> Result<(), CliError> {
-    let f = &b.footprint;
-    let mut over = Vec::new();
-    if let Some(l) = b.board.limits.flash_bytes {
-        if f.flash_bytes > l {
-            over.push(format!(
-                "flash {} B > limit {} B (by {} B)",
-                f.flash_bytes,
-                l,
-                f.flash_bytes - l
-            ));
-        }
-    }
-    if let Some(l) = b.board.limits.ram_bytes {
-        if f.ram_bytes > l {
-            over.push(format!(
-                "RAM {} B > limit {} B (by {} B)",
-                f.ram_bytes,
-                l,
-                f.ram_bytes - l
-            ));
-        }
-    }
-    if over.is_empty() {
-        Ok(())
-    } else {
-        Err(CliError::failed(anyhow!(
-            "the firmware exceeds the size budget of board `{}`: {}",
-            b.board.name,
-            over.join("; ")
-        )))
-    }
-}
-
 /// Runs `zant deploy`.
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
     if args.no_flash {
         let b = build_firmware(&r.build, &steps)?;
-        budget(&b)?;
+        super::build::check_limits(&b)?;
         steps.finish();
         if r.build.json {
             return out::json(&super::build::BuildJson {
@@ -123,7 +87,7 @@ pub fn run(args: Args) -> CliResult {
         return Ok(());
     }
     let (b, j) = run_and_check(r, &steps)?;
-    budget(&b)?;
+    super::build::check_limits(&b)?;
     steps.finish();
     if r.build.json {
         out::json(&j)?;
