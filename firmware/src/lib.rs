@@ -394,7 +394,7 @@ pub fn render_project(
     let counter = match (rt, board.core, board.report) {
         (_, _, ReportChannel::Semihosting) if rt == Runtime::CortexM => "none",
         (Runtime::Riscv, _, _) => "mcycle",
-        (_, Core::CortexM0Plus, _) => "none",
+        (_, Core::CortexM0Plus, _) => "systick",
         _ => "dwt",
     };
     let has_cas = !matches!(board.core, Core::CortexM0Plus | Core::Rv32imc);
