@@ -338,14 +338,10 @@ pub fn print_footprint(f: &Footprint) {
     }
 }
 
-/// Runs `zant build`.
-pub fn run(args: Args) -> CliResult {
-    let a = &args.build;
-    let steps = Steps::new(a.quiet || a.json);
-    let b = build_firmware(a, &steps)?;
-    check_limits(&b)?;
-    steps.finish();
-    if a.json {
+/// Prints a built firmware: JSON, or a line and the footprint tables.
+/// `note` follows the board name (`" (not flashed: --no-flash)"`).
+pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
+    if json {
         return out::json(&BuildJson {
             board: &b.board.name,
             model: &b.graph.name,
@@ -354,13 +350,24 @@ pub fn run(args: Args) -> CliResult {
         });
     }
     out::print(&format!(
-        "{} {} for {} → {}",
+        "{} {} for {}{note} → {}",
         out::green("built"),
         b.graph.name,
         b.board.name,
         b.footprint.elf.display()
     ));
     print_footprint(&b.footprint);
+    Ok(())
+}
+
+/// Runs `zant build`.
+pub fn run(args: Args) -> CliResult {
+    let a = &args.build;
+    let steps = Steps::new(a.quiet || a.json);
+    let b = build_firmware(a, &steps)?;
+    check_limits(&b)?;
+    steps.finish();
+    report_build(&b, a.json, "")?;
     out::print(&format!(
         "project: {} (an ordinary Cargo project: `cargo build --release` there)",
         b.dir.display()

@@ -68,23 +68,7 @@ pub fn run(args: Args) -> CliResult {
         let b = build_firmware(&r.build, &steps)?;
         super::build::check_limits(&b)?;
         steps.finish();
-        if r.build.json {
-            return out::json(&super::build::BuildJson {
-                board: &b.board.name,
-                model: &b.graph.name,
-                project: b.dir.display().to_string(),
-                footprint: &b.footprint,
-            });
-        }
-        out::print(&format!(
-            "{} {} for {} (not flashed: --no-flash) → {}",
-            out::green("built"),
-            b.graph.name,
-            b.board.name,
-            b.footprint.elf.display()
-        ));
-        print_footprint(&b.footprint);
-        return Ok(());
+        return super::build::report_build(&b, r.build.json, " (not flashed: --no-flash)");
     }
     let (b, j) = run_and_check(r, &steps)?;
     super::build::check_limits(&b)?;
