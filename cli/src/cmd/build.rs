@@ -368,9 +368,11 @@ pub fn run(args: Args) -> CliResult {
     check_limits(&b)?;
     steps.finish();
     report_build(&b, a.json, "")?;
-    out::print(&format!(
-        "project: {} (an ordinary Cargo project: `cargo build --release` there)",
-        b.dir.display()
-    ));
+    if !a.json {
+        out::print(&format!(
+            "project: {} (an ordinary Cargo project: `cargo build --release` there)",
+            b.dir.display()
+        ));
+    }
     Ok(())
 }
