@@ -25,7 +25,10 @@ if [ "$quick" = 0 ]; then
 fi
 
 step "cargo test"
-cargo test --workspace 2>&1
+cargo test --workspace 2>&1 -- --skip onnx_backend_node_tests
+
+step "ONNX backend node tests through the compiler (summary printed)"
+cargo test -p zant-codegen --test onnx_node_tests 2>&1 -- --nocapture | grep -v '^  NEW '
 
 step "QEMU regression suite (tests/qemu-suite.toml against ci/baselines/)"
 cargo run --quiet -p zant-cli -- budget check tests/qemu-suite.toml
