@@ -154,6 +154,70 @@ fn point2_interior<const KW: usize>(
     *acc1 = b;
 }
 
+/// `N` horizontally adjacent conv output positions starting at `ix0`, all
+/// with every kernel column inside the input: each weight quadruple is
+/// loaded once for `4 × N` multiply-adds.
+#[inline(always)]
+fn pointn_interior<const KW: usize, const N: usize>(
+    x: &[f32],
+    wb: &[f32],
+    p: &Conv2dParams,
+    iy0: isize,
+    ix0: usize,
+    acc: &mut [[f32; BLOCK]; N],
+) {
+    let [ih, iw] = p.in_hw;
+    let kh = p.kernel[0];
+    let (ky0, ky1) = rows(iy0, kh, ih);
+    let plane = ih * iw;
+    let mut a = *acc;
+    for ic in 0..p.in_channels {
+        let xp = &x[ic * plane..];
+        let wp = &wb[ic * kh * KW * BLOCK..];
+        for ky in ky0..ky1 {
+            let iy = (iy0 + ky as isize) as usize;
+            let xr: &[f32] = &xp[iy * iw + ix0..][..KW + N - 1];
+            let wr: &[f32] = &wp[ky * KW * BLOCK..][..KW * BLOCK];
+            for kx in 0..KW {
+                let w4: [f32; BLOCK] = [
+                    wr[kx * BLOCK],
+                    wr[kx * BLOCK + 1],
+                    wr[kx * BLOCK + 2],
+                    wr[kx * BLOCK + 3],
+                ];
+                let xs: [f32; N] = core::array::from_fn(|n| xr[kx + n]);
+                for n in 0..N {
+                    for j in 0..BLOCK {
+                        a[n][j] += xs[n] * w4[j];
+                    }
+                }
+            }
+        }
+    }
+    *acc = a;
+}
+
+/// Conv outputs at `(cy, cx)` … `(cy, cx + N - 1)`.
+#[inline(always)]
+fn conv_n<const KW: usize, const N: usize>(
+    x: &[f32],
+    wb: &[f32],
+    p: &Conv2dParams,
+    cy: usize,
+    cx: usize,
+    acc: &mut [[f32; BLOCK]; N],
+) {
+    let iy0 = cy as isize - p.pads_begin[0] as isize;
+    let ix0 = cx as isize - p.pads_begin[1] as isize;
+    if KW != 0 && ix0 >= 0 && ix0 as usize + KW + N - 1 <= p.in_hw[1] {
+        pointn_interior::<KW, N>(x, wb, p, iy0, ix0 as usize, acc);
+    } else {
+        for (n, an) in acc.iter_mut().enumerate() {
+            conv_point::<KW>(x, wb, p, cy, cx + n, an);
+        }
+    }
+}
+
 /// Conv outputs at `(cy, cx)` and `(cy, cx + 1)`.
 #[inline(always)]
 fn conv_pair<const KW: usize>(
@@ -207,6 +271,24 @@ fn point_border(
         }
     }
     *acc = a;
+}
+
+/// The activation, with the common cases inline: the compiler passes a
+/// constant, so `Relu` becomes one compare after inlining.
+#[inline(always)]
+fn act(a: Activation, v: f32) -> f32 {
+    match a {
+        Activation::None => v,
+        // Same expression as the reference `Activation::apply` (NaN and -0.0 kept).
+        Activation::Relu => {
+            if v < 0.0 {
+                0.0
+            } else {
+                v
+            }
+        }
+        other => other.apply(v),
+    }
 }
 
 /// Valid kernel taps `k0..k1` for a window starting at `start` over `len` inputs.
@@ -268,15 +350,15 @@ fn run<const KW: usize>(
                             let (mut a0, mut a1) = (b, b);
                             conv_pair::<KW>(x, wb, p, cy, cx, &mut a0, &mut a1);
                             for j in 0..lanes {
-                                y[(oc0 + j) * plane + cy * cw + cx] = p.activation.apply(a0[j]);
-                                y[(oc0 + j) * plane + cy * cw + cx + 1] = p.activation.apply(a1[j]);
+                                y[(oc0 + j) * plane + cy * cw + cx] = act(p.activation, a0[j]);
+                                y[(oc0 + j) * plane + cy * cw + cx + 1] = act(p.activation, a1[j]);
                             }
                             cx += 2;
                         } else {
                             let mut acc = b;
                             conv_point::<KW>(x, wb, p, cy, cx, &mut acc);
                             for j in 0..lanes {
-                                y[(oc0 + j) * plane + cy * cw + cx] = p.activation.apply(acc[j]);
+                                y[(oc0 + j) * plane + cy * cw + cx] = act(p.activation, acc[j]);
                             }
                             cx += 1;
                         }
@@ -298,6 +380,21 @@ fn run<const KW: usize>(
                             let mut wx = wx0;
                             while wx < wx1 {
                                 let cx = (x0 + wx as isize) as usize;
+                                if wx + 2 < wx1 {
+                                    let mut a3 = [b; 3];
+                                    conv_n::<KW, 3>(x, wb, p, cy, cx, &mut a3);
+                                    for an in &a3 {
+                                        for j in 0..BLOCK {
+                                            let v = act(p.activation, an[j]);
+                                            // NaN wins, as in the reference max pool.
+                                            if v > m[j] || v.is_nan() {
+                                                m[j] = v;
+                                            }
+                                        }
+                                    }
+                                    wx += 3;
+                                    continue;
+                                }
                                 let (mut a0, mut a1) = (b, b);
                                 let two = wx + 1 < wx1;
                                 if two {
@@ -306,13 +403,13 @@ fn run<const KW: usize>(
                                     conv_point::<KW>(x, wb, p, cy, cx, &mut a0);
                                 }
                                 for j in 0..BLOCK {
-                                    let v = p.activation.apply(a0[j]);
+                                    let v = act(p.activation, a0[j]);
                                     // NaN wins, as in the reference max pool.
                                     if v > m[j] || v.is_nan() {
                                         m[j] = v;
                                     }
                                     if two {
-                                        let v = p.activation.apply(a1[j]);
+                                        let v = act(p.activation, a1[j]);
                                         if v > m[j] || v.is_nan() {
                                             m[j] = v;
                                         }
