@@ -28,6 +28,9 @@ pub struct PassOptions {
     /// Turn suitable Convs into direct convolutions with packed weights and
     /// fuse a following MaxPool into them.
     pub direct_conv: bool,
+    /// Output positions per pass of the direct convolution: 3 for scalar
+    /// FPUs (the default), 2 for cores with vector units (Helium).
+    pub conv_positions: usize,
 }
 
 impl Default for PassOptions {
@@ -35,6 +38,7 @@ impl Default for PassOptions {
         PassOptions {
             fuse_activations: true,
             direct_conv: true,
+            conv_positions: 3,
         }
     }
 }
@@ -48,7 +52,7 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
         g = fuse_activations(&g);
     }
     if opts.direct_conv {
-        g = direct_conv(&g);
+        g = direct_conv(&g, opts.conv_positions);
         g = fuse_max_pool(&g);
     }
     g
@@ -56,7 +60,7 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
 
 /// Replaces 2-D, batch-1, single-group, stride-1, undilated f32 Convs with
 /// constant weights by [`ConvDirect`] with weights packed for it.
-pub fn direct_conv(graph: &Graph) -> Graph {
+pub fn direct_conv(graph: &Graph, positions: usize) -> Graph {
     let mut g = graph.clone();
     let mut nodes = Vec::with_capacity(g.nodes.len());
     for n in &graph.nodes {
@@ -109,6 +113,7 @@ pub fn direct_conv(graph: &Graph) -> Graph {
             conv_hw: [geo.out[0], geo.out[1]],
             activation: c.activation,
             pool: None,
+            positions,
         };
         let mut inputs = vec![Some(x), Some(pid)];
         if let Some(b) = n.input(2) {

@@ -91,6 +91,7 @@ fn check(
         pads_begin: pad,
         activation: Activation::Relu,
         pool: fuse,
+        positions: 2 + (seed % 2) as usize,
     };
     let mut got = vec![0f32; want.len()];
     conv2d::conv2d(&x, &packed, Some(&b), &mut got, &p);

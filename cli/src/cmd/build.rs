@@ -185,7 +185,17 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
     steps.step("checking and compiling the model");
     let graph = load_model(&a.model)?;
     let planner = a.model.planner()?;
-    let compiled = zant_codegen::passes::run(&graph, &Default::default());
+    // The board's kernel set: cores with Helium vectorize the direct
+    // convolution best two output positions at a time.
+    let pass_opts = zant_codegen::passes::PassOptions {
+        conv_positions: if board.simd.contains(&zant_boards::Simd::Mve) {
+            2
+        } else {
+            3
+        },
+        ..Default::default()
+    };
+    let compiled = zant_codegen::passes::run(&graph, &pass_opts);
     let plan =
         plan_in_regions(&compiled, planner.as_ref(), &arena_budgets(&board)).map_err(|e| {
             CliError::failed(anyhow!(

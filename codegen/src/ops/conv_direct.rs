@@ -30,6 +30,8 @@ pub struct ConvDirect {
     pub activation: Activation,
     /// Fused max pooling.
     pub pool: Option<MaxPoolFuse>,
+    /// Output positions per pass (see the kernel's `Conv2dParams::positions`).
+    pub positions: usize,
 }
 
 impl ConvDirect {
@@ -43,6 +45,7 @@ impl ConvDirect {
             pads_begin: self.pads_begin,
             activation: self.activation.kernel(),
             pool: self.pool,
+            positions: self.positions,
         }
     }
 
@@ -100,7 +103,7 @@ impl Op for ConvDirect {
         let k = cx.kernels();
         let f = quote!(zk::fused::conv2d);
         let act = self.activation.tokens(&quote!(#k::activation));
-        let [cin, cout] = [p.in_channels, p.out_channels].map(lit_usize);
+        let [cin, cout, positions] = [p.in_channels, p.out_channels, p.positions].map(lit_usize);
         let [ihw, chw, ker, pb] =
             [p.in_hw, p.conv_hw, p.kernel, p.pads_begin].map(|v| arr_usize(&v));
         let pool = match p.pool {
@@ -115,7 +118,7 @@ impl Op for ConvDirect {
         Ok(quote! {
             #f::conv2d(#xs, #ws, #b, #y, &#f::Conv2dParams {
                 in_channels: #cin, out_channels: #cout, in_hw: #ihw, conv_hw: #chw, kernel: #ker,
-                pads_begin: #pb, activation: #act, pool: #pool,
+                pads_begin: #pb, activation: #act, pool: #pool, positions: #positions,
             });
         })
     }

@@ -50,6 +50,10 @@ pub struct Conv2dParams {
     pub activation: Activation,
     /// Max pooling applied after the activation, if any.
     pub pool: Option<MaxPoolFuse>,
+    /// Most adjacent output positions computed per pass (2 or 3): 3 saves
+    /// loads on scalar FPUs; 2 suits cores whose compiler vectorizes the
+    /// four-channel accumulation (Helium).
+    pub positions: usize,
 }
 
 /// Number of floats of the packed weights for `m` output channels, `c` input
@@ -380,7 +384,7 @@ fn run<const KW: usize>(
                             let mut wx = wx0;
                             while wx < wx1 {
                                 let cx = (x0 + wx as isize) as usize;
-                                if wx + 2 < wx1 {
+                                if p.positions >= 3 && wx + 2 < wx1 {
                                     let mut a3 = [b; 3];
                                     conv_n::<KW, 3>(x, wb, p, cy, cx, &mut a3);
                                     for an in &a3 {
