@@ -79,85 +79,6 @@ pub fn pack_weights(w: &[f32], m: usize, c: usize, kh: usize, kw: usize, out: &m
     }
 }
 
-/// One conv output position for a block of four channels, every kernel
-/// column inside the input (`KW` known at compile time: fully unrolled).
-#[inline(always)]
-fn point_interior<const KW: usize>(
-    x: &[f32],
-    wb: &[f32],
-    p: &Conv2dParams,
-    iy0: isize,
-    ix0: usize,
-    acc: &mut [f32; BLOCK],
-) {
-    let [ih, iw] = p.in_hw;
-    let kh = p.kernel[0];
-    let (ky0, ky1) = rows(iy0, kh, ih);
-    let plane = ih * iw;
-    let mut a = *acc;
-    for ic in 0..p.in_channels {
-        let xp = &x[ic * plane..];
-        let wp = &wb[ic * kh * KW * BLOCK..];
-        for ky in ky0..ky1 {
-            let iy = (iy0 + ky as isize) as usize;
-            let xr: &[f32] = &xp[iy * iw + ix0..][..KW];
-            let wr: &[f32] = &wp[ky * KW * BLOCK..][..KW * BLOCK];
-            for kx in 0..KW {
-                let xv = xr[kx];
-                let w4 = &wr[kx * BLOCK..][..BLOCK];
-                a[0] += xv * w4[0];
-                a[1] += xv * w4[1];
-                a[2] += xv * w4[2];
-                a[3] += xv * w4[3];
-            }
-        }
-    }
-    *acc = a;
-}
-
-/// Two horizontally adjacent conv output positions (`ix0` and `ix0 + 1`),
-/// both with every kernel column inside the input: each weight quadruple is
-/// loaded once for eight multiply-adds.
-#[inline(always)]
-fn point2_interior<const KW: usize>(
-    x: &[f32],
-    wb: &[f32],
-    p: &Conv2dParams,
-    iy0: isize,
-    ix0: usize,
-    acc0: &mut [f32; BLOCK],
-    acc1: &mut [f32; BLOCK],
-) {
-    let [ih, iw] = p.in_hw;
-    let kh = p.kernel[0];
-    let (ky0, ky1) = rows(iy0, kh, ih);
-    let plane = ih * iw;
-    let (mut a, mut b) = (*acc0, *acc1);
-    for ic in 0..p.in_channels {
-        let xp = &x[ic * plane..];
-        let wp = &wb[ic * kh * KW * BLOCK..];
-        for ky in ky0..ky1 {
-            let iy = (iy0 + ky as isize) as usize;
-            let xr: &[f32] = &xp[iy * iw + ix0..][..KW + 1];
-            let wr: &[f32] = &wp[ky * KW * BLOCK..][..KW * BLOCK];
-            for kx in 0..KW {
-                let (x0, x1) = (xr[kx], xr[kx + 1]);
-                let w4 = &wr[kx * BLOCK..][..BLOCK];
-                a[0] += x0 * w4[0];
-                a[1] += x0 * w4[1];
-                a[2] += x0 * w4[2];
-                a[3] += x0 * w4[3];
-                b[0] += x1 * w4[0];
-                b[1] += x1 * w4[1];
-                b[2] += x1 * w4[2];
-                b[3] += x1 * w4[3];
-            }
-        }
-    }
-    *acc0 = a;
-    *acc1 = b;
-}
-
 /// `N` horizontally adjacent conv output positions starting at `ix0`, all
 /// with every kernel column inside the input: each weight quadruple is
 /// loaded once for `4 × N` multiply-adds.
@@ -236,7 +157,9 @@ fn conv_pair<const KW: usize>(
     let iy0 = cy as isize - p.pads_begin[0] as isize;
     let ix0 = cx as isize - p.pads_begin[1] as isize;
     if KW != 0 && ix0 >= 0 && ix0 as usize + KW < p.in_hw[1] {
-        point2_interior::<KW>(x, wb, p, iy0, ix0 as usize, acc0, acc1);
+        let mut a = [*acc0, *acc1];
+        pointn_interior::<KW, 2>(x, wb, p, iy0, ix0 as usize, &mut a);
+        [*acc0, *acc1] = a;
     } else {
         conv_point::<KW>(x, wb, p, cy, cx, acc0);
         conv_point::<KW>(x, wb, p, cy, cx + 1, acc1);
@@ -320,7 +243,9 @@ fn conv_point<const KW: usize>(
     let iy0 = cy as isize - p.pads_begin[0] as isize;
     let ix0 = cx as isize - p.pads_begin[1] as isize;
     if KW != 0 && ix0 >= 0 && ix0 as usize + KW <= p.in_hw[1] {
-        point_interior::<KW>(x, wb, p, iy0, ix0 as usize, acc);
+        let mut a = [*acc];
+        pointn_interior::<KW, 1>(x, wb, p, iy0, ix0 as usize, &mut a);
+        *acc = a[0];
     } else {
         point_border(x, wb, p, iy0, ix0, acc);
     }
