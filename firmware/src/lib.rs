@@ -571,8 +571,25 @@ pub fn ensure_target(triple: &str) -> Result<bool, FirmwareError> {
 }
 
 /// Cross-compiles the project in release mode; returns the ELF path.
-pub fn build(p: &Project) -> Result<PathBuf, FirmwareError> {
+/// `verbose` shows cargo's progress (on stderr) as it happens.
+pub fn build(p: &Project, verbose: bool) -> Result<PathBuf, FirmwareError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if verbose {
+        let status = Command::new(&cargo)
+            .args(["build", "--release"])
+            .current_dir(&p.dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_BUILD_TARGET")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(io(&p.dir))?;
+        if status.success() {
+            return Ok(p.elf());
+        }
+        // Fall through: run again quietly to classify the failure.
+    }
     let out = Command::new(cargo)
         .args(["build", "--release", "--quiet"])
         .current_dir(&p.dir)

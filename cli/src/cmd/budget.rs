@@ -77,6 +77,7 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
             force: false,
             json: true,
             quiet: true,
+            verbose: false,
         };
         let board = zant_boards::resolve(&build.board).map_err(super::boards::board_error)?;
         let m = if board.is_qemu() {

@@ -38,8 +38,11 @@ pub struct BuildArgs {
     #[arg(long)]
     pub json: bool,
     /// Less output.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// More output: cargo's own progress while cross-compiling.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Arguments of `zant build`.
@@ -229,7 +232,7 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
         board.target.triple,
         board.target.cpu.as_deref().unwrap_or("generic")
     ));
-    let elf = zant_firmware::build(&project).map_err(firmware_error)?;
+    let elf = zant_firmware::build(&project, a.verbose).map_err(firmware_error)?;
     steps.step("measuring the ELF");
     let footprint = zant_firmware::measure(&elf, Some(&board)).map_err(firmware_error)?;
     let macs = zant_codegen::report::node_reports(&graph)
