@@ -58,9 +58,17 @@ pub fn error(e: &CliError) {
     } else {
         "error".to_string()
     };
-    eprintln!("{head}: {}", e.error);
+    let top = e.error.to_string();
+    eprintln!("{head}: {top}");
+    let mut shown = top;
     for cause in e.error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        // Errors that already quote their cause in their message say it once.
+        if shown.contains(&text) {
+            continue;
+        }
+        eprintln!("  caused by: {text}");
+        shown.push_str(&text);
     }
 }
 
