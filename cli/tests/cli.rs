@@ -178,3 +178,27 @@ fn ci_workflow_example_uses_only_existing_zant_commands() {
     }
     assert!(seen >= 2, "the workflow should run zant commands");
 }
+
+#[test]
+fn an_input_can_be_bound_as_a_constant() {
+    let dir = tempdir();
+    let shape = dir.join("shape.bin");
+    let bytes: Vec<u8> = [3i64, 2].iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(&shape, bytes).unwrap();
+    let model = "cli/tests/data/reshape_input.onnx";
+    let out = zant().args(["inspect", model]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--const NAME=FILE"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = zant()
+        .args(["inspect", model, "--json", "--const"])
+        .arg(format!("shape={}", shape.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nodes"][0]["output_shapes"][0], serde_json::json!([3, 2]));
+}

@@ -129,6 +129,9 @@ pub struct LoadOptions {
     /// axes, scales or indices that a model takes as inputs but that are
     /// fixed in a deployment. They become weights and are folded.
     pub constants: BTreeMap<String, TensorData>,
+    /// Graph inputs bound to raw little-endian bytes (`--const NAME=FILE`),
+    /// typed and shaped by the input's declaration (and `shapes`).
+    pub constant_bytes: BTreeMap<String, Vec<u8>>,
 }
 
 /// The outcome of reading a model without compiling it: the nodes as written,
@@ -483,7 +486,12 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             "sparse initializers are not supported".into(),
         ));
     }
-    for k in opts.shapes.keys().chain(opts.constants.keys()) {
+    for k in opts
+        .shapes
+        .keys()
+        .chain(opts.constants.keys())
+        .chain(opts.constant_bytes.keys())
+    {
         if !g.input.iter().any(|i| i.name() == k) {
             let names: Vec<&str> = g.input.iter().map(|i| i.name()).collect();
             return Err(LoadError::Invalid(format!(
@@ -511,7 +519,31 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
         if b.by_name.contains_key(vi.name()) {
             continue; // an initializer with a default value: a constant
         }
-        if let Some(c) = opts.constants.get(vi.name()) {
+        let from_bytes = match opts.constant_bytes.get(vi.name()) {
+            Some(bytes) => {
+                let (dtype, shape) = value_info_shape(vi, opts.shapes.get(vi.name()))?;
+                let want = numel(&shape) * dtype.size();
+                if bytes.len() != want {
+                    return Err(LoadError::Invalid(format!(
+                        "--const for input `{}` has {} bytes, but {} {:?} needs {want}",
+                        vi.name(),
+                        bytes.len(),
+                        dtype,
+                        shape
+                    )));
+                }
+                Some(TensorData {
+                    dtype,
+                    shape,
+                    bytes: bytes.clone(),
+                })
+            }
+            None => None,
+        };
+        if let Some(c) = from_bytes
+            .as_ref()
+            .or_else(|| opts.constants.get(vi.name()))
+        {
             let (dtype, _) =
                 value_info_shape(vi, Some(&c.shape)).or_else(|_| value_info_shape(vi, None))?;
             if dtype != c.dtype {

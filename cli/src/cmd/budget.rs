@@ -69,6 +69,7 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
             model: ModelArgs {
                 model: b.model_path(e),
                 shapes: vec![],
+                constants: vec![],
                 planner: "greedy-by-size".into(),
             },
             board: board_arg(b, &e.board),

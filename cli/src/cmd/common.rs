@@ -19,6 +19,11 @@ pub struct ModelArgs {
     /// Unbound dynamic dimensions are 1.
     #[arg(long = "shape", value_name = "NAME=D0,D1,…")]
     pub shapes: Vec<String>,
+    /// Bind an input to a constant, raw little-endian FILE in the input's type
+    /// and shape: shapes, axes, scales or indices fixed in your deployment
+    /// (repeatable). The input disappears from `predict`.
+    #[arg(long = "const", value_name = "NAME=FILE")]
+    pub constants: Vec<String>,
     /// Memory planner: greedy-by-size (default) or naive.
     #[arg(long, default_value = "greedy-by-size", value_name = "NAME")]
     pub planner: String,
@@ -41,8 +46,18 @@ impl ModelArgs {
             })?;
             shapes.insert(name.to_string(), dims);
         }
+        let mut constant_bytes = BTreeMap::new();
+        for c in &self.constants {
+            let (name, file) = c
+                .split_once('=')
+                .ok_or_else(|| CliError::input(anyhow!("--const `{c}`: expected NAME=FILE")))?;
+            let bytes = std::fs::read(file)
+                .map_err(|e| CliError::input(anyhow!("--const {name}: cannot read {file}: {e}")))?;
+            constant_bytes.insert(name.to_string(), bytes);
+        }
         Ok(LoadOptions {
             shapes,
+            constant_bytes,
             ..Default::default()
         })
     }

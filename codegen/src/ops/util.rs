@@ -54,7 +54,7 @@ pub fn const_ints(
     let inp = req(inputs, i)?;
     let data = inp.data.ok_or_else(|| {
         super::unsupported(format!(
-            "{what} computed at run time (zant needs it constant to fix shapes at compile time)"
+            "{what} computed at run time (zant needs it constant to fix shapes at compile time; if it is a graph input fixed in your deployment, bind it with --const NAME=FILE)"
         ))
     })?;
     data.to_i64().ok_or_else(|| {
