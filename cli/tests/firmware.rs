@@ -290,3 +290,50 @@ fn esp32_boards_say_what_is_missing() {
         "{err}"
     );
 }
+
+#[test]
+fn bench_counts_are_deterministic_and_outputs_checked() {
+    let dir = tmp("bench-twice");
+    let run = || {
+        let out = zant()
+            .args([
+                "bench",
+                "--board",
+                "qemu-mps2-an386",
+                "examples/debug_model.onnx",
+                "--json",
+                "-o",
+            ])
+            .arg(&dir)
+            .args([
+                "--input",
+                "tests/data/ref/debug_model/input.bin",
+                "--expect",
+                "tests/data/ref/debug_model/output.bin",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for k in [
+            "board",
+            "model",
+            "instructions_per_inference",
+            "macs",
+            "flash_bytes",
+            "ram_bytes",
+            "arena_bytes",
+            "stack_peak_bytes",
+            "max_abs_error",
+            "outputs_match",
+        ] {
+            assert!(!v[k].is_null(), "missing {k}");
+        }
+        assert_eq!(v["outputs_match"], true);
+        assert!(v["max_abs_error"].as_f64().unwrap() <= 1e-4);
+        v["instructions_per_inference"].as_u64().unwrap()
+    };
+    let (a, b) = (run(), run());
+    assert!(a > 0);
+    assert_eq!(a, b, "the same ELF must give the same instruction count");
+}
