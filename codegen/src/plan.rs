@@ -547,7 +547,7 @@ pub fn verify(buffers: &[Interval], offsets: &[usize]) -> Result<(), String> {
                 }
             }
         }
-        if offsets[i] % ARENA_ALIGN != 0 {
+        if !offsets[i].is_multiple_of(ARENA_ALIGN) {
             return Err(format!("buffer {i} is misaligned"));
         }
     }

@@ -36,9 +36,9 @@ pub fn board_error(e: BoardError) -> CliError {
 }
 
 fn kib(b: u64) -> String {
-    if b >= 1024 * 1024 && b % (1024 * 1024) == 0 {
+    if b >= 1024 * 1024 && b.is_multiple_of(1024 * 1024) {
         format!("{} MiB", b / (1024 * 1024))
-    } else if b % 1024 == 0 {
+    } else if b.is_multiple_of(1024) {
         format!("{} KiB", b / 1024)
     } else {
         format!("{} B", out::thousands(b))

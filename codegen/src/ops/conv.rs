@@ -229,7 +229,7 @@ impl Conv {
                 x[1], w[1], self.group
             )));
         }
-        if w[0] % self.group != 0 {
+        if !w[0].is_multiple_of(self.group) {
             return Err(shape_err(format!("{} output channels not divisible by group {}", w[0], self.group)));
         }
         if !self.window.kernel.is_empty() && self.window.kernel != w[2..] {

@@ -84,7 +84,7 @@ impl ConvTranspose {
         }
         let ns = x.len() - 2;
         let g = self.group;
-        if x[1] != w[0] || x[1] % g != 0 {
+        if x[1] != w[0] || !x[1].is_multiple_of(g) {
             return Err(shape_err(format!(
                 "W {w:?} must be [C, M/group, k..] with C = {} divisible by group {g}",
                 x[1]

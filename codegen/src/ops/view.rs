@@ -122,7 +122,7 @@ impl View {
                 let total = numel(xs);
                 if let Some(i) = infer_at {
                     let rest: usize = out.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, d)| *d).product();
-                    if rest == 0 || total % rest != 0 {
+                    if rest == 0 || !total.is_multiple_of(rest) {
                         return Err(shape_err(format!("cannot reshape {xs:?} to {target:?}")));
                     }
                     out[i] = total / rest;
