@@ -209,6 +209,16 @@ pub enum RegionKind {
     Ram,
 }
 
+impl RegionKind {
+    /// Name as written in board files.
+    pub fn name(self) -> &'static str {
+        match self {
+            RegionKind::Flash => "flash",
+            RegionKind::Ram => "ram",
+        }
+    }
+}
+
 /// A memory region of the board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemoryRegion {
@@ -222,6 +232,8 @@ pub struct MemoryRegion {
     pub size: u64,
     /// Attributes (tightly-coupled, dma, xip, emulated).
     pub attributes: Vec<String>,
+    /// The region this one is another view of (same memory, other addresses).
+    pub alias_of: Option<String>,
 }
 
 /// Where the model's memory goes.
@@ -349,21 +361,36 @@ impl Board {
     pub fn region(&self, name: &str) -> Option<&MemoryRegion> {
         self.memory.iter().find(|r| r.name == name)
     }
-    /// Total flash bytes.
+    /// Total flash bytes (aliases not counted twice).
     pub fn total_flash(&self) -> u64 {
         self.memory
             .iter()
-            .filter(|r| r.kind == RegionKind::Flash)
+            .filter(|r| r.kind == RegionKind::Flash && r.alias_of.is_none())
             .map(|r| r.size)
             .sum()
     }
-    /// Total RAM bytes.
+    /// Total RAM bytes (aliases not counted twice).
     pub fn total_ram(&self) -> u64 {
         self.memory
             .iter()
-            .filter(|r| r.kind == RegionKind::Ram)
+            .filter(|r| r.kind == RegionKind::Ram && r.alias_of.is_none())
             .map(|r| r.size)
             .sum()
+    }
+    /// The region of `kind` holding `addr`, resolved through aliases to the
+    /// region whose memory it is, with the address in that region.
+    pub fn locate(&self, addr: u64, kind: RegionKind) -> Option<(&MemoryRegion, u64)> {
+        let r = self
+            .memory
+            .iter()
+            .find(|r| r.kind == kind && addr >= r.start && addr < r.start + r.size)?;
+        match &r.alias_of {
+            None => Some((r, addr)),
+            Some(t) => {
+                let t = self.region(t)?;
+                Some((t, t.start + (addr - r.start)))
+            }
+        }
     }
     /// True when the board runs under QEMU.
     pub fn is_qemu(&self) -> bool {
@@ -890,6 +917,7 @@ fn region(
         start: r.start,
         size: r.size,
         attributes: r.attributes.clone(),
+        alias_of: r.alias_of.clone(),
     })
 }
 
@@ -1002,6 +1030,39 @@ fn validate(
         }
     }
     let names: Vec<String> = memory.iter().map(|r| r.name.clone()).collect();
+    for r in &memory {
+        let Some(t) = &r.alias_of else { continue };
+        let problem = match memory.iter().find(|m| &m.name == t) {
+            None => Some(format!("region `{}` is an alias of `{t}`, which does not exist", r.name)),
+            Some(m) if m.alias_of.is_some() => Some(format!(
+                "region `{}` is an alias of `{t}`, which is itself an alias; name the region the memory belongs to",
+                r.name
+            )),
+            Some(m) if m.kind != r.kind => Some(format!(
+                "region `{}` ({}) is an alias of `{t}` ({}): an alias has its region's kind",
+                r.name,
+                r.kind.name(),
+                m.kind.name()
+            )),
+            Some(m) if r.size > m.size => Some(format!(
+                "region `{}` ({} bytes) is larger than `{t}` ({} bytes), of which it is an alias",
+                r.name, r.size, m.size
+            )),
+            Some(_) => None,
+        };
+        if let Some(p) = problem {
+            let m = close_matches(t, &names);
+            diags.push(
+                src.diag(
+                    "memory",
+                    p,
+                    m.first()
+                        .filter(|m| *m != t)
+                        .map(|m| format!("did you mean `{m}`?")),
+                ),
+            );
+        }
+    }
     let check_region =
         |key: &str, name: &str, kind: RegionKind, diags: &mut Vec<Diagnostic>| match memory
             .iter()
@@ -1020,6 +1081,19 @@ fn validate(
                         ),
                     ),
                 );
+            }
+            Some(r) if r.alias_of.is_some() => {
+                diags.push(src.diag(
+                    key,
+                    format!(
+                        "region `{name}` is an alias of `{}`; place memory in the region itself",
+                        r.alias_of.as_deref().unwrap_or_default()
+                    ),
+                    Some(format!(
+                        "use `{}`",
+                        r.alias_of.as_deref().unwrap_or_default()
+                    )),
+                ));
             }
             Some(r) if r.kind != kind => {
                 let (is, must) = match kind {

@@ -98,6 +98,12 @@ pub struct RawRegion {
     /// Attributes: tightly-coupled, dma, xip, emulated.
     #[serde(default)]
     pub attributes: Vec<String>,
+    /// This region is another address range of the named region: the same
+    /// memory seen through another bus (ESP32's instruction and data views
+    /// of flash and SRAM). What is placed here uses the named region; the
+    /// region adds nothing to the totals.
+    #[serde(default)]
+    pub alias_of: Option<String>,
 }
 
 /// Placement of the model's memory.

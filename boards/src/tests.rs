@@ -104,3 +104,60 @@ fn schema_file_is_up_to_date() {
     let have = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(have == want, "boards/schema/board.schema.json is out of date; regenerate with UPDATE_SCHEMA=1 cargo test -p zant-boards");
 }
+
+#[test]
+fn esp32_flash_and_sram_are_each_counted_once_through_their_aliases() {
+    let b = resolve("esp32-c3-devkit").unwrap();
+    assert_eq!(b.total_flash(), 4 << 20);
+    assert_eq!(b.total_ram(), 0x4_E400);
+    // A constant read through the data bus lies in FLASH; code in IRAM in DRAM.
+    let (r, at) = b.locate(0x3C00_0120, RegionKind::Flash).unwrap();
+    assert_eq!((r.name.as_str(), at), ("FLASH", 0x4200_0120));
+    let (r, at) = b.locate(0x4038_0010, RegionKind::Ram).unwrap();
+    assert_eq!((r.name.as_str(), at), ("DRAM", 0x3FC8_0010));
+    assert!(b.locate(0x5000_0000, RegionKind::Ram).is_none());
+}
+
+const ALIASES: &str = r#"schema-version = 1
+name = "aliases"
+chip = { vendor = "Me", family = "X", part = "X1", core = "rv32imc", clock-hz = 1, memory = [
+  { name = "FLASH", kind = "flash", start = 0x42000000, size = 0x10000 },
+  { name = "DROM", kind = "flash", start = 0x3C000000, size = 0x10000, alias-of = "FLASH" },
+  { name = "DRAM", kind = "ram", start = 0x3FC80000, size = 0x10000 },
+  { name = "IRAM", kind = "ram", start = 0x40380000, size = 0x20000, alias-of = "DRAM" },
+  { name = "XRAM", kind = "ram", start = 0x50000000, size = 0x100, alias-of = "FLASH" },
+  { name = "YRAM", kind = "ram", start = 0x60000000, size = 0x100, alias-of = "IRAM" },
+  { name = "ZRAM", kind = "ram", start = 0x70000000, size = 0x100, alias-of = "DRAMM" },
+] }
+report = "semihosting"
+
+[placement]
+arena = ["IRAM"]
+stack = "DRAM"
+stack-size = 1024
+weights = "DROM"
+
+[run.qemu]
+binary = "qemu-system-riscv32"
+machine = "virt"
+"#;
+
+#[test]
+fn alias_problems_are_reported() {
+    let dir = std::env::temp_dir().join(format!("zant-boards-alias-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("aliases.toml");
+    std::fs::write(&f, ALIASES).unwrap();
+    let text = check_file(&f).unwrap_err().to_string();
+    for want in [
+        "region `IRAM` (131072 bytes) is larger than `DRAM` (65536 bytes)",
+        "region `XRAM` (ram) is an alias of `FLASH` (flash)",
+        "region `YRAM` is an alias of `IRAM`, which is itself an alias",
+        "region `ZRAM` is an alias of `DRAMM`, which does not exist",
+        "did you mean `DRAM`?",
+        "region `IRAM` is an alias of `DRAM`; place memory in the region itself",
+        "region `DROM` is an alias of `FLASH`",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
