@@ -65,11 +65,12 @@ pub struct SymbolSize {
     pub kind: String,
 }
 
+/// The index (in `regions`) of the board region of `kind` holding `addr`,
+/// through aliases: a view of a region is counted in the region itself.
 fn in_region(board: Option<&Board>, addr: u64, kind: RegionKind) -> Option<usize> {
     let b = board?;
-    b.memory
-        .iter()
-        .position(|r| r.kind == kind && addr >= r.start && addr < r.start + r.size)
+    let (r, _) = b.locate(addr, kind)?;
+    b.memory.iter().position(|m| m.name == r.name)
 }
 
 /// Measures an ELF. With a board, RAM includes the reserved stack and the
@@ -128,6 +129,17 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
                 | SectionKind::UninitializedTls
                 | SectionKind::Tls
         );
+        // A read-only section without contents reserves address space:
+        // esp-hal's `.rotext_dummy` keeps code off the flash pages its data
+        // view uses (not memory at all), `.rwdata_dummy` keeps data off the
+        // RAM its code view uses (RAM, counted where it lies).
+        let reservation = s.kind() == SectionKind::UninitializedData
+            && matches!(s.flags(), object::SectionFlags::Elf { sh_flags, .. } if !sh_flags.contains(object::elf::SHF_WRITE));
+        let writable = if reservation {
+            in_region(board, s.address(), RegionKind::Ram).is_some()
+        } else {
+            writable
+        };
         // riscv-rt reserves the rest of RAM as `.stack`/`.heap` sections; the
         // stack is counted as the board's reservation instead.
         if !stored && !writable
@@ -158,7 +170,14 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
                 })
                 .unwrap_or(s.address());
             flash += size;
-            if let Some(i) = in_region(board, lma, RegionKind::Flash) {
+            // Stored outside any flash region (ESP32 images carry the code
+            // and data that the boot loader copies to RAM): in the flash the
+            // image is written to.
+            let at = in_region(board, lma, RegionKind::Flash).or_else(|| {
+                let b = board?;
+                b.memory.iter().position(|m| m.name == b.placement.weights)
+            });
+            if let Some(i) = at {
                 regions[i].used += size;
             }
         }
