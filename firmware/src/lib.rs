@@ -58,6 +58,18 @@ static TEMPLATES: &[(&str, &str)] = &[
         "riscv/main.rs.j2",
         include_str!("../../templates/riscv/main.rs.j2"),
     ),
+    (
+        "esp/zant.x.j2",
+        include_str!("../../templates/esp/zant.x.j2"),
+    ),
+    (
+        "esp/build.rs.j2",
+        include_str!("../../templates/esp/build.rs.j2"),
+    ),
+    (
+        "esp/main.rs.j2",
+        include_str!("../../templates/esp/main.rs.j2"),
+    ),
 ];
 
 /// Errors of rendering and building.
@@ -211,22 +223,33 @@ pub enum Runtime {
     CortexM,
     /// riscv-rt.
     Riscv,
+    /// esp-hal (its own start-up and linker scripts; boots through the ESP-IDF
+    /// second-stage boot loader).
+    Esp,
 }
+
+/// The ESP32 chips zant's esp-hal template supports (esp-hal feature names)
+/// and the CPU clocks (MHz) esp-hal can set on them.
+const ESP_CHIPS: &[(&str, &[u64])] = &[("esp32c3", &[80, 160]), ("esp32c6", &[80, 160])];
 
 /// Checks that zant can make firmware for the board, and which runtime.
 pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
-    let unsupported = |what: &str| FirmwareError::UnsupportedBoard {
+    let unsupported = |what: String| FirmwareError::UnsupportedBoard {
         board: board.name.clone(),
-        what: what.to_string(),
+        what,
     };
+    if let zant_boards::Runner::Espflash { chip } = &board.runner {
+        esp_chip(board, chip).map_err(unsupported)?;
+        return Ok(Runtime::Esp);
+    }
     if board.chip.family.starts_with("ESP32") {
         return Err(unsupported(
-            "ESP32 firmware needs the esp-hal runtime and its boot image format, which zant's templates do not provide yet; use `zant compile` and add the model crate to an esp-hal project",
+            "ESP32 boards run through espflash: give the board a [run.espflash] table".into(),
         ));
     }
     if board.report == ReportChannel::Uart {
         return Err(unsupported(
-            "reporting over a UART is not supported by zant's templates; use semihosting or rtt",
+            "reporting over a UART is supported on ESP32 boards (esp-hal); on this board use semihosting or rtt".into(),
         ));
     }
     Ok(if board.core.is_arm() {
@@ -234,6 +257,48 @@ pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
     } else {
         Runtime::Riscv
     })
+}
+
+/// Checks an espflash board against what the esp-hal template supports;
+/// returns the esp-hal chip feature.
+fn esp_chip<'a>(board: &Board, chip: &'a str) -> Result<&'a str, String> {
+    let Some((_, clocks)) = ESP_CHIPS.iter().find(|(c, _)| *c == chip) else {
+        return Err(format!(
+            "espflash chip `{chip}`: zant's esp-hal firmware supports {}",
+            ESP_CHIPS
+                .iter()
+                .map(|(c, _)| *c)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    };
+    if board.report != ReportChannel::Uart {
+        return Err("ESP32 firmware reports over its UART: set report = \"uart\"".into());
+    }
+    let mhz = board.clock_hz / 1_000_000;
+    if !board.clock_hz.is_multiple_of(1_000_000) || !clocks.contains(&mhz) {
+        return Err(format!(
+            "clock-hz {}: esp-hal runs the {chip} CPU at {} MHz",
+            board.clock_hz,
+            clocks
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+    }
+    if board
+        .placement
+        .arena
+        .iter()
+        .any(|a| *a != board.placement.stack)
+    {
+        return Err(format!(
+            "esp-hal links data, bss and the stack into one RAM region: set placement.arena = [\"{}\"] (the stack's region)",
+            board.placement.stack
+        ));
+    }
+    Ok(chip)
 }
 
 /// A rendered firmware project.
@@ -394,6 +459,7 @@ pub fn render_project(
     let counter = match (rt, board.core, board.report) {
         (_, _, ReportChannel::Semihosting) if rt == Runtime::CortexM => "none",
         (Runtime::Riscv, _, _) => "mcycle",
+        (Runtime::Esp, _, _) => "pccr",
         (_, Core::CortexM0Plus, _) => "systick",
         _ => "dwt",
     };
@@ -415,6 +481,13 @@ pub fn render_project(
             "-C".into(),
             "link-arg=-Tlink.x".into(),
         ],
+        // esp-hal's linkall.x brings its memory map and layout; zant.x checks the stack.
+        Runtime::Esp => vec![
+            "-C".into(),
+            "link-arg=-Tlinkall.x".into(),
+            "-C".into(),
+            "link-arg=-Tzant.x".into(),
+        ],
     };
     if let Some(cpu) = &board.target.cpu {
         rustflags.push("-C".into());
@@ -427,13 +500,23 @@ pub fn render_project(
             board.target.features.join(",")
         ));
     }
+    let dir = match rt {
+        Runtime::CortexM => "cortex-m",
+        Runtime::Riscv => "riscv",
+        Runtime::Esp => "esp",
+    };
     let ctx = context! {
         zant_version => env!("CARGO_PKG_VERSION"),
         board => board.name.clone(),
         model_name => surface.model.clone(),
         package => package.clone(),
         model_package => surface.package.clone(),
-        runtime => if rt == Runtime::CortexM { "cortex-m" } else { "riscv" },
+        runtime => dir,
+        esp_chip => match &board.runner {
+            zant_boards::Runner::Espflash { chip } => chip.clone(),
+            _ => String::new(),
+        },
+        clock_mhz => board.clock_hz / 1_000_000,
         report => format!("{:?}", board.report).to_lowercase(),
         triple => board.target.triple.clone(),
         runner => qemu_runner_line(board),
@@ -453,19 +536,23 @@ pub fn render_project(
             _ => "none",
         },
     };
-    let dir = if rt == Runtime::CortexM {
-        "cortex-m"
+    // The linker script: memory.x from the board's regions, or (esp-hal,
+    // which has its own) zant.x with zant's checks.
+    let script = if rt == Runtime::Esp {
+        "zant.x"
     } else {
-        "riscv"
+        "memory.x"
     };
     let files = [
-        ("common/Cargo.toml.j2", "Cargo.toml".to_string()),
-        ("common/config.toml.j2", ".cargo/config.toml".to_string()),
-        (&*format!("{dir}/memory.x.j2"), "memory.x".to_string()),
-        (&*format!("{dir}/build.rs.j2"), "build.rs".to_string()),
-        (&*format!("{dir}/main.rs.j2"), "src/main.rs".to_string()),
-    ]
-    .map(|(t, p)| (t.to_string(), p));
+        ("common/Cargo.toml.j2".to_string(), "Cargo.toml".to_string()),
+        (
+            "common/config.toml.j2".to_string(),
+            ".cargo/config.toml".to_string(),
+        ),
+        (format!("{dir}/{script}.j2"), script.to_string()),
+        (format!("{dir}/build.rs.j2"), "build.rs".to_string()),
+        (format!("{dir}/main.rs.j2"), "src/main.rs".to_string()),
+    ];
     std::fs::create_dir_all(out).map_err(io(out))?;
     std::fs::write(
         out.join(MARKER),
