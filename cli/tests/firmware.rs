@@ -46,6 +46,24 @@ fn deploy_to_stm32h7_without_a_probe_builds_then_fails_clearly() {
         err.contains("no debug probe found") && err.contains("STM32H743ZITx"),
         "{err}"
     );
+    // Without -q the footprint is printed before the probe is looked for.
+    let out = zant()
+        .args([
+            "deploy",
+            "--board",
+            "stm32h7",
+            "examples/mnist-8.onnx",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("weights") && stdout.contains("DTCM"),
+        "{stdout}"
+    );
     // --no-flash ends successfully with the footprint.
     let out = zant()
         .args([
@@ -271,22 +289,109 @@ fn cortex_m0plus_and_m33_boards_link() {
 }
 
 #[test]
-fn esp32_boards_say_what_is_missing() {
+fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
+    let dir = tmp("esp32c3");
     let out = zant()
         .args([
             "build",
             "--board",
             "esp32-c3-devkit",
             "examples/mnist-8.onnx",
+            "--json",
             "-o",
         ])
-        .arg(tmp("esp"))
+        .arg(&dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["elf"]
+        .as_str()
+        .unwrap()
+        .contains("riscv32imc-unknown-none-elf"));
+    assert!(v["weights_bytes"].as_u64().unwrap() >= 23_000);
+    // Flash is one region seen at two addresses (IROM, DROM): all of it counts in FLASH.
+    let regions = v["regions"].as_array().unwrap();
+    let used = |n: &str| {
+        regions
+            .iter()
+            .find(|r| r["name"] == n)
+            .map(|r| r["used"].as_u64().unwrap())
+    };
+    assert_eq!(used("FLASH"), v["flash_bytes"].as_u64(), "{v}");
+    assert_eq!(used("DROM"), Some(0), "{v}");
+    assert_eq!(used("DRAM"), v["ram_bytes"].as_u64(), "{v}");
+    // The image espflash would write: boot loader at 0, partition table at
+    // 0x8000, the application at 0x10000 for the ESP32-C3 (chip id 5),
+    // carrying the application descriptor the boot loader checks.
+    let img = &v["flash_image"];
+    let data = std::fs::read(img["path"].as_str().unwrap()).unwrap();
+    assert_eq!(data[0], 0xE9, "boot loader image magic");
+    assert_eq!(
+        &data[0x8000..0x8002],
+        &[0xAA, 0x50],
+        "partition table magic"
+    );
+    let app = &data[0x10000..];
+    assert_eq!(app[0], 0xE9, "application image magic");
+    assert_eq!(
+        u16::from_le_bytes([app[12], app[13]]),
+        5,
+        "ESP32-C3 chip id"
+    );
     assert!(
-        err.contains("esp-hal") && err.contains("zant compile"),
+        app.windows(4).any(|w| w == 0xABCD_5432u32.to_le_bytes()),
+        "application descriptor"
+    );
+    assert_eq!(
+        img["app_bytes"].as_u64().unwrap() as usize,
+        data.len() - 0x10000
+    );
+    // Deploying needs the board's serial port.
+    if !zant_runner::esp::list().is_empty() {
+        eprintln!("skipped the no-serial-port check: this machine has USB serial ports");
+        return;
+    }
+    let out = zant()
+        .args([
+            "deploy",
+            "--board",
+            "esp32-c3-devkit",
+            "examples/mnist-8.onnx",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no serial port found") && err.contains("esp32c3"),
+        "{err}"
+    );
+    // The footprint is printed before the port is looked for.
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("weights") && stdout.contains("DRAM"),
+        "{stdout}"
+    );
+    let out = zant()
+        .args([
+            "deploy",
+            "--board",
+            "esp32-c3-devkit",
+            "examples/mnist-8.onnx",
+            "--port",
+            "/dev/zant-no-such-port",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("/dev/zant-no-such-port does not exist"),
         "{err}"
     );
 }

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod esp;
 pub mod plugin;
 pub mod probe;
 pub mod qemu;

@@ -13,8 +13,7 @@ use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector};
 use probe_rs::rtt::Rtt;
 use probe_rs::Permissions;
 
-use crate::report::{self, Outcome, Report};
-use crate::symbolize;
+use crate::report::{self, Report, TargetError};
 
 /// A probe as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,18 +96,9 @@ pub enum ProbeError {
     /// RTT could not be found or read.
     #[error("cannot read the firmware's report over RTT: {0}")]
     Rtt(String),
-    /// The target did not report in time.
-    #[error("the target did not report within {0:?}; the firmware may have hung or faulted before printing")]
-    Timeout(Duration),
-    /// The firmware panicked.
-    #[error("the firmware panicked on the target: {0}")]
-    Panic(String),
-    /// The core faulted.
-    #[error("the core faulted at {0}")]
-    Fault(String),
-    /// Malformed report.
-    #[error("malformed report: {0}")]
-    Report(#[from] report::ReportError),
+    /// The firmware failed, or did not report in time.
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 /// Lists the attached probes.
@@ -186,19 +176,17 @@ pub fn flash_and_run(
             probe: chosen.name.clone(),
             message: e.to_string(),
         })?;
-    let total = std::cell::Cell::new(0u64);
-    let done = std::cell::Cell::new(0u64);
+    let (mut total, mut done) = (0u64, 0u64);
     let mut opts = DownloadOptions::default();
     opts.verify = true;
-    let cb = |event: ProgressEvent| {
-        if let ProgressEvent::AddProgressBar { total: Some(t), .. } = &event {
-            total.set(total.get() + *t);
+    opts.progress = FlashProgress::new(|event: ProgressEvent| match event {
+        ProgressEvent::AddProgressBar { total: Some(t), .. } => total += t,
+        ProgressEvent::Progress { size, .. } => {
+            done += size;
+            progress(done, total.max(done));
         }
-        if let ProgressEvent::Progress { size, .. } = &event {
-            done.set(done.get() + *size);
-        }
-    };
-    opts.progress = FlashProgress::new(cb);
+        _ => {}
+    });
     let elf_str = job.elf.display().to_string();
     probe_rs::flashing::download_file_with_options(
         &mut session,
@@ -210,7 +198,6 @@ pub fn flash_and_run(
         elf: elf_str.clone(),
         message: e.to_string(),
     })?;
-    progress(done.get(), total.get().max(done.get()));
     let mut core = session.core(0).map_err(|e| ProbeError::Attach {
         chip: job.chip.clone(),
         probe: chosen.name.clone(),
@@ -237,19 +224,11 @@ pub fn flash_and_run(
             .read(&mut core, &mut buf)
             .map_err(|e| ProbeError::Rtt(e.to_string()))?;
         text.push_str(&String::from_utf8_lossy(&buf[..n]));
-        match report::parse(&text)? {
-            Outcome::Report(r) => return Ok(r),
-            Outcome::Panic(m) => return Err(ProbeError::Panic(m)),
-            Outcome::Fault { pc, line } => {
-                let at = pc
-                    .and_then(|pc| symbolize(&job.elf, pc))
-                    .unwrap_or_default();
-                return Err(ProbeError::Fault(format!("{line} {at}")));
-            }
-            Outcome::Missing => {}
+        if let Some(r) = report::check(&text, &job.elf)? {
+            return Ok(r);
         }
         if t0.elapsed() > job.timeout {
-            return Err(ProbeError::Timeout(job.timeout));
+            return Err(TargetError::Timeout(job.timeout).into());
         }
         if n == 0 {
             std::thread::sleep(Duration::from_millis(20));

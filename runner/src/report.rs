@@ -2,6 +2,10 @@
 //! or `ZANT-PANIC <message>` / `ZANT-FAULT pc=… …` when things go wrong.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::symbolize;
 
 /// A parsed report.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -52,7 +56,7 @@ pub enum ReportError {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, ReportError> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(ReportError::Outputs("odd number of hex digits".into()));
     }
     (0..s.len())
@@ -128,6 +132,40 @@ pub fn parse(text: &str) -> Result<Outcome, ReportError> {
         values.insert(k.trim().to_string(), v.trim().to_string());
     }
     Ok(Outcome::Missing)
+}
+
+/// How a run on hardware ended without a report.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The target did not report in time.
+    #[error("the target did not report within {0:?}; the firmware may have hung or faulted before printing")]
+    Timeout(Duration),
+    /// The firmware panicked.
+    #[error("the firmware panicked on the target: {0}")]
+    Panic(String),
+    /// The core faulted.
+    #[error("the core faulted at {0}")]
+    Fault(String),
+    /// Malformed report.
+    #[error("malformed report: {0}")]
+    Report(#[from] ReportError),
+}
+
+/// Looks at what a target printed so far, while reading from it: the report
+/// when it is complete, `None` to read on, or how the firmware failed (a
+/// fault's address named with the function of `elf` it lies in).
+pub fn check(text: &str, elf: &Path) -> Result<Option<Report>, TargetError> {
+    match parse(text)? {
+        Outcome::Report(r) => Ok(Some(r)),
+        Outcome::Panic(m) => Err(TargetError::Panic(m)),
+        Outcome::Fault { pc, line } => {
+            let at = pc.and_then(|pc| symbolize(elf, pc)).unwrap_or_default();
+            Err(TargetError::Fault(
+                format!("{line} {at}").trim_end().to_string(),
+            ))
+        }
+        Outcome::Missing => Ok(None),
+    }
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
                 tolerance: 1e-4,
                 timeout: 300,
                 probe: None,
+                port: None,
             };
             let quiet = Steps::new(true);
             let (built, j) = run_and_check(&r, &quiet).map_err(|err| CliError {

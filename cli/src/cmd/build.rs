@@ -75,6 +75,41 @@ pub struct Built {
     pub footprint: Footprint,
     /// MACs of the model.
     pub macs: u64,
+    /// ESP32 boards: the flash image written beside the project.
+    pub flash_image: Option<FlashImage>,
+}
+
+/// The flash image of an ESP32 firmware (boot loader, partition table and
+/// application, from offset 0), made from the ELF with espflash.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashImage {
+    /// The image file.
+    pub path: PathBuf,
+    /// Bytes of the application image.
+    pub app_bytes: u64,
+    /// Bytes of the application partition.
+    pub partition_bytes: u64,
+}
+
+/// Makes and writes the flash image of an espflash board's ELF.
+fn write_flash_image(elf: &Path, chip: &str, dir: &Path) -> Result<FlashImage, CliError> {
+    let img = zant_runner::esp::app_image(elf, chip).map_err(CliError::failed)?;
+    if img.partition_bytes > 0 && img.app_bytes > img.partition_bytes {
+        return Err(CliError::failed(anyhow!(
+            "the application image ({} B) does not fit its flash partition ({} B) by {} B",
+            img.app_bytes,
+            img.partition_bytes,
+            img.app_bytes - img.partition_bytes
+        )));
+    }
+    let path = dir.join("flash-image.bin");
+    std::fs::write(&path, img.merged())
+        .map_err(|e| CliError::failed(anyhow!("cannot write {}: {e}", path.display())))?;
+    Ok(FlashImage {
+        path,
+        app_bytes: img.app_bytes,
+        partition_bytes: img.partition_bytes,
+    })
 }
 
 /// Maps firmware errors to exit codes.
@@ -235,6 +270,13 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
     let elf = zant_firmware::build(&project, a.verbose).map_err(firmware_error)?;
     steps.step("measuring the ELF");
     let footprint = zant_firmware::measure(&elf, Some(&board)).map_err(firmware_error)?;
+    let flash_image = match &board.runner {
+        zant_boards::Runner::Espflash { chip } => {
+            steps.step("making the flash image with espflash");
+            Some(write_flash_image(&elf, chip, &dir)?)
+        }
+        _ => None,
+    };
     let macs = zant_codegen::report::node_reports(&graph)
         .iter()
         .map(|n| n.macs)
@@ -248,6 +290,7 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
         dir,
         footprint,
         macs,
+        flash_image,
     })
 }
 
@@ -298,6 +341,9 @@ pub struct BuildJson<'a> {
     /// Footprint keys.
     #[serde(flatten)]
     pub footprint: &'a Footprint,
+    /// ESP32 boards: the flash image (path, application and partition bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flash_image: Option<&'a FlashImage>,
 }
 
 /// Prints the footprint table.
@@ -360,6 +406,7 @@ pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
             model: &b.graph.name,
             project: b.dir.display().to_string(),
             footprint: &b.footprint,
+            flash_image: b.flash_image.as_ref(),
         });
     }
     out::print(&format!(
@@ -370,6 +417,14 @@ pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
         b.footprint.elf.display()
     ));
     print_footprint(&b.footprint);
+    if let Some(i) = &b.flash_image {
+        out::print(&format!(
+            "flash image: {} (application {} B of a {} B partition; write it at offset 0)",
+            i.path.display(),
+            out::thousands(i.app_bytes),
+            out::thousands(i.partition_bytes)
+        ));
+    }
     Ok(())
 }
 

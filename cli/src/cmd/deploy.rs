@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
+use zant_runner::esp::{self, EspError, EspJob};
 use zant_runner::probe::{self, FlashJob, ProbeError};
 use zant_runner::report::Report;
 
 use super::build::{build_firmware, print_footprint, Built};
-use super::run::{print_figures, run_and_check, verdict, RunArgs};
+use super::run::{print_figures, run_built, verdict, RunArgs};
 use crate::out::{self, CliError, CliResult};
 use crate::progress::Steps;
 
@@ -18,6 +19,7 @@ use crate::progress::Steps;
 #[command(after_help = "Examples:
   zant deploy --board qemu-mps2-an386 examples/mnist-8.onnx    # emulated: runs under QEMU, counts instructions
   zant deploy --board stm32h7 model.onnx                      # NUCLEO-H743ZI through its ST-LINK (probe-rs)
+  zant deploy --board esp32-c3-devkit model.onnx              # ESP32-C3 over its USB serial port (espflash)
   zant deploy --board my-board.toml model.onnx --no-flash     # your own board file; build and size only
 
 Outputs are checked against zant's host build of the same model on the same input (or --expect FILE).
@@ -50,36 +52,70 @@ pub fn probe_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Re
     let probes = probe::list();
     probe::choose(&probes, r.probe.as_deref(), chip).map_err(probe_error)?;
     steps.step(&format!("flashing {} through probe-rs", b.board.name));
-    let mut progress = |done: u64, total: u64| {
-        steps.note(&format!(
-            "programmed {} of {} bytes",
-            out::thousands(done),
-            out::thousands(total)
-        ))
-    };
+    let mut progress = |done: u64, total: u64| steps.bytes(done, total);
     probe::flash_and_run(&job, &mut progress).map_err(probe_error)
+}
+
+/// Maps espflash-path errors to CLI errors.
+fn esp_error(e: EspError) -> CliError {
+    match e {
+        EspError::NoSuchPort(_) | EspError::UnknownChip(_) => CliError::input(e),
+        e => CliError::failed(e),
+    }
+}
+
+/// Flashes and runs on an ESP32 board over its serial port; returns the report.
+pub fn esp_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Report, CliError> {
+    steps.step(&format!("looking for the serial port of the {chip}"));
+    let port = esp::choose(&esp::list(), r.port.as_deref(), chip).map_err(esp_error)?;
+    let job = EspJob {
+        chip: chip.to_string(),
+        port: Some(port.name.clone()),
+        elf: b.footprint.elf.clone(),
+        timeout: Duration::from_secs(r.timeout),
+    };
+    steps.step(&format!(
+        "flashing {} on {} through espflash",
+        b.board.name, port.name
+    ));
+    let mut progress = |done: u64, total: u64| steps.bytes(done, total);
+    esp::flash_and_run(&job, &mut progress).map_err(esp_error)
 }
 
 /// Runs `zant deploy`.
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
+    let b = build_firmware(&r.build, &steps)?;
+    super::build::check_limits(&b)?;
     if args.no_flash {
-        let b = build_firmware(&r.build, &steps)?;
-        super::build::check_limits(&b)?;
         steps.finish();
         return super::build::report_build(&b, r.build.json, " (not flashed: --no-flash)");
     }
-    let (b, j) = run_and_check(r, &steps)?;
-    super::build::check_limits(&b)?;
+    // On hardware the footprint comes first: it is known before anything is
+    // flashed, and stays on screen whatever the board does next.
+    let hardware = !b.board.is_qemu();
+    if hardware && !r.build.json && !r.build.quiet {
+        steps.suspend(|| {
+            out::print(&format!(
+                "{} {} for {} → {}",
+                out::green("built"),
+                b.graph.name,
+                b.board.name,
+                b.footprint.elf.display()
+            ));
+            print_footprint(&b.footprint);
+        });
+    }
+    let j = run_built(&b, r, &steps)?;
     steps.finish();
     if r.build.json {
         out::json(&j)?;
     } else {
-        let how = if b.board.is_qemu() {
-            "emulated with QEMU"
-        } else {
+        let how = if hardware {
             "on hardware"
+        } else {
+            "emulated with QEMU"
         };
         out::print(&format!(
             "{} {} on {} ({how}; reference: {})",
@@ -89,8 +125,10 @@ pub fn run(args: Args) -> CliResult {
             j.reference
         ));
         print_figures(&j);
-        out::print("");
-        print_footprint(&b.footprint);
+        if !hardware {
+            out::print("");
+            print_footprint(&b.footprint);
+        }
         out::print(&format!("project: {}", b.dir.display()));
     }
     verdict(&j, r.tolerance)

@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Debug probe to use when several are attached: VID:PID[:SERIAL] (hex).
     #[arg(long, value_name = "VID:PID[:SERIAL]")]
     pub probe: Option<String>,
+    /// Serial port of an ESP32 board (default: the only ESP32 USB adapter attached).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
 }
 
 /// Arguments of `zant run`.
@@ -174,7 +177,14 @@ fn compare(got: &[Vec<u8>], want: &[TensorData]) -> (f64, f64) {
 /// Builds, runs on the target, checks; shared by run/bench/deploy.
 pub fn run_and_check(r: &RunArgs, steps: &Steps) -> Result<(Built, RunJson), CliError> {
     let b = build_firmware(&r.build, steps)?;
-    let (want, reference) = expected(&b, r, steps)?;
+    let j = run_built(&b, r, steps)?;
+    Ok((b, j))
+}
+
+/// Runs a built firmware on its target (QEMU, probe-rs or espflash) and
+/// checks its outputs against the reference.
+pub fn run_built(b: &Built, r: &RunArgs, steps: &Steps) -> Result<RunJson, CliError> {
+    let (want, reference) = expected(b, r, steps)?;
     let (report, instructions, cycles) = match &b.board.runner {
         Runner::Qemu {
             binary,
@@ -201,16 +211,14 @@ pub fn run_and_check(r: &RunArgs, steps: &Steps) -> Result<(Built, RunJson), Cli
             (o.report, o.instructions, None)
         }
         Runner::ProbeRs { chip } => {
-            let rep = super::deploy::probe_run(&b, chip, r, steps)?;
+            let rep = super::deploy::probe_run(b, chip, r, steps)?;
             let cycles = rep.int("cycles");
             (rep, None, cycles)
         }
         Runner::Espflash { chip } => {
-            return Err(CliError::failed(anyhow!(
-                "board `{}` is flashed with espflash (chip {chip}), which this zant cannot drive; flash {} with `espflash flash --monitor`",
-                b.board.name,
-                b.footprint.elf.display()
-            )));
+            let rep = super::deploy::esp_run(b, chip, r, steps)?;
+            let cycles = rep.int("cycles");
+            (rep, None, cycles)
         }
     };
     let n_out = b.compiled.outputs.len();
@@ -254,7 +262,7 @@ pub fn run_and_check(r: &RunArgs, steps: &Steps) -> Result<(Built, RunJson), Cli
         outputs_match: ok,
         reference,
     };
-    Ok((b, json))
+    Ok(json)
 }
 
 /// Prints the figures table of run/bench/deploy.
