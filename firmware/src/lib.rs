@@ -35,6 +35,14 @@ static TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/common/config.toml.j2"),
     ),
     (
+        "common/model_io.rs.j2",
+        include_str!("../../templates/common/model_io.rs.j2"),
+    ),
+    (
+        "common/run_model.rs.j2",
+        include_str!("../../templates/common/run_model.rs.j2"),
+    ),
+    (
         "cortex-m/memory.x.j2",
         include_str!("../../templates/cortex-m/memory.x.j2"),
     ),
@@ -435,6 +443,18 @@ pub fn render_project(
     let package = format!("zant-fw-{}", surface.package.trim_end_matches("-model"));
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Block tags leave no blank lines or indentation behind in the output.
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .map_err(|e| FirmwareError::Template {
+                template: "syntax".into(),
+                message: e.to_string(),
+            })?,
+    );
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .map_err(|e| FirmwareError::Template {
