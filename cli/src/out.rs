@@ -72,6 +72,16 @@ pub fn error(e: &CliError) {
     }
 }
 
+/// Prints a warning to stderr: `warning: …`.
+pub fn warning(msg: &str) {
+    let head = if stderr_is_tty() {
+        format!("{}", "warning".yellow().bold())
+    } else {
+        "warning".to_string()
+    };
+    eprintln!("{head}: {msg}");
+}
+
 /// Bold on a terminal.
 pub fn bold(s: &str) -> String {
     if stdout_is_tty() {

@@ -101,6 +101,69 @@ pub enum ProbeError {
     Target(#[from] TargetError),
 }
 
+/// Kind of a memory range in probe-rs's description of a chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryKind {
+    /// Non-volatile memory (flash).
+    Flash,
+    /// RAM.
+    Ram,
+}
+
+/// A named memory range of a chip as probe-rs describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChipRange {
+    /// probe-rs's name of the range (`DTCM`, `BANK_1`).
+    pub name: String,
+    /// Flash or RAM.
+    pub kind: MemoryKind,
+    /// Addresses.
+    pub range: std::ops::Range<u64>,
+}
+
+/// The memory map probe-rs has for `chip` (its flashing and RTT use it), or
+/// `None` when probe-rs does not know the chip.
+pub fn chip_memory(chip: &str) -> Option<Vec<ChipRange>> {
+    let target = probe_rs::config::Registry::from_builtin_families()
+        .get_target_by_name(chip)
+        .ok()?;
+    Some(
+        target
+            .memory_map
+            .iter()
+            .filter_map(|m| {
+                let (name, kind) = match m {
+                    probe_rs::config::MemoryRegion::Ram(r) => (r.name.clone(), MemoryKind::Ram),
+                    probe_rs::config::MemoryRegion::Nvm(r) => (r.name.clone(), MemoryKind::Flash),
+                    probe_rs::config::MemoryRegion::Generic(_) => return None,
+                };
+                Some(ChipRange {
+                    name: name.unwrap_or_default(),
+                    kind,
+                    range: m.address_range(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// True when ranges of `kind` in `map` cover `range` without a gap.
+pub fn covered(map: &[ChipRange], kind: MemoryKind, range: std::ops::Range<u64>) -> bool {
+    let mut at = range.start;
+    while at < range.end {
+        match map
+            .iter()
+            .filter(|c| c.kind == kind && c.range.start <= at && at < c.range.end)
+            .map(|c| c.range.end)
+            .max()
+        {
+            Some(end) => at = end,
+            None => return false,
+        }
+    }
+    true
+}
+
 /// Lists the attached probes.
 pub fn list() -> Vec<ProbeInfo> {
     Lister::new()
