@@ -16,14 +16,24 @@ use crate::progress::Steps;
 
 /// Arguments of `zant deploy`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  zant deploy --board qemu-mps2-an386 examples/mnist-8.onnx    # emulated: runs under QEMU, counts instructions
-  zant deploy --board stm32h7 model.onnx                      # NUCLEO-H743ZI through its ST-LINK (probe-rs)
-  zant deploy --board esp32-c3-devkit model.onnx              # ESP32-C3 over its USB serial port (espflash)
-  zant deploy --board my-board.toml model.onnx --no-flash     # your own board file; build and size only
+#[command(
+    after_help = "What it does, in order: checks the model (every unsupported operator at once), compiles it, plans \
+its memory, renders and cross-compiles the firmware project, prints its footprint and checks the board's size \
+budget, then runs it: under QEMU on emulated boards (counting instructions), through a debug probe with probe-rs on \
+Cortex-M boards, or over the USB serial port with espflash on ESP32 boards (programming with a progress bar, \
+then reading the firmware's report); last it checks the outputs and prints the figures.
 
+Examples:
+  zant deploy --board qemu-mps2-an386 examples/mnist-8.onnx  # QEMU, instructions counted
+  zant deploy --board stm32h7 model.onnx                    # NUCLEO-H743ZI by its ST-LINK
+  zant deploy --board esp32-c3-devkit model.onnx            # ESP32-C3 by its USB port
+  zant deploy --board my-board.toml model.onnx --no-flash   # your board; build, size
+
+Your own board is one TOML file naming its chip, memory, placement and runner (boards/README.md);
+`zant boards check my-board.toml` reports every problem in it, with its line.
 Outputs are checked against zant's host build of the same model on the same input (or --expect FILE).
-Exit status: 0 ok; 1 the job failed (does not fit, outputs differ, no probe, target fault); 2 usage or input error.")]
+Exit status: 0 ok; 1 the job failed (does not fit, outputs differ, no probe or port, target fault); 2 usage or input error."
+)]
 pub struct Args {
     #[command(flatten)]
     pub run: RunArgs,

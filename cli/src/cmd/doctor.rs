@@ -1,5 +1,5 @@
 //! `zant doctor`: checks toolchains, Rust targets, QEMU and its plugin
-//! support, debug probes; says how to fix what is missing.
+//! support, debug probes, ESP32 serial ports; says how to fix what is missing.
 
 use std::process::Command;
 
@@ -144,6 +144,32 @@ pub fn run(args: Args) -> CliResult {
             probes
                 .iter()
                 .map(|p| format!("{} [{}]", p.name, p.selector()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        None,
+    );
+    let ports = zant_runner::esp::list();
+    add(
+        "serial ports (ESP32)",
+        true,
+        if ports.is_empty() {
+            "none attached (needed only to flash ESP32 boards)".into()
+        } else {
+            ports
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} [{:04x}:{:04x}{}]",
+                        p.name,
+                        p.vid,
+                        p.pid,
+                        p.product
+                            .as_deref()
+                            .map(|n| format!(" {n}"))
+                            .unwrap_or_default()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         },
