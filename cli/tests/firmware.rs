@@ -394,6 +394,52 @@ fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
         err.contains("/dev/zant-no-such-port does not exist"),
         "{err}"
     );
+    // A serial port where no ESP32 answers: espflash's connection gives up.
+    #[cfg(target_os = "linux")]
+    {
+        let (_adapter, port) = pty();
+        let out = zant()
+            .args([
+                "deploy",
+                "--board",
+                "esp32-c3-devkit",
+                "examples/mnist-8.onnx",
+                "-q",
+                "--port",
+                &port,
+                "-o",
+            ])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("no ESP32 answered on {port}")) && err.contains("BOOT"),
+            "{err}"
+        );
+    }
+}
+
+/// A pseudo-terminal standing for a USB serial adapter with nothing behind
+/// it: the adapter's side and the device path zant opens.
+#[cfg(target_os = "linux")]
+fn pty() -> (std::fs::File, String) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain libc calls on a descriptor this function owns; the name
+    // buffer is large enough and NUL-terminated by ptsname_r.
+    unsafe {
+        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+        assert!(fd >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(fd), 0);
+        assert_eq!(libc::unlockpt(fd), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0);
+        let name = std::ffi::CStr::from_ptr(name.as_ptr())
+            .to_string_lossy()
+            .into_owned();
+        (std::fs::File::from_raw_fd(fd), name)
+    }
 }
 
 #[test]

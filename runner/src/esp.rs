@@ -436,17 +436,15 @@ pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result
 }
 
 /// Reads the UART until the report is complete, the firmware fails, or the
-/// time runs out. A port that disappears (the USB-Serial-JTAG re-enumerates
-/// on reset) is opened again.
+/// time runs out. A port that fails (the USB-Serial-JTAG re-enumerates on
+/// reset) is opened again until the time runs out.
 fn read_report(serial: Port, name: &str, job: &EspJob) -> Result<Report, EspError> {
     let t0 = Instant::now();
     let mut serial = Some(serial);
+    let mut lost: Option<String> = None;
     let mut text = String::new();
     let mut buf = [0u8; 1024];
-    loop {
-        if t0.elapsed() > job.timeout {
-            return Err(TargetError::Timeout(job.timeout).into());
-        }
+    while t0.elapsed() <= job.timeout {
         let Some(s) = serial.as_mut() else {
             std::thread::sleep(Duration::from_millis(100));
             serial = open(name).ok();
@@ -460,14 +458,21 @@ fn read_report(serial: Port, name: &str, job: &EspJob) -> Result<Report, EspErro
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-            Err(e) if Path::new(name).exists() && e.kind() != ErrorKind::BrokenPipe => {
-                return Err(EspError::Read {
-                    port: name.to_string(),
-                    message: e.to_string(),
-                })
+            Err(e) => {
+                lost = Some(e.to_string());
+                serial = None;
             }
-            Err(_) => serial = None,
         }
+    }
+    match (serial, lost) {
+        (None, Some(e)) => Err(EspError::Read {
+            port: name.to_string(),
+            message: format!(
+                "the port failed ({e}) and did not come back within {:?}",
+                job.timeout
+            ),
+        }),
+        _ => Err(TargetError::Timeout(job.timeout).into()),
     }
 }
 
@@ -545,6 +550,82 @@ mod tests {
         let me = std::env::current_exe().unwrap();
         let e = app_image(&me, "esp32c3").unwrap_err().to_string();
         assert!(e.contains("cannot make the flash image"), "{e}");
+    }
+
+    /// A pseudo-terminal: the firmware's side (master) and the device path
+    /// zant opens (slave), a real tty like a USB serial adapter's.
+    #[cfg(target_os = "linux")]
+    fn pty() -> (std::fs::File, String) {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain libc calls on a descriptor this function owns; the
+        // name buffer is large enough and NUL-terminated by ptsname_r.
+        unsafe {
+            let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+            assert!(fd >= 0, "posix_openpt");
+            assert_eq!(libc::grantpt(fd), 0);
+            assert_eq!(libc::unlockpt(fd), 0);
+            let mut name = [0 as libc::c_char; 128];
+            assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0);
+            let name = std::ffi::CStr::from_ptr(name.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            (std::fs::File::from_raw_fd(fd), name)
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn job(timeout_ms: u64) -> EspJob {
+        EspJob {
+            chip: "esp32c3".into(),
+            port: None,
+            elf: std::env::current_exe().unwrap(),
+            timeout: Duration::from_millis(timeout_ms),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_report_is_read_from_a_tty_past_the_boot_log() {
+        use std::io::Write;
+        let (mut fw, name) = pty();
+        let port = open(&name).unwrap();
+        let writer = std::thread::spawn(move || {
+            // What an ESP32-C3 prints: ROM and boot loader log, then the report.
+            for chunk in [
+                "ESP-ROM:esp32c3-api1-20210207\r\nrst:0x15 (USB_UART_CHIP_RESET),boot:0xc (SPI_FAST_FLASH_BOOT)\r\n",
+                "I (24) boot: ESP-IDF v5.1 2nd stage bootloader\r\nZANT-REPORT v1\r\nboard=esp32-c3-devkit\r\n",
+                "outputs=0000803f\r\noutput_lens=4\r\nstack_peak=1024\r\ncycles=123456\r\nZANT-END\r\n",
+            ] {
+                fw.write_all(chunk.as_bytes()).unwrap();
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            fw
+        });
+        let r = read_report(port, &name, &job(5_000)).unwrap();
+        assert_eq!(r.int("cycles"), Some(123_456));
+        assert_eq!(r.outputs, vec![1f32.to_le_bytes().to_vec()]);
+        drop(writer.join());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_panic_or_silence_on_the_uart_is_an_error() {
+        use std::io::Write;
+        let (mut fw, name) = pty();
+        let port = open(&name).unwrap();
+        fw.write_all(b"ZANT-PANIC index out of bounds at src/main.rs:9\r\n")
+            .unwrap();
+        let e = read_report(port, &name, &job(5_000))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("panicked") && e.contains("index out of bounds"),
+            "{e}"
+        );
+        let (_fw, name) = pty();
+        let port = open(&name).unwrap();
+        let e = read_report(port, &name, &job(300)).unwrap_err().to_string();
+        assert!(e.contains("did not report within"), "{e}");
     }
 
     #[test]

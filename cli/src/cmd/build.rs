@@ -409,6 +409,13 @@ pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
             flash_image: b.flash_image.as_ref(),
         });
     }
+    print_built(b, note);
+    Ok(())
+}
+
+/// Prints a built firmware for a person: the ELF, the footprint tables and
+/// (ESP32) the flash image. `note` follows the board name.
+pub fn print_built(b: &Built, note: &str) {
     out::print(&format!(
         "{} {} for {}{note} → {}",
         out::green("built"),
@@ -425,7 +432,6 @@ pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
             out::thousands(i.partition_bytes)
         ));
     }
-    Ok(())
 }
 
 /// Runs `zant build`.

@@ -9,7 +9,7 @@ use zant_runner::esp::{self, EspError, EspJob};
 use zant_runner::probe::{self, FlashJob, ProbeError};
 use zant_runner::report::Report;
 
-use super::build::{build_firmware, print_footprint, Built};
+use super::build::{build_firmware, print_built, print_footprint, Built};
 use super::run::{print_figures, run_built, verdict, RunArgs};
 use crate::out::{self, CliError, CliResult};
 use crate::progress::Steps;
@@ -106,16 +106,7 @@ pub fn run(args: Args) -> CliResult {
     // flashed, and stays on screen whatever the board does next.
     let hardware = !b.board.is_qemu();
     if hardware && !r.build.json && !r.build.quiet {
-        steps.suspend(|| {
-            out::print(&format!(
-                "{} {} for {} → {}",
-                out::green("built"),
-                b.graph.name,
-                b.board.name,
-                b.footprint.elf.display()
-            ));
-            print_footprint(&b.footprint);
-        });
+        steps.suspend(|| print_built(&b, ""));
     }
     let j = run_built(&b, r, &steps)?;
     steps.finish();
