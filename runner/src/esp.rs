@@ -376,6 +376,30 @@ fn open(port: &str) -> Result<Port, EspError> {
         })
 }
 
+/// Opens the port, resets the chip into its ROM download mode and checks
+/// that the chip answering is `chip` (espflash's connection, flasher stub
+/// loaded, verified writes).
+fn connect(port: &PortInfo, chip: Chip) -> Result<Flasher, EspError> {
+    let connection = Connection::new(
+        open(&port.name)?,
+        port.usb(),
+        ResetAfterOperation::HardReset,
+        ResetBeforeOperation::DefaultReset,
+        BAUD,
+    );
+    Flasher::connect(connection, true, true, false, Some(chip), None).map_err(|e| match e {
+        espflash::Error::ChipMismatch(expected, found) => EspError::WrongChip {
+            port: port.name.clone(),
+            expected,
+            found,
+        },
+        e => EspError::Connect {
+            port: port.name.clone(),
+            message: chain(&e),
+        },
+    })
+}
+
 /// Flashes the firmware over the serial port, runs it, and reads its report
 /// from the UART. `progress(done, total)` is called while writing flash.
 pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, EspError> {
@@ -388,26 +412,7 @@ pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result
     // Made before anything touches the board: a bad image fails here.
     let format = image_format(&bytes, chip, &job.elf)?;
     let port = choose(&list(), job.port.as_deref(), &job.chip)?;
-    let serial = open(&port.name)?;
-    let connection = Connection::new(
-        serial,
-        port.usb(),
-        ResetAfterOperation::HardReset,
-        ResetBeforeOperation::DefaultReset,
-        BAUD,
-    );
-    let mut flasher =
-        Flasher::connect(connection, true, true, false, Some(chip), None).map_err(|e| match e {
-            espflash::Error::ChipMismatch(expected, found) => EspError::WrongChip {
-                port: port.name.clone(),
-                expected,
-                found,
-            },
-            e => EspError::Connect {
-                port: port.name.clone(),
-                message: chain(&e),
-            },
-        })?;
+    let mut flasher = connect(&port, chip)?;
     let mut cb = Progress {
         report: progress,
         total: 0,
@@ -626,6 +631,18 @@ mod tests {
         let port = open(&name).unwrap();
         let e = read_report(port, &name, &job(300)).unwrap_err().to_string();
         assert!(e.contains("did not report within"), "{e}");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_port_where_no_esp32_answers_is_named() {
+        let (_adapter, name) = pty();
+        let port = choose(&[], Some(&name), "esp32c3").unwrap();
+        let e = connect(&port, Chip::Esp32c3).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("no ESP32 answered on {name}")) && e.contains("BOOT"),
+            "{e}"
+        );
     }
 
     #[test]
