@@ -13,8 +13,19 @@ pub struct Steps {
     bar: Option<ProgressBar>,
     plain: bool,
     start: Instant,
-    /// Quarter of the current byte progress last printed (plain lines).
+    /// Quarter of the current step's byte progress last shown; `None` until
+    /// the step shows bytes.
     quarter: std::cell::Cell<Option<u64>>,
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}").expect("valid template")
+}
+
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {elapsed:.dim}")
+        .expect("valid template")
+        .progress_chars("=> ")
 }
 
 impl Steps {
@@ -30,10 +41,7 @@ impl Steps {
         }
         if out::stderr_is_tty() {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-                    .expect("valid template"),
-            );
+            bar.set_style(spinner_style());
             bar.enable_steady_tick(Duration::from_millis(100));
             Steps {
                 bar: Some(bar),
@@ -53,44 +61,42 @@ impl Steps {
 
     /// Starts a step.
     pub fn step(&self, msg: &str) {
-        self.quarter.set(None);
         if let Some(b) = &self.bar {
-            b.set_style(
-                ProgressStyle::with_template("{spinner:.cyan} {msg} {elapsed:.dim}")
-                    .expect("valid template"),
-            );
+            if self.quarter.get().is_some() {
+                b.set_style(spinner_style());
+            }
             b.set_message(msg.to_string());
         } else if self.plain {
             eprintln!("[{:>5.1}s] {msg}", self.start.elapsed().as_secs_f32());
         }
+        self.quarter.set(None);
     }
 
     /// Byte progress of the current step (flashing): a bar on a terminal,
     /// a line at every quarter otherwise.
     pub fn bytes(&self, done: u64, total: u64) {
+        if total == 0 {
+            return;
+        }
+        let q = done.min(total) * 4 / total;
+        let last = self.quarter.get();
+        let new_quarter = last.is_none_or(|last| q > last);
         if let Some(b) = &self.bar {
-            if b.length() != Some(total) {
-                b.set_style(
-                    ProgressStyle::with_template(
-                        "{msg} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {elapsed:.dim}",
-                    )
-                    .expect("valid template")
-                    .progress_chars("=> "),
-                );
-                b.set_length(total);
+            if last.is_none() {
+                b.set_style(bytes_style());
             }
+            b.set_length(total);
             b.set_position(done);
-        } else if self.plain && total > 0 {
-            let q = done.min(total) * 4 / total;
-            if self.quarter.get().is_none_or(|last| q > last) {
-                self.quarter.set(Some(q));
-                eprintln!(
-                    "[{:>5.1}s]   {} of {} bytes",
-                    self.start.elapsed().as_secs_f32(),
-                    out::thousands(done),
-                    out::thousands(total)
-                );
-            }
+        } else if self.plain && new_quarter {
+            eprintln!(
+                "[{:>5.1}s]   {} of {} bytes",
+                self.start.elapsed().as_secs_f32(),
+                out::thousands(done),
+                out::thousands(total)
+            );
+        }
+        if new_quarter {
+            self.quarter.set(Some(q));
         }
     }
 
@@ -122,5 +128,26 @@ impl Steps {
 impl Drop for Steps {
     fn drop(&mut self) {
         self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_progress_moves_by_quarters_and_each_step_starts_afresh() {
+        let s = Steps::new(true);
+        s.step("flashing");
+        let mut seen = Vec::new();
+        for done in [0, 10, 30, 60, 99, 100] {
+            s.bytes(done, 100);
+            seen.push(s.quarter.get());
+        }
+        assert_eq!(seen, [Some(0), Some(0), Some(1), Some(2), Some(3), Some(4)]);
+        s.bytes(5, 0); // nothing known yet: ignored
+        assert_eq!(s.quarter.get(), Some(4));
+        s.step("reading the report");
+        assert_eq!(s.quarter.get(), None);
     }
 }
