@@ -1082,17 +1082,15 @@ fn validate(
                     ),
                 );
             }
-            Some(r) if r.alias_of.is_some() => {
+            Some(MemoryRegion {
+                alias_of: Some(a), ..
+            }) => {
                 diags.push(src.diag(
                     key,
                     format!(
-                        "region `{name}` is an alias of `{}`; place memory in the region itself",
-                        r.alias_of.as_deref().unwrap_or_default()
+                        "region `{name}` is an alias of `{a}`; place memory in the region itself"
                     ),
-                    Some(format!(
-                        "use `{}`",
-                        r.alias_of.as_deref().unwrap_or_default()
-                    )),
+                    Some(format!("use `{a}`")),
                 ));
             }
             Some(r) if r.kind != kind => {

@@ -247,7 +247,7 @@ pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
         what,
     };
     if let zant_boards::Runner::Espflash { chip } = &board.runner {
-        esp_chip(board, chip).map_err(unsupported)?;
+        check_esp(board, chip).map_err(unsupported)?;
         return Ok(Runtime::Esp);
     }
     if board.chip.family.starts_with("ESP32") {
@@ -267,9 +267,8 @@ pub fn runtime(board: &Board) -> Result<Runtime, FirmwareError> {
     })
 }
 
-/// Checks an espflash board against what the esp-hal template supports;
-/// returns the esp-hal chip feature.
-fn esp_chip<'a>(board: &Board, chip: &'a str) -> Result<&'a str, String> {
+/// Checks an espflash board against what the esp-hal template supports.
+fn check_esp(board: &Board, chip: &str) -> Result<(), String> {
     let Some((_, clocks)) = ESP_CHIPS.iter().find(|(c, _)| *c == chip) else {
         return Err(format!(
             "espflash chip `{chip}`: zant's esp-hal firmware supports {}",
@@ -306,7 +305,7 @@ fn esp_chip<'a>(board: &Board, chip: &'a str) -> Result<&'a str, String> {
             board.placement.stack
         ));
     }
-    Ok(chip)
+    Ok(())
 }
 
 /// A rendered firmware project.

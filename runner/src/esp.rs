@@ -37,6 +37,14 @@ const KNOWN_ADAPTERS: &[(u16, u16, &str)] = &[
     (0x0403, 0x6015, "FTDI FT231X"),
 ];
 
+/// The name of a known ESP32 USB serial adapter.
+fn known_adapter(vid: u16, pid: u16) -> Option<&'static str> {
+    KNOWN_ADAPTERS
+        .iter()
+        .find(|(v, p, _)| *v == vid && *p == pid)
+        .map(|(_, _, n)| *n)
+}
+
 /// The speed the ROM boot loader and the firmware's UART talk at.
 const BAUD: u32 = 115_200;
 
@@ -58,9 +66,7 @@ pub struct PortInfo {
 impl PortInfo {
     /// True for the USB serial adapters found on ESP32 boards.
     pub fn is_known_adapter(&self) -> bool {
-        KNOWN_ADAPTERS
-            .iter()
-            .any(|(v, p, _)| *v == self.vid && *p == self.pid)
+        known_adapter(self.vid, self.pid).is_some()
     }
 
     fn usb(&self) -> UsbPortInfo {
@@ -182,12 +188,10 @@ pub fn list() -> Vec<PortInfo> {
         .into_iter()
         .filter_map(|p| match p.port_type {
             SerialPortType::UsbPort(u) => Some(PortInfo {
-                product: u.product.clone().or_else(|| {
-                    KNOWN_ADAPTERS
-                        .iter()
-                        .find(|(v, p, _)| *v == u.vid && *p == u.pid)
-                        .map(|(_, _, n)| n.to_string())
-                }),
+                product: u
+                    .product
+                    .clone()
+                    .or_else(|| known_adapter(u.vid, u.pid).map(str::to_string)),
                 name: p.port_name,
                 vid: u.vid,
                 pid: u.pid,
