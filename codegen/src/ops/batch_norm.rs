@@ -225,7 +225,11 @@ fn fold_gemm(
     if bt.dtype != DType::F32 || bt.shape.len() != 2 {
         return None;
     }
-    let n = if gemm.trans_b { bt.shape[0] } else { bt.shape[1] };
+    let n = if gemm.trans_b {
+        bt.shape[0]
+    } else {
+        bt.shape[1]
+    };
     if n != a.len() {
         return None;
     }
@@ -291,7 +295,9 @@ pub fn fold_batch_norm(graph: &Graph) -> Graph {
         if prev.outputs.len() != 1 {
             continue;
         }
-        let Some((a, b)) = affine(graph, node, bn) else { continue };
+        let Some((a, b)) = affine(graph, node, bn) else {
+            continue;
+        };
         let folded = if let Some(conv) = prev.op.as_any().downcast_ref::<Conv>() {
             if conv.activation != Activation::None {
                 continue;
@@ -351,7 +357,13 @@ mod tests {
         let all = [&x, &s, &b, &m, &v];
         let infos: Vec<_> = all
             .iter()
-            .map(|t| Some(InputInfo { dtype: DType::F32, shape: &t.shape, data: Some(*t) }))
+            .map(|t| {
+                Some(InputInfo {
+                    dtype: DType::F32,
+                    shape: &t.shape,
+                    data: Some(*t),
+                })
+            })
             .collect();
         let out = op.infer(&infos).unwrap();
         let y = op.eval(&all.map(Some), &out).unwrap().remove(0).as_f32();
@@ -399,12 +411,18 @@ mod tests {
 
     /// Evaluates a graph node by node on the host.
     fn run(g: &Graph, x: &TensorData) -> Vec<f32> {
-        let mut vals: Vec<Option<TensorData>> =
-            g.tensors.iter().map(|t| t.data.as_deref().cloned()).collect();
+        let mut vals: Vec<Option<TensorData>> = g
+            .tensors
+            .iter()
+            .map(|t| t.data.as_deref().cloned())
+            .collect();
         vals[g.inputs[0].0] = Some(x.clone());
         for n in &g.nodes {
-            let ins: Vec<Option<&TensorData>> =
-                n.inputs.iter().map(|i| i.and_then(|i| vals[i.0].as_ref())).collect();
+            let ins: Vec<Option<&TensorData>> = n
+                .inputs
+                .iter()
+                .map(|i| i.and_then(|i| vals[i.0].as_ref()))
+                .collect();
             let outs: Vec<OutputInfo> = n
                 .outputs
                 .iter()

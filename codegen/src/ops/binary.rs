@@ -50,7 +50,11 @@ impl BinaryKind {
     pub fn is_comparison(self) -> bool {
         matches!(
             self,
-            BinaryKind::Equal | BinaryKind::Less | BinaryKind::Greater | BinaryKind::LessOrEqual | BinaryKind::GreaterOrEqual
+            BinaryKind::Equal
+                | BinaryKind::Less
+                | BinaryKind::Greater
+                | BinaryKind::LessOrEqual
+                | BinaryKind::GreaterOrEqual
         )
     }
 }
@@ -68,14 +72,26 @@ pub struct Binary {
     pub mean: bool,
 }
 
-fn mk(op_type: &'static str, kind: BinaryKind, variadic: bool, mean: bool) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(Binary { op_type, kind, variadic, mean }))
+fn mk(
+    op_type: &'static str,
+    kind: BinaryKind,
+    variadic: bool,
+    mean: bool,
+) -> Result<Arc<dyn Op>, OpError> {
+    Ok(Arc::new(Binary {
+        op_type,
+        kind,
+        variadic,
+        mean,
+    }))
 }
 
 fn check_legacy_broadcast(a: &Attrs, opset: i64) -> Result<(), OpError> {
     // Before opset 7, broadcasting needed `broadcast=1` and an `axis`.
     if opset < 7 && a.int("broadcast", 0)? != 0 && a.has("axis") {
-        return Err(super::unsupported("legacy (opset < 7) broadcasting with an `axis` attribute"));
+        return Err(super::unsupported(
+            "legacy (opset < 7) broadcasting with an `axis` attribute",
+        ));
     }
     Ok(())
 }
@@ -108,7 +124,17 @@ parsers! {
     parse_greater_or_equal => "GreaterOrEqual", GreaterOrEqual, false, false;
 }
 
-const NUMERIC: &[DType] = &[DType::F32, DType::I8, DType::U8, DType::I16, DType::U16, DType::I32, DType::U32, DType::I64, DType::U64];
+const NUMERIC: &[DType] = &[
+    DType::F32,
+    DType::I8,
+    DType::U8,
+    DType::I16,
+    DType::U16,
+    DType::I32,
+    DType::U32,
+    DType::I64,
+    DType::U64,
+];
 
 /// The kernel's `BinaryOp` (host evaluation).
 fn kernel_op(kind: BinaryKind) -> zant_kernels::reference::binary::BinaryOp {
@@ -157,11 +183,22 @@ impl Op for Binary {
         let a = req(inputs, 0)?;
         let present: Vec<InputInfo<'_>> = inputs.iter().flatten().copied().collect();
         if !self.variadic && present.len() != 2 {
-            return Err(shape_err(format!("{} takes 2 inputs, got {}", self.op_type, present.len())));
+            return Err(shape_err(format!(
+                "{} takes 2 inputs, got {}",
+                self.op_type,
+                present.len()
+            )));
         }
         let allowed: &[DType] = match self.kind {
             BinaryKind::Pow | BinaryKind::PRelu => &[DType::F32],
-            BinaryKind::Equal => &[DType::F32, DType::I32, DType::I64, DType::Bool, DType::I8, DType::U8],
+            BinaryKind::Equal => &[
+                DType::F32,
+                DType::I32,
+                DType::I64,
+                DType::Bool,
+                DType::I8,
+                DType::U8,
+            ],
             _ if self.mean => &[DType::F32],
             _ => NUMERIC,
         };
@@ -170,14 +207,21 @@ impl Op for Binary {
         for b in &present[1..] {
             // Pow allows a different exponent type; others need equal types.
             if b.dtype != a.dtype && self.kind != BinaryKind::Pow {
-                return Err(shape_err(format!("inputs of types {} and {}", a.dtype, b.dtype)));
+                return Err(shape_err(format!(
+                    "inputs of types {} and {}",
+                    a.dtype, b.dtype
+                )));
             }
             if self.kind == BinaryKind::Pow {
                 expect_dtype("Pow exponent", b.dtype, &[DType::F32])?;
             }
             shape = broadcast(&shape, b.shape)?;
         }
-        let dtype = if self.kind.is_comparison() { DType::Bool } else { a.dtype };
+        let dtype = if self.kind.is_comparison() {
+            DType::Bool
+        } else {
+            a.dtype
+        };
         Ok(vec![OutputInfo::new(dtype, shape)])
     }
 
@@ -189,30 +233,54 @@ impl Op for Binary {
         }
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
         use zant_kernels::reference::binary as kb;
         let present: Vec<&TensorData> = inputs.iter().flatten().copied().collect();
         let out = &outputs[0].shape;
         let n = numel(out);
-        let p2 = |a: &[usize], b: &[usize]| kb::BroadcastParams::new(a, b).ok_or_else(|| shape_err("rank above 6"));
+        let p2 = |a: &[usize], b: &[usize]| {
+            kb::BroadcastParams::new(a, b).ok_or_else(|| shape_err("rank above 6"))
+        };
         // Integer shape arithmetic (common in exporters' shape chains) and f32.
         match (present[0].dtype, self.kind.is_comparison(), self.variadic) {
             (DType::F32, false, false) => {
                 let (a, b) = (present[0], present[1]);
                 let mut y = vec![0f32; n];
-                kb::binary(kernel_op(self.kind), &a.as_f32(), &b.as_f32(), &mut y, &p2(&a.shape, &b.shape)?);
+                kb::binary(
+                    kernel_op(self.kind),
+                    &a.as_f32(),
+                    &b.as_f32(),
+                    &mut y,
+                    &p2(&a.shape, &b.shape)?,
+                );
                 Ok(vec![TensorData::from_f32(out.clone(), &y)])
             }
             (DType::I64, false, false) => {
                 let (a, b) = (present[0], present[1]);
                 let mut y = vec![0i64; n];
-                kb::binary(kernel_op(self.kind), &a.as_i64(), &b.as_i64(), &mut y, &p2(&a.shape, &b.shape)?);
+                kb::binary(
+                    kernel_op(self.kind),
+                    &a.as_i64(),
+                    &b.as_i64(),
+                    &mut y,
+                    &p2(&a.shape, &b.shape)?,
+                );
                 Ok(vec![TensorData::from_i64(out.clone(), &y)])
             }
             (DType::I64, true, false) => {
                 let (a, b) = (present[0], present[1]);
                 let mut y = vec![false; n];
-                kb::compare(compare_op(self.kind), &a.as_i64(), &b.as_i64(), &mut y, &p2(&a.shape, &b.shape)?);
+                kb::compare(
+                    compare_op(self.kind),
+                    &a.as_i64(),
+                    &b.as_i64(),
+                    &mut y,
+                    &p2(&a.shape, &b.shape)?,
+                );
                 Ok(vec![TensorData::from_bool(out.clone(), &y)])
             }
             _ => Err(OpError::NotFoldable),
@@ -228,8 +296,14 @@ impl Op for Binary {
             let p = zant_kernels::reference::binary::BroadcastParams::new(a, b)
                 .ok_or_else(|| super::unsupported("broadcasting above rank 6"))?;
             let rank = lit_usize(p.rank);
-            let (o, sa, sb) = (arr_usize(&p.out_shape), arr_usize(&p.a_shape), arr_usize(&p.b_shape));
-            Ok(quote!(&#k::binary::BroadcastParams { rank: #rank, out_shape: #o, a_shape: #sa, b_shape: #sb }))
+            let (o, sa, sb) = (
+                arr_usize(&p.out_shape),
+                arr_usize(&p.a_shape),
+                arr_usize(&p.b_shape),
+            );
+            Ok(
+                quote!(&#k::binary::BroadcastParams { rank: #rank, out_shape: #o, a_shape: #sa, b_shape: #sb }),
+            )
         };
         if self.kind.is_comparison() {
             let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
@@ -264,7 +338,9 @@ impl Op for Binary {
         if self.mean {
             let inv = crate::emit::lit_f32(1.0 / present.len() as f32);
             let p = params(&out, &[])?;
-            code.extend(quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::Mul, #y, &[#inv], #p);));
+            code.extend(
+                quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::Mul, #y, &[#inv], #p);),
+            );
         }
         Ok(code)
     }

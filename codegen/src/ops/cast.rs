@@ -26,7 +26,10 @@ pub fn parse(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
     let code = a.int_req("to")?;
     let to = DType::from_onnx(code as i32).ok_or_else(|| OpError::Attribute {
         name: "to".into(),
-        message: format!("casting to {} is not supported", DType::onnx_name(code as i32)),
+        message: format!(
+            "casting to {} is not supported",
+            DType::onnx_name(code as i32)
+        ),
     })?;
     check(to)?;
     Ok(Arc::new(Cast { to }))
@@ -51,7 +54,12 @@ fn decode(t: &TensorData) -> Vec<V> {
     match t.dtype {
         DType::F32 | DType::F64 | DType::F16 => t.to_f64().into_iter().map(V::F).collect(),
         DType::U64 => t.as_u64().into_iter().map(V::U).collect(),
-        _ => t.to_i64().unwrap_or_default().into_iter().map(V::I).collect(),
+        _ => t
+            .to_i64()
+            .unwrap_or_default()
+            .into_iter()
+            .map(V::I)
+            .collect(),
     }
 }
 
@@ -74,16 +82,36 @@ pub fn cast_data(x: &TensorData, to: DType) -> Result<TensorData, OpError> {
     Ok(match to {
         // f64 -> f32 rounds like a direct f32 cast; integers to f32 go
         // through their own `as` to avoid double rounding.
-        DType::F32 => TensorData::from_f32(s, &vals.iter().map(|&v| conv!(v, f32)).collect::<Vec<_>>()),
-        DType::F64 => TensorData::from_f64(s, &vals.iter().map(|&v| conv!(v, f64)).collect::<Vec<_>>()),
-        DType::I8 => TensorData::from_i8(s, &vals.iter().map(|&v| conv!(v, i8)).collect::<Vec<_>>()),
-        DType::U8 => TensorData::from_u8(s, &vals.iter().map(|&v| conv!(v, u8)).collect::<Vec<_>>()),
-        DType::I16 => TensorData::from_i16(s, &vals.iter().map(|&v| conv!(v, i16)).collect::<Vec<_>>()),
-        DType::U16 => TensorData::from_u16(s, &vals.iter().map(|&v| conv!(v, u16)).collect::<Vec<_>>()),
-        DType::I32 => TensorData::from_i32(s, &vals.iter().map(|&v| conv!(v, i32)).collect::<Vec<_>>()),
-        DType::U32 => TensorData::from_u32(s, &vals.iter().map(|&v| conv!(v, u32)).collect::<Vec<_>>()),
-        DType::I64 => TensorData::from_i64(s, &vals.iter().map(|&v| conv!(v, i64)).collect::<Vec<_>>()),
-        DType::U64 => TensorData::from_u64(s, &vals.iter().map(|&v| conv!(v, u64)).collect::<Vec<_>>()),
+        DType::F32 => {
+            TensorData::from_f32(s, &vals.iter().map(|&v| conv!(v, f32)).collect::<Vec<_>>())
+        }
+        DType::F64 => {
+            TensorData::from_f64(s, &vals.iter().map(|&v| conv!(v, f64)).collect::<Vec<_>>())
+        }
+        DType::I8 => {
+            TensorData::from_i8(s, &vals.iter().map(|&v| conv!(v, i8)).collect::<Vec<_>>())
+        }
+        DType::U8 => {
+            TensorData::from_u8(s, &vals.iter().map(|&v| conv!(v, u8)).collect::<Vec<_>>())
+        }
+        DType::I16 => {
+            TensorData::from_i16(s, &vals.iter().map(|&v| conv!(v, i16)).collect::<Vec<_>>())
+        }
+        DType::U16 => {
+            TensorData::from_u16(s, &vals.iter().map(|&v| conv!(v, u16)).collect::<Vec<_>>())
+        }
+        DType::I32 => {
+            TensorData::from_i32(s, &vals.iter().map(|&v| conv!(v, i32)).collect::<Vec<_>>())
+        }
+        DType::U32 => {
+            TensorData::from_u32(s, &vals.iter().map(|&v| conv!(v, u32)).collect::<Vec<_>>())
+        }
+        DType::I64 => {
+            TensorData::from_i64(s, &vals.iter().map(|&v| conv!(v, i64)).collect::<Vec<_>>())
+        }
+        DType::U64 => {
+            TensorData::from_u64(s, &vals.iter().map(|&v| conv!(v, u64)).collect::<Vec<_>>())
+        }
         DType::Bool => TensorData::from_bool(
             s,
             &vals
@@ -115,7 +143,11 @@ impl Op for Cast {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         Ok(vec![cast_data(x, self.to)?])
     }
 
@@ -159,8 +191,16 @@ impl Op for CastLike {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
-        let like = inputs.get(1).copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
+        let like = inputs
+            .get(1)
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         Ok(vec![cast_data(x, like.dtype)?])
     }
 
@@ -185,14 +225,26 @@ mod tests {
     #[test]
     fn onnx_cast_rules() {
         let x = TensorData::from_f32(vec![5], &[-1.7, 0.0, 2.9, 300.0, f32::NAN]);
-        assert_eq!(cast_data(&x, DType::I8).unwrap().as_i8(), vec![-1, 0, 2, 127, 0]);
-        assert_eq!(cast_data(&x, DType::U8).unwrap().as_u8(), vec![0, 0, 2, 255, 0]);
-        assert_eq!(cast_data(&x, DType::Bool).unwrap().bytes, vec![1, 0, 1, 1, 1]);
+        assert_eq!(
+            cast_data(&x, DType::I8).unwrap().as_i8(),
+            vec![-1, 0, 2, 127, 0]
+        );
+        assert_eq!(
+            cast_data(&x, DType::U8).unwrap().as_u8(),
+            vec![0, 0, 2, 255, 0]
+        );
+        assert_eq!(
+            cast_data(&x, DType::Bool).unwrap().bytes,
+            vec![1, 0, 1, 1, 1]
+        );
         let b = TensorData::from_bool(vec![2], &[true, false]);
         assert_eq!(cast_data(&b, DType::F32).unwrap().as_f32(), vec![1.0, 0.0]);
         let i = TensorData::from_i64(vec![2], &[-1, 1 << 40]);
         assert_eq!(cast_data(&i, DType::I32).unwrap().as_i32(), vec![-1, 0]);
-        assert_eq!(cast_data(&i, DType::F64).unwrap().as_f64_exact(), vec![-1.0, (1u64 << 40) as f64]);
+        assert_eq!(
+            cast_data(&i, DType::F64).unwrap().as_f64_exact(),
+            vec![-1.0, (1u64 << 40) as f64]
+        );
         assert!(cast_data(&i, DType::F16).is_err());
         let like = TensorData::from_u8(vec![], &[0]);
         let y = CastLike.eval(&[Some(&x), Some(&like)], &[]).unwrap();

@@ -23,7 +23,11 @@ pub struct Concat {
 
 /// Parses `Concat` (`axis` is required from opset 4, defaults to 1 before).
 pub fn parse_concat(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let axis = if opset < 4 { a.int("axis", 1)? } else { a.int_req("axis")? };
+    let axis = if opset < 4 {
+        a.int("axis", 1)?
+    } else {
+        a.int_req("axis")?
+    };
     Ok(Arc::new(Concat { axis }))
 }
 
@@ -64,7 +68,10 @@ impl Op for Concat {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let xs: Vec<&TensorData> = inputs.iter().map(|i| i.ok_or(OpError::NotFoldable)).collect::<Result<_, _>>()?;
+        let xs: Vec<&TensorData> = inputs
+            .iter()
+            .map(|i| i.ok_or(OpError::NotFoldable))
+            .collect::<Result<_, _>>()?;
         let first = xs.first().ok_or(OpError::NotFoldable)?;
         let ax = axis(self.axis, first.shape.len())?;
         let outer: usize = first.shape[..ax].iter().product();
@@ -75,7 +82,11 @@ impl Op for Concat {
             kc::concat(&refs, outer, &mut y);
             join(&y)
         })?;
-        Ok(vec![TensorData { dtype: first.dtype, shape: outputs[0].shape.clone(), bytes }])
+        Ok(vec![TensorData {
+            dtype: first.dtype,
+            shape: outputs[0].shape.clone(),
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -105,12 +116,28 @@ pub struct Split {
 
 /// Parses `Split`.
 pub fn parse_split(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let split = if opset < 13 { a.ints_opt("split")? } else { None };
-    let num_outputs = if opset >= 18 { a.int_opt("num_outputs")? } else { None };
+    let split = if opset < 13 {
+        a.ints_opt("split")?
+    } else {
+        None
+    };
+    let num_outputs = if opset >= 18 {
+        a.int_opt("num_outputs")?
+    } else {
+        None
+    };
     // Without `split` (attribute or input) the axis is split into equal parts,
     // one per declared output; the input form is checked at infer time.
-    let num_outputs = num_outputs.or(if split.is_none() { Some(a.output_count() as i64) } else { None });
-    Ok(Arc::new(Split { axis: a.int("axis", 0)?, split, num_outputs }))
+    let num_outputs = num_outputs.or(if split.is_none() {
+        Some(a.output_count() as i64)
+    } else {
+        None
+    });
+    Ok(Arc::new(Split {
+        axis: a.int("axis", 0)?,
+        split,
+        num_outputs,
+    }))
 }
 
 impl Split {
@@ -142,7 +169,15 @@ impl Split {
                     "an axis of length {len} cannot be split into {n} outputs"
                 )));
             }
-            (0..n).map(|i| if i + 1 < n { chunk } else { len - chunk * (n - 1) }).collect()
+            (0..n)
+                .map(|i| {
+                    if i + 1 < n {
+                        chunk
+                    } else {
+                        len - chunk * (n - 1)
+                    }
+                })
+                .collect()
         } else {
             return Err(unsupported(
                 "Split without `split` or `num_outputs` (equal parts over the node's outputs)",
@@ -175,7 +210,11 @@ impl Op for Split {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let ax = axis(self.axis, x.shape.len())?;
         let outer: usize = x.shape[..ax].iter().product();
         let outs = per_size!(x.dtype.size(), N => {
@@ -189,12 +228,18 @@ impl Op for Split {
         Ok(outs
             .into_iter()
             .zip(outputs)
-            .map(|(bytes, o)| TensorData { dtype: x.dtype, shape: o.shape.clone(), bytes })
+            .map(|(bytes, o)| TensorData {
+                dtype: x.dtype,
+                shape: o.shape.clone(),
+                bytes,
+            })
             .collect())
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        let xi = cx.input(0).ok_or_else(|| shape_err("input 0 is required"))?;
+        let xi = cx
+            .input(0)
+            .ok_or_else(|| shape_err("input 0 is required"))?;
         let ax = axis(self.axis, xi.shape.len())?;
         let outer = lit(xi.shape[..ax].iter().product());
         let ys: Vec<TokenStream> = (0..cx.node().outputs.len()).map(|i| cx.y(i)).collect();
@@ -217,7 +262,11 @@ mod tests {
     use crate::ir::DType;
 
     fn info(t: &TensorData) -> Option<InputInfo<'_>> {
-        Some(InputInfo { dtype: t.dtype, shape: &t.shape, data: Some(t) })
+        Some(InputInfo {
+            dtype: t.dtype,
+            shape: &t.shape,
+            data: Some(t),
+        })
     }
 
     #[test]
@@ -229,7 +278,11 @@ mod tests {
         assert_eq!(outs[0].shape, vec![2, 3]);
         let y = c.eval(&[Some(&a), Some(&b)], &outs).unwrap().remove(0);
         assert_eq!(y.as_f32(), vec![1.0, 3.0, 4.0, 2.0, 5.0, 6.0]);
-        let s = Split { axis: 1, split: Some(vec![1, 2]), num_outputs: None };
+        let s = Split {
+            axis: 1,
+            split: Some(vec![1, 2]),
+            num_outputs: None,
+        };
         let souts = s.infer(&[info(&y)]).unwrap();
         let parts = s.eval(&[Some(&y)], &souts).unwrap();
         assert_eq!(parts[0], a);
@@ -239,13 +292,24 @@ mod tests {
     #[test]
     fn split_num_outputs_uneven() {
         let x = TensorData::from_i64(vec![5], &[1, 2, 3, 4, 5]);
-        let s = Split { axis: 0, split: None, num_outputs: Some(2) };
+        let s = Split {
+            axis: 0,
+            split: None,
+            num_outputs: Some(2),
+        };
         let outs = s.infer(&[info(&x)]).unwrap();
-        assert_eq!(outs.iter().map(|o| o.shape[0]).collect::<Vec<_>>(), vec![3, 2]);
+        assert_eq!(
+            outs.iter().map(|o| o.shape[0]).collect::<Vec<_>>(),
+            vec![3, 2]
+        );
         assert_eq!(outs[0].dtype, DType::I64);
         let sp = TensorData::from_i64(vec![2], &[2, 2]);
-        assert!(Split { axis: 0, split: None, num_outputs: None }
-            .infer(&[info(&x), info(&sp)])
-            .is_err());
+        assert!(Split {
+            axis: 0,
+            split: None,
+            num_outputs: None
+        }
+        .infer(&[info(&x), info(&sp)])
+        .is_err());
     }
 }

@@ -100,8 +100,16 @@ impl Window {
     /// (kernel, strides, dilations, pads_begin, pads_end, output dims).
     pub fn resolve(&self, spatial: &[usize], kernel: &[usize]) -> Result<Resolved, OpError> {
         let r = spatial.len();
-        let strides = if self.strides.is_empty() { vec![1; r] } else { self.strides.clone() };
-        let dil = if self.dilations.is_empty() { vec![1; r] } else { self.dilations.clone() };
+        let strides = if self.strides.is_empty() {
+            vec![1; r]
+        } else {
+            self.strides.clone()
+        };
+        let dil = if self.dilations.is_empty() {
+            vec![1; r]
+        } else {
+            self.dilations.clone()
+        };
         if strides.len() != r || dil.len() != r || kernel.len() != r {
             return Err(shape_err(format!(
                 "kernel/strides/dilations must have {r} entries (got {}, {}, {})",
@@ -136,7 +144,11 @@ impl Window {
                     out[i] = if self.ceil_mode {
                         let o = (total - eff).div_ceil(strides[i]) + 1;
                         // The last window must start inside the input or left padding.
-                        if (o - 1) * strides[i] >= spatial[i] + begin[i] { o - 1 } else { o }
+                        if (o - 1) * strides[i] >= spatial[i] + begin[i] {
+                            o - 1
+                        } else {
+                            o
+                        }
                     } else {
                         (total - eff) / strides[i] + 1
                     };
@@ -205,7 +217,10 @@ pub struct Conv {
 pub fn parse(attrs: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
     let group = attrs.int("group", 1)?;
     if group < 1 {
-        return Err(OpError::Attribute { name: "group".into(), message: "must be ≥ 1".into() });
+        return Err(OpError::Attribute {
+            name: "group".into(),
+            message: "must be ≥ 1".into(),
+        });
     }
     Ok(Arc::new(Conv {
         window: Window::parse(attrs)?,
@@ -218,10 +233,17 @@ impl Conv {
     /// Resolves the geometry for these inputs.
     pub fn geometry(&self, x: &[usize], w: &[usize]) -> Result<Resolved, OpError> {
         if x.len() < 3 || x.len() > 5 {
-            return Err(unsupported(format!("Conv on a rank-{} input (1-D to 3-D convolutions are supported)", x.len())));
+            return Err(unsupported(format!(
+                "Conv on a rank-{} input (1-D to 3-D convolutions are supported)",
+                x.len()
+            )));
         }
         if w.len() != x.len() {
-            return Err(shape_err(format!("weights of rank {} for an input of rank {}", w.len(), x.len())));
+            return Err(shape_err(format!(
+                "weights of rank {} for an input of rank {}",
+                w.len(),
+                x.len()
+            )));
         }
         if x[1] != w[1] * self.group {
             return Err(shape_err(format!(
@@ -230,10 +252,17 @@ impl Conv {
             )));
         }
         if !w[0].is_multiple_of(self.group) {
-            return Err(shape_err(format!("{} output channels not divisible by group {}", w[0], self.group)));
+            return Err(shape_err(format!(
+                "{} output channels not divisible by group {}",
+                w[0], self.group
+            )));
         }
         if !self.window.kernel.is_empty() && self.window.kernel != w[2..] {
-            return Err(shape_err(format!("kernel_shape {:?} differs from the weights' {:?}", self.window.kernel, &w[2..])));
+            return Err(shape_err(format!(
+                "kernel_shape {:?} differs from the weights' {:?}",
+                self.window.kernel,
+                &w[2..]
+            )));
         }
         self.window.resolve(&x[2..], &w[2..])
     }
@@ -248,7 +277,11 @@ pub fn spatial3(v: &[usize], fill: usize) -> [usize; 3] {
 
 impl Conv {
     /// Kernel parameters for these input and weight shapes.
-    pub fn params(&self, x: &[usize], w: &[usize]) -> Result<zant_kernels::reference::conv::ConvParams, OpError> {
+    pub fn params(
+        &self,
+        x: &[usize],
+        w: &[usize],
+    ) -> Result<zant_kernels::reference::conv::ConvParams, OpError> {
         let g = self.geometry(x, w)?;
         Ok(zant_kernels::reference::conv::ConvParams {
             batch: x[0],
@@ -280,7 +313,10 @@ impl Op for Conv {
         let g = self.geometry(x.shape, w.shape)?;
         if let Some(b) = opt(inputs, 2) {
             if b.shape != [w.shape[0]] {
-                return Err(shape_err(format!("bias of shape {:?}, expected [{}]", b.shape, w.shape[0])));
+                return Err(shape_err(format!(
+                    "bias of shape {:?}, expected [{}]",
+                    b.shape, w.shape[0]
+                )));
             }
         }
         let mut shape = vec![x.shape[0], w.shape[0]];
@@ -289,13 +325,19 @@ impl Op for Conv {
     }
 
     fn macs(&self, inputs: &[Option<InputInfo<'_>>], outputs: &[OutputInfo]) -> u64 {
-        let (Some(Some(w)), Some(y)) = (inputs.get(1), outputs.first()) else { return 0 };
+        let (Some(Some(w)), Some(y)) = (inputs.get(1), outputs.first()) else {
+            return 0;
+        };
         // Each output element: C/group × kernel taps.
         let per_out: usize = w.shape[1..].iter().product();
         (crate::ir::numel(&y.shape) * per_out) as u64
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
         let (Some(Some(x)), Some(Some(w))) = (inputs.first(), inputs.get(1)) else {
             return Err(OpError::NotFoldable);
         };
@@ -313,9 +355,18 @@ impl Op for Conv {
         let k = cx.kernels();
         let act = self.activation.tokens(&quote!(#k::activation));
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
-        let [batch, cin, cout, group] = [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
-        let [ins, outs, ker, st, dil, pb, pe] =
-            [p.in_spatial, p.out_spatial, p.kernel, p.strides, p.dilations, p.pads_begin, p.pads_end].map(|v| arr_usize(&v));
+        let [batch, cin, cout, group] =
+            [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
+        let [ins, outs, ker, st, dil, pb, pe] = [
+            p.in_spatial,
+            p.out_spatial,
+            p.kernel,
+            p.strides,
+            p.dilations,
+            p.pads_begin,
+            p.pads_end,
+        ]
+        .map(|v| arr_usize(&v));
         Ok(quote! {
             #k::conv::conv(#xs, #ws, #b, #y, &#k::conv::ConvParams {
                 batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,

@@ -41,7 +41,10 @@ pub struct ConvTranspose {
 pub fn parse(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
     let group = a.int("group", 1)?;
     if group < 1 {
-        return Err(OpError::Attribute { name: "group".into(), message: "must be ≥ 1".into() });
+        return Err(OpError::Attribute {
+            name: "group".into(),
+            message: "must be ≥ 1".into(),
+        });
     }
     let auto_pad = a.string("auto_pad", "NOTSET")?;
     if !["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"].contains(&auto_pad.as_str()) {
@@ -63,7 +66,13 @@ pub fn parse(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
     }))
 }
 
-fn per_axis(v: &Option<Vec<i64>>, n: usize, def: i64, what: &str, min: i64) -> Result<Vec<i64>, OpError> {
+fn per_axis(
+    v: &Option<Vec<i64>>,
+    n: usize,
+    def: i64,
+    what: &str,
+    min: i64,
+) -> Result<Vec<i64>, OpError> {
     match v {
         None => Ok(vec![def; n]),
         Some(v) if v.len() == n && v.iter().all(|&x| x >= min) => Ok(v.clone()),
@@ -76,7 +85,11 @@ fn per_axis(v: &Option<Vec<i64>>, n: usize, def: i64, what: &str, min: i64) -> R
 
 impl ConvTranspose {
     /// Resolves the kernel parameters and output shape.
-    pub fn params(&self, x: &[usize], w: &[usize]) -> Result<(ConvTransposeParams, Vec<usize>), OpError> {
+    pub fn params(
+        &self,
+        x: &[usize],
+        w: &[usize],
+    ) -> Result<(ConvTransposeParams, Vec<usize>), OpError> {
         if x.len() < 3 || x.len() > 5 || w.len() != x.len() {
             return Err(shape_err(format!(
                 "ConvTranspose needs X [N, C, D1..] (1 to 3 spatial dims) and W of the same rank, got {x:?} and {w:?}"
@@ -93,7 +106,9 @@ impl ConvTranspose {
         let kernel: Vec<i64> = match &self.kernel_shape {
             Some(k) => {
                 if k.len() != ns || k.iter().zip(&w[2..]).any(|(&a, &b)| a as usize != b) {
-                    return Err(shape_err(format!("kernel_shape {k:?} does not match W {w:?}")));
+                    return Err(shape_err(format!(
+                        "kernel_shape {k:?} does not match W {w:?}"
+                    )));
                 }
                 k.clone()
             }
@@ -107,7 +122,11 @@ impl ConvTranspose {
         let mut pb = vec![0i64; ns];
         let mut pe = vec![0i64; ns];
         let requested: Option<Vec<i64>> = self.output_shape.as_ref().map(|o| {
-            if o.len() > ns { o[o.len() - ns..].to_vec() } else { o.clone() }
+            if o.len() > ns {
+                o[o.len() - ns..].to_vec()
+            } else {
+                o.clone()
+            }
         });
         if let Some(r) = &requested {
             if r.len() != ns {
@@ -153,7 +172,9 @@ impl ConvTranspose {
                     }
                     out[i] = full - pb[i] - pe[i];
                     if out[i] < 0 {
-                        return Err(shape_err(format!("negative output size on spatial axis {i}")));
+                        return Err(shape_err(format!(
+                            "negative output size on spatial axis {i}"
+                        )));
                     }
                 }
             }
@@ -199,7 +220,10 @@ impl Op for ConvTranspose {
         let (p, shape) = self.params(x.shape, w.shape)?;
         if let Some(b) = opt(inputs, 2) {
             if b.shape != [p.out_channels] {
-                return Err(shape_err(format!("B must have shape [{}], got {:?}", p.out_channels, b.shape)));
+                return Err(shape_err(format!(
+                    "B must have shape [{}], got {:?}",
+                    p.out_channels, b.shape
+                )));
             }
         }
         Ok(vec![OutputInfo::new(DType::F32, shape)])
@@ -213,14 +237,24 @@ impl Op for ConvTranspose {
         }
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
         let (Some(Some(x)), Some(Some(w))) = (inputs.first(), inputs.get(1)) else {
             return Err(OpError::NotFoldable);
         };
         let (p, _) = self.params(&x.shape, &w.shape)?;
         let b = inputs.get(2).copied().flatten().map(|b| b.as_f32());
         let mut y = vec![0f32; numel(&outputs[0].shape)];
-        zant_kernels::reference::conv::conv_transpose(&x.as_f32(), &w.as_f32(), b.as_deref(), &mut y, &p);
+        zant_kernels::reference::conv::conv_transpose(
+            &x.as_f32(),
+            &w.as_f32(),
+            b.as_deref(),
+            &mut y,
+            &p,
+        );
         Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)])
     }
 
@@ -230,9 +264,16 @@ impl Op for ConvTranspose {
         let k = cx.kernels();
         let act = self.activation.tokens(&quote!(#k::activation));
         let [n, c, m, g] = [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
-        let [is, os, ks, st, dil, pb, pe] =
-            [p.in_spatial, p.out_spatial, p.kernel, p.strides, p.dilations, p.pads_begin, p.pads_end]
-                .map(|a| arr_usize(&a));
+        let [is, os, ks, st, dil, pb, pe] = [
+            p.in_spatial,
+            p.out_spatial,
+            p.kernel,
+            p.strides,
+            p.dilations,
+            p.pads_begin,
+            p.pads_end,
+        ]
+        .map(|a| arr_usize(&a));
         let (x, w, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
         Ok(quote! {
             #k::conv::conv_transpose(#x, #w, #b, #y, &#k::conv::ConvTransposeParams {
@@ -278,17 +319,26 @@ mod tests {
             c.strides = Some(vec![3, 2]);
             c.output_padding = Some(vec![1, 1]);
         });
-        assert_eq!(c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1, vec![1, 2, 10, 8]);
+        assert_eq!(
+            c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1,
+            vec![1, 2, 10, 8]
+        );
         let c = ct(|c| {
             c.strides = Some(vec![3, 2]);
             c.output_shape = Some(vec![10, 8]);
         });
-        assert_eq!(c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1, vec![1, 2, 10, 8]);
+        assert_eq!(
+            c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1,
+            vec![1, 2, 10, 8]
+        );
         let c = ct(|c| {
             c.strides = Some(vec![2, 2]);
             c.auto_pad = "SAME_UPPER".into();
         });
-        assert_eq!(c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1, vec![1, 2, 6, 6]);
+        assert_eq!(
+            c.params(&[1, 1, 3, 3], &[1, 2, 3, 3]).unwrap().1,
+            vec![1, 2, 6, 6]
+        );
     }
 
     #[test]
@@ -297,10 +347,22 @@ mod tests {
         let x = TensorData::from_f32(vec![1, 1, 3], &[0., 1., 2.]);
         let w = TensorData::from_f32(vec![1, 2, 3], &[1.; 6]);
         let c = ct(|_| {});
-        let xi = InputInfo { dtype: DType::F32, shape: &x.shape, data: None };
-        let wi = InputInfo { dtype: DType::F32, shape: &w.shape, data: None };
+        let xi = InputInfo {
+            dtype: DType::F32,
+            shape: &x.shape,
+            data: None,
+        };
+        let wi = InputInfo {
+            dtype: DType::F32,
+            shape: &w.shape,
+            data: None,
+        };
         let out = c.infer(&[Some(xi), Some(wi)]).unwrap();
-        let y = c.eval(&[Some(&x), Some(&w)], &out).unwrap().remove(0).as_f32();
+        let y = c
+            .eval(&[Some(&x), Some(&w)], &out)
+            .unwrap()
+            .remove(0)
+            .as_f32();
         assert_eq!(y, vec![0., 1., 3., 3., 2., 0., 1., 3., 3., 2.]);
     }
 }

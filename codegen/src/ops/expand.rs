@@ -29,7 +29,9 @@ fn expand_params(inputs: &[Option<InputInfo<'_>>]) -> Result<BroadcastParams, Op
     let x = req(inputs, 0)?;
     let s = const_ints(inputs, 1, "Expand shape")?;
     if s.iter().any(|&d| d < 0) {
-        return Err(shape_err(format!("Expand shape {s:?} has a negative dimension")));
+        return Err(shape_err(format!(
+            "Expand shape {s:?} has a negative dimension"
+        )));
     }
     let s: Vec<usize> = s.iter().map(|&d| d as usize).collect();
     let out = broadcast(x.shape, &s)?;
@@ -38,7 +40,10 @@ fn expand_params(inputs: &[Option<InputInfo<'_>>]) -> Result<BroadcastParams, Op
 }
 
 fn infos<'a>(inputs: &'a [Option<&'a TensorData>]) -> Vec<Option<InputInfo<'a>>> {
-    inputs.iter().map(|t| t.and_then(super::movebytes::const_info)).collect()
+    inputs
+        .iter()
+        .map(|t| t.and_then(super::movebytes::const_info))
+        .collect()
 }
 
 impl Op for Expand {
@@ -49,7 +54,10 @@ impl Op for Expand {
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let x = req(inputs, 0)?;
         let p = expand_params(inputs)?;
-        Ok(vec![OutputInfo::new(x.dtype, p.out_shape[..p.rank].to_vec())])
+        Ok(vec![OutputInfo::new(
+            x.dtype,
+            p.out_shape[..p.rank].to_vec(),
+        )])
     }
 
     fn eval(
@@ -57,7 +65,11 @@ impl Op for Expand {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let p = expand_params(&infos(inputs))?;
         let n: usize = outputs[0].shape.iter().product();
         let bytes = per_size!(x.dtype.size(), N => {
@@ -68,7 +80,11 @@ impl Op for Expand {
             }
             join(&ys)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: outputs[0].shape.clone(), bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: outputs[0].shape.clone(),
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -78,8 +94,13 @@ impl Op for Expand {
         }
         let (k, x, y) = (cx.kernels(), cx.x(0), cx.y(0));
         let r = lit(p.rank);
-        let (o, a) = (dims_tokens(&p.out_shape[..p.rank]), dims_tokens(&p.a_shape[..p.rank]));
-        Ok(quote!(#k::binary::expand(#x, #y, &#k::binary::BroadcastParams { rank: #r, out_shape: #o, a_shape: #a, b_shape: #o });))
+        let (o, a) = (
+            dims_tokens(&p.out_shape[..p.rank]),
+            dims_tokens(&p.a_shape[..p.rank]),
+        );
+        Ok(
+            quote!(#k::binary::expand(#x, #y, &#k::binary::BroadcastParams { rank: #r, out_shape: #o, a_shape: #a, b_shape: #o });),
+        )
     }
 
     fn reads_input(&self, i: usize) -> bool {
@@ -121,7 +142,10 @@ impl Op for Tile {
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let x = req(inputs, 0)?;
         let r = tile_repeats(inputs)?;
-        Ok(vec![OutputInfo::new(x.dtype, x.shape.iter().zip(&r).map(|(a, b)| a * b).collect())])
+        Ok(vec![OutputInfo::new(
+            x.dtype,
+            x.shape.iter().zip(&r).map(|(a, b)| a * b).collect(),
+        )])
     }
 
     fn eval(
@@ -129,9 +153,17 @@ impl Op for Tile {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let r = tile_repeats(&infos(inputs))?;
-        let p = kt::TileParams { rank: x.shape.len(), in_shape: dims(&x.shape), repeats: dims(&r) };
+        let p = kt::TileParams {
+            rank: x.shape.len(),
+            in_shape: dims(&x.shape),
+            repeats: dims(&r),
+        };
         let n: usize = outputs[0].shape.iter().product();
         let bytes = per_size!(x.dtype.size(), N => {
             let xs = elems::<N>(&x.bytes);
@@ -141,7 +173,11 @@ impl Op for Tile {
             }
             join(&ys)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: outputs[0].shape.clone(), bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: outputs[0].shape.clone(),
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -154,7 +190,9 @@ impl Op for Tile {
         let (k, xt, y) = (cx.kernels(), cx.x(0), cx.y(0));
         let rank = lit(x.shape.len());
         let (s, rp) = (dims_tokens(x.shape), dims_tokens(&r));
-        Ok(quote!(#k::transpose::tile(#xt, #y, &#k::transpose::TileParams { rank: #rank, in_shape: #s, repeats: #rp });))
+        Ok(
+            quote!(#k::transpose::tile(#xt, #y, &#k::transpose::TileParams { rank: #rank, in_shape: #s, repeats: #rp });),
+        )
     }
 
     fn reads_input(&self, i: usize) -> bool {
@@ -182,7 +220,10 @@ mod tests {
         let x = TensorData::from_f32(vec![2], &[1., 2.]);
         let r = TensorData::from_i64(vec![1], &[3]);
         let outs = Tile.infer(&[info(&x), info(&r)]).unwrap();
-        assert_eq!(Tile.eval(&[Some(&x), Some(&r)], &outs).unwrap()[0].as_f32(), vec![1., 2., 1., 2., 1., 2.]);
+        assert_eq!(
+            Tile.eval(&[Some(&x), Some(&r)], &outs).unwrap()[0].as_f32(),
+            vec![1., 2., 1., 2., 1., 2.]
+        );
         let bad = TensorData::from_i64(vec![2], &[1, 1]);
         assert!(Tile.infer(&[info(&x), info(&bad)]).is_err());
     }

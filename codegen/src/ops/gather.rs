@@ -24,7 +24,9 @@ pub struct Gather {
 
 /// Parses `Gather`.
 pub fn parse(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(Gather { axis: a.int("axis", 0)? }))
+    Ok(Arc::new(Gather {
+        axis: a.int("axis", 0)?,
+    }))
 }
 
 impl Gather {
@@ -47,7 +49,9 @@ fn norm_indices(ix: &[i64], n: usize) -> Result<Vec<i64>, OpError> {
         .map(|&i| {
             let j = if i < 0 { i + n as i64 } else { i };
             if j < 0 || j >= n as i64 {
-                Err(shape_err(format!("index {i} is out of range for an axis of length {n}")))
+                Err(shape_err(format!(
+                    "index {i} is out of range for an axis of length {n}"
+                )))
             } else {
                 Ok(j)
             }
@@ -91,8 +95,16 @@ impl Op for Gather {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
-        let ind = inputs.get(1).copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
+        let ind = inputs
+            .get(1)
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let (_, p) = self.params(&x.shape)?;
         let ix = norm_indices(&ind.to_i64().ok_or(OpError::NotFoldable)?, p.axis_len)?;
         let n: usize = outputs[0].shape.iter().product();
@@ -102,7 +114,11 @@ impl Op for Gather {
             kg::gather(&xs, &ix, &mut ys, &p);
             join(&ys)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: outputs[0].shape.clone(), bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: outputs[0].shape.clone(),
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -117,14 +133,20 @@ impl Op for Gather {
             // firmware never sees an out-of-range one; non-int64 constants
             // are emitted as an int64 literal.
             Some(d) if ind.dtype != DType::I64 => {
-                let v = norm_indices(&d.to_i64().ok_or_else(|| shape_err("indices must be integers"))?, p.axis_len)?;
+                let v = norm_indices(
+                    &d.to_i64()
+                        .ok_or_else(|| shape_err("indices must be integers"))?,
+                    p.axis_len,
+                )?;
                 let items = v.iter().map(|&i| Literal::i64_unsuffixed(i));
                 quote!({ let _ = #x1; &[#(#items),*] })
             }
             _ => x1,
         };
         let (o, a, i) = (lit(p.outer), lit(p.axis_len), lit(p.inner));
-        Ok(quote!(#k::gather::gather(#xt, #indices, #y, &#k::gather::GatherParams { outer: #o, axis_len: #a, inner: #i });))
+        Ok(
+            quote!(#k::gather::gather(#xt, #indices, #y, &#k::gather::GatherParams { outer: #o, axis_len: #a, inner: #i });),
+        )
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -150,7 +172,10 @@ mod tests {
         let s = TensorData::from_i64(vec![], &[-1]);
         let outs = g1.infer(&[info(&x), info(&s)]).unwrap();
         assert_eq!(outs[0].shape, vec![3]);
-        assert_eq!(g1.eval(&[Some(&x), Some(&s)], &outs).unwrap()[0].as_f32(), vec![2., 4., 6.]);
+        assert_eq!(
+            g1.eval(&[Some(&x), Some(&s)], &outs).unwrap()[0].as_f32(),
+            vec![2., 4., 6.]
+        );
         let bad = TensorData::from_i64(vec![1], &[3]);
         assert!(op.infer(&[info(&x), info(&bad)]).is_err());
     }

@@ -45,12 +45,25 @@ impl Gemm {
     /// (M, K, N) for these input shapes.
     pub fn mkn(&self, a: &[usize], b: &[usize]) -> Result<(usize, usize, usize), OpError> {
         if a.len() != 2 || b.len() != 2 {
-            return Err(shape_err(format!("Gemm needs 2-D A and B, got {a:?} and {b:?}")));
+            return Err(shape_err(format!(
+                "Gemm needs 2-D A and B, got {a:?} and {b:?}"
+            )));
         }
-        let (m, k) = if self.trans_a { (a[1], a[0]) } else { (a[0], a[1]) };
-        let (k2, n) = if self.trans_b { (b[1], b[0]) } else { (b[0], b[1]) };
+        let (m, k) = if self.trans_a {
+            (a[1], a[0])
+        } else {
+            (a[0], a[1])
+        };
+        let (k2, n) = if self.trans_b {
+            (b[1], b[0])
+        } else {
+            (b[0], b[1])
+        };
         if k != k2 {
-            return Err(shape_err(format!("inner dimensions differ: A {a:?} and B {b:?} (transA={}, transB={})", self.trans_a, self.trans_b)));
+            return Err(shape_err(format!(
+                "inner dimensions differ: A {a:?} and B {b:?} (transA={}, transB={})",
+                self.trans_a, self.trans_b
+            )));
         }
         Ok((m, k, n))
     }
@@ -68,11 +81,16 @@ impl Gemm {
         let (c_stride_m, c_stride_n) = match c {
             None => (0, 0),
             Some(c) => {
-                let c2: Vec<usize> = std::iter::repeat_n(1, 2usize.saturating_sub(c.len())).chain(c.iter().copied()).collect();
+                let c2: Vec<usize> = std::iter::repeat_n(1, 2usize.saturating_sub(c.len()))
+                    .chain(c.iter().copied())
+                    .collect();
                 if c2.len() != 2 {
                     return Err(shape_err(format!("C of rank {} (at most 2)", c.len())));
                 }
-                (if c2[0] == 1 { 0 } else { c2[1] }, if c2[1] == 1 { 0 } else { 1 })
+                (
+                    if c2[0] == 1 { 0 } else { c2[1] },
+                    if c2[1] == 1 { 0 } else { 1 },
+                )
             }
         };
         Ok(zant_kernels::reference::gemm::GemmParams {
@@ -104,7 +122,10 @@ impl Op for Gemm {
         if let Some(c) = opt(inputs, 2) {
             let bc = broadcast(&[m, n], c.shape)?;
             if bc != [m, n] {
-                return Err(shape_err(format!("C of shape {:?} does not broadcast to [{m}, {n}]", c.shape)));
+                return Err(shape_err(format!(
+                    "C of shape {:?} does not broadcast to [{m}, {n}]",
+                    c.shape
+                )));
             }
         }
         Ok(vec![OutputInfo::new(DType::F32, vec![m, n])])
@@ -112,12 +133,19 @@ impl Op for Gemm {
 
     fn macs(&self, inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
         match (opt(inputs, 0), opt(inputs, 1)) {
-            (Some(a), Some(b)) => self.mkn(a.shape, b.shape).map(|(m, k, n)| (m * k * n) as u64).unwrap_or(0),
+            (Some(a), Some(b)) => self
+                .mkn(a.shape, b.shape)
+                .map(|(m, k, n)| (m * k * n) as u64)
+                .unwrap_or(0),
             _ => 0,
         }
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
         let (Some(Some(a)), Some(Some(b))) = (inputs.first(), inputs.get(1)) else {
             return Err(OpError::NotFoldable);
         };

@@ -35,10 +35,20 @@ pub struct MatMulPlan {
 /// Computes the kernel parameters and output shape for shapes `a` and `b`.
 pub fn plan(a: &[usize], b: &[usize]) -> Result<MatMulPlan, OpError> {
     if a.is_empty() || b.is_empty() {
-        return Err(shape_err("MatMul operands must have rank ≥ 1 (scalars are not allowed)"));
+        return Err(shape_err(
+            "MatMul operands must have rank ≥ 1 (scalars are not allowed)",
+        ));
     }
-    let a2: Vec<usize> = if a.len() == 1 { vec![1, a[0]] } else { a.to_vec() };
-    let b2: Vec<usize> = if b.len() == 1 { vec![b[0], 1] } else { b.to_vec() };
+    let a2: Vec<usize> = if a.len() == 1 {
+        vec![1, a[0]]
+    } else {
+        a.to_vec()
+    };
+    let b2: Vec<usize> = if b.len() == 1 {
+        vec![b[0], 1]
+    } else {
+        b.to_vec()
+    };
     let (m, k) = (a2[a2.len() - 2], a2[a2.len() - 1]);
     let (k2, n) = (b2[b2.len() - 2], b2[b2.len() - 1]);
     if k != k2 {
@@ -51,7 +61,9 @@ pub fn plan(a: &[usize], b: &[usize]) -> Result<MatMulPlan, OpError> {
     let out_batch = broadcast(ab, bb)?;
     let r = out_batch.len();
     if r > MAX_RANK {
-        return Err(unsupported(format!("MatMul with {r} batch dimensions (at most {MAX_RANK})")));
+        return Err(unsupported(format!(
+            "MatMul with {r} batch dimensions (at most {MAX_RANK})"
+        )));
     }
     let pad = |v: &[usize]| -> [usize; MAX_RANK] {
         let mut d = [1usize; MAX_RANK];
@@ -150,8 +162,16 @@ mod tests {
         let ta = TensorData::from_f32(a.0.to_vec(), a.1);
         let tb = TensorData::from_f32(b.0.to_vec(), b.1);
         let op = MatMul;
-        let ia = InputInfo { dtype: DType::F32, shape: &ta.shape, data: Some(&ta) };
-        let ib = InputInfo { dtype: DType::F32, shape: &tb.shape, data: Some(&tb) };
+        let ia = InputInfo {
+            dtype: DType::F32,
+            shape: &ta.shape,
+            data: Some(&ta),
+        };
+        let ib = InputInfo {
+            dtype: DType::F32,
+            shape: &tb.shape,
+            data: Some(&tb),
+        };
         let out = op.infer(&[Some(ia), Some(ib)]).unwrap();
         op.eval(&[Some(&ta), Some(&tb)], &out).unwrap().remove(0)
     }
@@ -162,19 +182,33 @@ mod tests {
         assert_eq!(plan(&[3], &[3, 4]).unwrap().out_shape, vec![4]);
         assert_eq!(plan(&[2, 3], &[3]).unwrap().out_shape, vec![2]);
         assert_eq!(plan(&[3], &[3]).unwrap().out_shape, Vec::<usize>::new());
-        assert_eq!(plan(&[5, 1, 2, 3], &[4, 3, 6]).unwrap().out_shape, vec![5, 4, 2, 6]);
+        assert_eq!(
+            plan(&[5, 1, 2, 3], &[4, 3, 6]).unwrap().out_shape,
+            vec![5, 4, 2, 6]
+        );
         assert!(plan(&[2, 3], &[4, 4]).is_err());
     }
 
     #[test]
     fn values_and_macs() {
-        let y = run((&[2, 3], &[1., 2., 3., 4., 5., 6.]), (&[3, 2], &[1., 2., 3., 4., 5., 6.]));
+        let y = run(
+            (&[2, 3], &[1., 2., 3., 4., 5., 6.]),
+            (&[3, 2], &[1., 2., 3., 4., 5., 6.]),
+        );
         assert_eq!(y.as_f32(), vec![22., 28., 49., 64.]);
         let y = run((&[3], &[1., 2., 3.]), (&[3], &[1., 1., 1.]));
         assert_eq!(y.shape, Vec::<usize>::new());
         assert_eq!(y.as_f32(), vec![6.]);
-        let a = InputInfo { dtype: DType::F32, shape: &[2, 4, 3], data: None };
-        let b = InputInfo { dtype: DType::F32, shape: &[3, 5], data: None };
+        let a = InputInfo {
+            dtype: DType::F32,
+            shape: &[2, 4, 3],
+            data: None,
+        };
+        let b = InputInfo {
+            dtype: DType::F32,
+            shape: &[3, 5],
+            data: None,
+        };
         assert_eq!(MatMul.macs(&[Some(a), Some(b)], &[]), 2 * 4 * 3 * 5);
     }
 }

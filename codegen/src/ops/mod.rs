@@ -133,15 +133,40 @@ pub struct OpDef {
     pub parse: ParseFn,
 }
 
+/// Builds [`REGISTRY`] from rows grouped by the module that implements them.
+/// The modules themselves are declared above as ordinary items, so rustfmt
+/// and every other tool sees their files.
 macro_rules! registry {
     ($($module:ident => [$($op:literal : $since:literal => $parse:path),* $(,)?];)*) => {
-        $(pub mod $module;)*
         /// Every supported operator, by ONNX op type.
         pub static REGISTRY: &[OpDef] = &[
             $($(OpDef { op_type: $op, since: $since, parse: $parse },)*)*
         ];
     };
 }
+
+pub mod batch_norm;
+pub mod binary;
+pub mod cast;
+pub mod concat;
+pub mod conv;
+pub mod conv_transpose;
+pub mod expand;
+pub mod gather;
+pub mod gemm;
+pub mod matmul;
+pub mod norm;
+pub mod pad;
+pub mod pool;
+pub mod reduce;
+pub mod resize;
+pub mod shape;
+pub mod slice;
+pub mod softmax;
+pub mod transpose;
+pub mod unary;
+pub mod view;
+pub mod where_op;
 
 mod activation;
 pub mod conv_direct;

@@ -160,7 +160,11 @@ fn check_vec(
     if let Some(t) = t {
         expect_dtype(what, t.dtype, &[DType::F32])?;
         if t.shape.iter().product::<usize>() != inner
-            || t.shape.iter().rev().zip(norm_shape.iter().rev()).any(|(a, b)| a != b)
+            || t.shape
+                .iter()
+                .rev()
+                .zip(norm_shape.iter().rev())
+                .any(|(a, b)| a != b)
         {
             return Err(unsupported(format!(
                 "{what} of shape {:?}: zant needs it to cover the normalized shape {norm_shape:?} fully (no broadcasting)",
@@ -285,12 +289,19 @@ mod tests {
     use super::*;
 
     fn info(t: &TensorData) -> Option<InputInfo<'_>> {
-        Some(InputInfo { dtype: DType::F32, shape: &t.shape, data: Some(t) })
+        Some(InputInfo {
+            dtype: DType::F32,
+            shape: &t.shape,
+            data: Some(t),
+        })
     }
 
     #[test]
     fn layer_norm_eval() {
-        let op = LayerNorm { axis: -1, epsilon: 0.0 };
+        let op = LayerNorm {
+            axis: -1,
+            epsilon: 0.0,
+        };
         let x = TensorData::from_f32(vec![2, 2], &[1., 3., 2., 4.]);
         let s = TensorData::from_f32(vec![2], &[1., 1.]);
         let out = op.infer(&[info(&x), info(&s)]).unwrap();

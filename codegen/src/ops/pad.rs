@@ -9,7 +9,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use zant_kernels::reference::pad as kp;
 
-use super::movebytes::{check_rank, dims, dims_tokens, elems, isize_tokens, join, lit, per_size, scalar_tokens};
+use super::movebytes::{
+    check_rank, dims, dims_tokens, elems, isize_tokens, join, lit, per_size, scalar_tokens,
+};
 use super::util::{axis, const_ints, const_ints_opt, opt, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
@@ -43,10 +45,13 @@ pub fn parse(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
         }
     };
     let (pads, value) = if opset < 11 {
-        let pads = a.ints_opt("pads")?.or(a.ints_opt("paddings")?).ok_or_else(|| OpError::Attribute {
-            name: "pads".into(),
-            message: "required before opset 11".into(),
-        })?;
+        let pads = a
+            .ints_opt("pads")?
+            .or(a.ints_opt("paddings")?)
+            .ok_or_else(|| OpError::Attribute {
+                name: "pads".into(),
+                message: "required before opset 11".into(),
+            })?;
         (Some(pads), a.float("value", 0.0)?)
     } else {
         (None, 0.0)
@@ -56,7 +61,10 @@ pub fn parse(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
 
 impl Pad {
     /// Per-axis begin pads and the output shape.
-    fn resolve(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<(Vec<isize>, Vec<usize>), OpError> {
+    fn resolve(
+        &self,
+        inputs: &[Option<InputInfo<'_>>],
+    ) -> Result<(Vec<isize>, Vec<usize>), OpError> {
         let x = req(inputs, 0)?;
         let rank = x.shape.len();
         let raw = match &self.pads {
@@ -82,13 +90,19 @@ impl Pad {
             shape[a] += raw[i] + raw[i + n];
         }
         if shape.iter().any(|&d| d < 0) {
-            return Err(shape_err(format!("pads {raw:?} crop {:?} below zero", x.shape)));
+            return Err(shape_err(format!(
+                "pads {raw:?} crop {:?} below zero",
+                x.shape
+            )));
         }
         let shape: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
         if self.mode != kp::PadMode::Constant {
             for (d, (&i, &o)) in x.shape.iter().zip(&shape).enumerate() {
                 if i == 0 && o > 0 {
-                    return Err(shape_err(format!("cannot {:?}-pad axis {d} of length 0", self.mode)));
+                    return Err(shape_err(format!(
+                        "cannot {:?}-pad axis {d} of length 0",
+                        self.mode
+                    )));
                 }
             }
         }
@@ -98,11 +112,21 @@ impl Pad {
     fn params(&self, in_shape: &[usize], begin: &[isize], out: &[usize]) -> kp::PadParams {
         let mut pb = [0isize; 6];
         pb[..begin.len()].copy_from_slice(begin);
-        kp::PadParams { rank: in_shape.len(), in_shape: dims(in_shape), out_shape: dims(out), pads_begin: pb, mode: self.mode }
+        kp::PadParams {
+            rank: in_shape.len(),
+            in_shape: dims(in_shape),
+            out_shape: dims(out),
+            pads_begin: pb,
+            mode: self.mode,
+        }
     }
 
     /// Raw bytes of the constant fill value in element type `dt`.
-    fn value_bytes(&self, inputs: &[Option<InputInfo<'_>>], dt: DType) -> Result<Option<Vec<u8>>, OpError> {
+    fn value_bytes(
+        &self,
+        inputs: &[Option<InputInfo<'_>>],
+        dt: DType,
+    ) -> Result<Option<Vec<u8>>, OpError> {
         if let Some(v) = opt(inputs, 2) {
             return Ok(match v.data {
                 Some(d) if d.numel() >= 1 => Some(d.bytes[..dt.size()].to_vec()),
@@ -111,7 +135,11 @@ impl Pad {
             });
         }
         let f = TensorData::from_f32(vec![1], &[self.value]);
-        Ok(Some(super::cast::cast_data(&f, dt).map(|t| t.bytes).unwrap_or_else(|_| vec![0; dt.size()])))
+        Ok(Some(
+            super::cast::cast_data(&f, dt)
+                .map(|t| t.bytes)
+                .unwrap_or_else(|_| vec![0; dt.size()]),
+        ))
     }
 }
 
@@ -125,7 +153,10 @@ impl Op for Pad {
         check_rank("Pad", x.shape.len())?;
         if let Some(v) = opt(inputs, 2) {
             if v.dtype != x.dtype {
-                return Err(shape_err(format!("constant_value is {} but the input is {}", v.dtype, x.dtype)));
+                return Err(shape_err(format!(
+                    "constant_value is {} but the input is {}",
+                    v.dtype, x.dtype
+                )));
             }
         }
         Ok(vec![OutputInfo::new(x.dtype, self.resolve(inputs)?.1)])
@@ -136,11 +167,20 @@ impl Op for Pad {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let infos: Vec<_> = inputs.iter().map(|t| t.and_then(super::movebytes::const_info)).collect();
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let infos: Vec<_> = inputs
+            .iter()
+            .map(|t| t.and_then(super::movebytes::const_info))
+            .collect();
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let (begin, out) = self.resolve(&infos)?;
         let p = self.params(&x.shape, &begin, &out);
-        let vb = self.value_bytes(&infos, x.dtype)?.ok_or(OpError::NotFoldable)?;
+        let vb = self
+            .value_bytes(&infos, x.dtype)?
+            .ok_or(OpError::NotFoldable)?;
         let n: usize = out.iter().product();
         let bytes = per_size!(x.dtype.size(), N => {
             let xs = elems::<N>(&x.bytes);
@@ -149,7 +189,11 @@ impl Op for Pad {
             kp::pad(&xs, &mut ys, v, &p);
             join(&ys)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: out, bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: out,
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -166,8 +210,14 @@ impl Op for Pad {
         };
         let mode = format_ident!("{}", format!("{:?}", self.mode));
         let rank = lit(x.shape.len());
-        let (is, os, pb) = (dims_tokens(x.shape), dims_tokens(&out), isize_tokens(&begin, 0));
-        Ok(quote!(#k::pad::pad(#xt, #y, #value, &#k::pad::PadParams { rank: #rank, in_shape: #is, out_shape: #os, pads_begin: #pb, mode: #k::pad::PadMode::#mode });))
+        let (is, os, pb) = (
+            dims_tokens(x.shape),
+            dims_tokens(&out),
+            isize_tokens(&begin, 0),
+        );
+        Ok(
+            quote!(#k::pad::pad(#xt, #y, #value, &#k::pad::PadParams { rank: #rank, in_shape: #is, out_shape: #os, pads_begin: #pb, mode: #k::pad::PadMode::#mode });),
+        )
     }
 
     fn reads_input(&self, i: usize) -> bool {
@@ -195,7 +245,11 @@ mod tests {
             (kp::PadMode::Reflect, vec![3., 2., 1., 2., 3., 2.]),
             (kp::PadMode::Edge, vec![1., 1., 1., 2., 3., 3.]),
         ] {
-            let op = Pad { mode, pads: None, value: 0.0 };
+            let op = Pad {
+                mode,
+                pads: None,
+                value: 0.0,
+            };
             let v = TensorData::from_f32(vec![], &[9.0]);
             let outs = op.infer(&[info(&x), info(&pads), info(&v)]).unwrap();
             assert_eq!(outs[0].shape, vec![1, 6]);
@@ -207,16 +261,31 @@ mod tests {
     #[test]
     fn attribute_form_and_axes() {
         let x = TensorData::from_i32(vec![2, 2], &[1, 2, 3, 4]);
-        let op = Pad { mode: kp::PadMode::Constant, pads: Some(vec![1, 0, 0, 0]), value: 5.0 };
+        let op = Pad {
+            mode: kp::PadMode::Constant,
+            pads: Some(vec![1, 0, 0, 0]),
+            value: 5.0,
+        };
         let outs = op.infer(&[info(&x)]).unwrap();
-        assert_eq!(op.eval(&[Some(&x)], &outs).unwrap()[0].as_i32(), vec![5, 5, 1, 2, 3, 4]);
-        let op = Pad { mode: kp::PadMode::Edge, pads: None, value: 0.0 };
+        assert_eq!(
+            op.eval(&[Some(&x)], &outs).unwrap()[0].as_i32(),
+            vec![5, 5, 1, 2, 3, 4]
+        );
+        let op = Pad {
+            mode: kp::PadMode::Edge,
+            pads: None,
+            value: 0.0,
+        };
         let pads = TensorData::from_i64(vec![2], &[0, 1]);
         let axes = TensorData::from_i64(vec![1], &[-1]);
-        let outs = op.infer(&[info(&x), info(&pads), None, info(&axes)]).unwrap();
+        let outs = op
+            .infer(&[info(&x), info(&pads), None, info(&axes)])
+            .unwrap();
         assert_eq!(outs[0].shape, vec![2, 3]);
         assert_eq!(
-            op.eval(&[Some(&x), Some(&pads), None, Some(&axes)], &outs).unwrap()[0].as_i32(),
+            op.eval(&[Some(&x), Some(&pads), None, Some(&axes)], &outs)
+                .unwrap()[0]
+                .as_i32(),
             vec![1, 2, 2, 3, 4, 4]
         );
     }

@@ -39,7 +39,9 @@ pub struct Pool {
 /// Parses `MaxPool`.
 pub fn parse_max(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
     if a.int("storage_order", 0)? != 0 {
-        return Err(unsupported("MaxPool with storage_order=1 (column-major indices)"));
+        return Err(unsupported(
+            "MaxPool with storage_order=1 (column-major indices)",
+        ));
     }
     pool(a, PoolKind::Max, false)
 }
@@ -62,7 +64,10 @@ fn pool(a: &Attrs, kind: PoolKind, global: bool) -> Result<Arc<dyn Op>, OpError>
     } else {
         let w = Window::parse(a)?;
         if w.kernel.is_empty() {
-            return Err(OpError::Attribute { name: "kernel_shape".into(), message: "required attribute is missing".into() });
+            return Err(OpError::Attribute {
+                name: "kernel_shape".into(),
+                message: "required attribute is missing".into(),
+            });
         }
         w
     };
@@ -78,10 +83,17 @@ impl Pool {
     /// Resolved window for an input shape (not for global pooling).
     pub fn geometry(&self, x: &[usize]) -> Result<Resolved, OpError> {
         if x.len() < 3 || x.len() > 5 {
-            return Err(unsupported(format!("pooling on a rank-{} input (1-D to 3-D are supported)", x.len())));
+            return Err(unsupported(format!(
+                "pooling on a rank-{} input (1-D to 3-D are supported)",
+                x.len()
+            )));
         }
         if self.window.kernel.len() != x.len() - 2 {
-            return Err(shape_err(format!("kernel_shape has {} entries for {} spatial dims", self.window.kernel.len(), x.len() - 2)));
+            return Err(shape_err(format!(
+                "kernel_shape has {} entries for {} spatial dims",
+                self.window.kernel.len(),
+                x.len() - 2
+            )));
         }
         self.window.resolve(&x[2..], &self.window.kernel)
     }
@@ -102,7 +114,10 @@ impl Op for Pool {
         let x = req(inputs, 0)?;
         expect_dtype(&self.name(), x.dtype, &[DType::F32])?;
         if x.shape.len() < 3 {
-            return Err(shape_err(format!("input of rank {}; pooling needs N, C and spatial dims", x.shape.len())));
+            return Err(shape_err(format!(
+                "input of rank {}; pooling needs N, C and spatial dims",
+                x.shape.len()
+            )));
         }
         let mut shape = x.shape[..2].to_vec();
         if self.global {
@@ -129,7 +144,8 @@ impl Op for Pool {
         let g = self.geometry(x.shape)?;
         let [batch, ch] = [x.shape[0], x.shape[1]].map(lit_usize);
         let ins3 = arr_usize(&spatial3(&x.shape[2..], 1));
-        let [outs, ker, st, dil] = [&g.out, &g.kernel, &g.strides, &g.dilations].map(|v| arr_usize(&spatial3(v, 1)));
+        let [outs, ker, st, dil] =
+            [&g.out, &g.kernel, &g.strides, &g.dilations].map(|v| arr_usize(&spatial3(v, 1)));
         let [pb, pe] = [&g.pads_begin, &g.pads_end].map(|v| arr_usize(&spatial3(v, 0)));
         let cip = self.count_include_pad;
         let f = match self.kind {

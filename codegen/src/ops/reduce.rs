@@ -45,7 +45,11 @@ fn mk(
     Ok(Arc::new(Reduce {
         op_type,
         kind,
-        attr_axes: if axes_input { None } else { a.ints_opt("axes")? },
+        attr_axes: if axes_input {
+            None
+        } else {
+            a.ints_opt("axes")?
+        },
         axes_input,
         keepdims: a.int("keepdims", 1)? != 0,
         noop_with_empty_axes: a.int("noop_with_empty_axes", 0)? != 0,
@@ -106,7 +110,10 @@ impl Reduce {
         let x = req(inputs, 0)?;
         let r = x.shape.len();
         if r > MAX_RANK {
-            return Err(unsupported(format!("{} of rank {r} (at most {MAX_RANK})", self.op_type)));
+            return Err(unsupported(format!(
+                "{} of rank {r} (at most {MAX_RANK})",
+                self.op_type
+            )));
         }
         let f = self.flags(inputs, r)?;
         let mut in_shape = [1usize; MAX_RANK];
@@ -121,7 +128,14 @@ impl Reduce {
                 out.push(1);
             }
         }
-        Ok((ReduceParams { rank: r, in_shape, axes }, out))
+        Ok((
+            ReduceParams {
+                rank: r,
+                in_shape,
+                axes,
+            },
+            out,
+        ))
     }
 }
 
@@ -175,7 +189,13 @@ impl Op for Reduce {
     ) -> Result<Vec<TensorData>, OpError> {
         let infos: Vec<Option<InputInfo<'_>>> = inputs
             .iter()
-            .map(|t| t.map(|t| InputInfo { dtype: t.dtype, shape: &t.shape, data: Some(t) }))
+            .map(|t| {
+                t.map(|t| InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: Some(t),
+                })
+            })
             .collect();
         let (p, _) = self.params(&infos)?;
         let Some(Some(x)) = inputs.first() else {
@@ -229,8 +249,16 @@ mod tests {
     use super::*;
 
     fn run(op: &Reduce, x: &TensorData, axes: Option<&TensorData>) -> TensorData {
-        let xi = InputInfo { dtype: x.dtype, shape: &x.shape, data: None };
-        let ax = axes.map(|a| InputInfo { dtype: a.dtype, shape: &a.shape, data: Some(a) });
+        let xi = InputInfo {
+            dtype: x.dtype,
+            shape: &x.shape,
+            data: None,
+        };
+        let ax = axes.map(|a| InputInfo {
+            dtype: a.dtype,
+            shape: &a.shape,
+            data: Some(a),
+        });
         let out = op.infer(&[Some(xi), ax]).unwrap();
         op.eval(&[Some(x), axes], &out).unwrap().remove(0)
     }
@@ -254,7 +282,10 @@ mod tests {
         let axes = TensorData::from_i64(vec![1], &[-1]);
         let y = run(&op, &x, Some(&axes));
         assert_eq!((y.shape.clone(), y.as_f32()), (vec![2], vec![3., 7.]));
-        let noop = Reduce { noop_with_empty_axes: true, ..op };
+        let noop = Reduce {
+            noop_with_empty_axes: true,
+            ..op
+        };
         let y = run(&noop, &x, None);
         assert_eq!(y.as_f32(), vec![1., 2., 3., 4.]);
     }

@@ -61,7 +61,10 @@ pub struct Resize {
 }
 
 fn attr_err(name: &str, message: String) -> OpError {
-    OpError::Attribute { name: name.into(), message }
+    OpError::Attribute {
+        name: name.into(),
+        message,
+    }
 }
 
 fn parse_mode(mode: &str, nearest: NearestMode, cubic_a: f32) -> Result<ResizeMode, OpError> {
@@ -69,7 +72,10 @@ fn parse_mode(mode: &str, nearest: NearestMode, cubic_a: f32) -> Result<ResizeMo
         "nearest" => Ok(ResizeMode::Nearest(nearest)),
         "linear" | "bilinear" | "trilinear" => Ok(ResizeMode::Linear),
         "cubic" => Ok(ResizeMode::Cubic { a: cubic_a }),
-        m => Err(attr_err("mode", format!("unknown mode `{m}` (nearest, linear, cubic)"))),
+        m => Err(attr_err(
+            "mode",
+            format!("unknown mode `{m}` (nearest, linear, cubic)"),
+        )),
     }
 }
 
@@ -99,7 +105,10 @@ pub fn parse_resize(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
         "ceil" => NearestMode::Ceil,
         m => return Err(attr_err("nearest_mode", format!("unknown value `{m}`"))),
     };
-    let coord = match a.string("coordinate_transformation_mode", "half_pixel")?.as_str() {
+    let coord = match a
+        .string("coordinate_transformation_mode", "half_pixel")?
+        .as_str()
+    {
         "half_pixel" => CoordMode::HalfPixel,
         "half_pixel_symmetric" => CoordMode::HalfPixelSymmetric,
         "pytorch_half_pixel" => CoordMode::PytorchHalfPixel,
@@ -118,7 +127,12 @@ pub fn parse_resize(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
         "stretch" => AspectPolicy::Stretch,
         "not_larger" => AspectPolicy::NotLarger,
         "not_smaller" => AspectPolicy::NotSmaller,
-        m => return Err(attr_err("keep_aspect_ratio_policy", format!("unknown value `{m}`"))),
+        m => {
+            return Err(attr_err(
+                "keep_aspect_ratio_policy",
+                format!("unknown value `{m}`"),
+            ))
+        }
     };
     let mode = a.string("mode", "nearest")?;
     Ok(Arc::new(Resize {
@@ -158,18 +172,31 @@ pub fn parse_upsample(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
 
 impl Resize {
     /// Resolves kernel parameters and the output shape.
-    pub fn params(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<(ResizeParams, Vec<usize>), OpError> {
+    pub fn params(
+        &self,
+        inputs: &[Option<InputInfo<'_>>],
+    ) -> Result<(ResizeParams, Vec<usize>), OpError> {
         let x = req(inputs, 0)?;
         let r = x.shape.len();
         if r > MAX_RANK || r == 0 {
-            return Err(unsupported(format!("{} of rank {r} (1 to {MAX_RANK})", self.op_type)));
+            return Err(unsupported(format!(
+                "{} of rank {r} (1 to {MAX_RANK})",
+                self.op_type
+            )));
         }
         let axes: Vec<usize> = match &self.axes {
             None => (0..r).collect(),
-            Some(a) => a.iter().map(|&v| super::util::axis(v, r)).collect::<Result<_, _>>()?,
+            Some(a) => a
+                .iter()
+                .map(|&v| super::util::axis(v, r))
+                .collect::<Result<_, _>>()?,
         };
         let (scales_in, sizes_in, roi) = match &self.source {
-            Source::AttrScales(s) => (Some(s.iter().map(|&v| v as f64).collect::<Vec<_>>()), None, None),
+            Source::AttrScales(s) => (
+                Some(s.iter().map(|&v| v as f64).collect::<Vec<_>>()),
+                None,
+                None,
+            ),
             Source::ScalesInput1 => (const_floats_opt(inputs, 1, "scales")?, None, None),
             Source::Full => (
                 const_floats_opt(inputs, 2, "scales")?,
@@ -188,7 +215,11 @@ impl Resize {
         match (scales_in, sizes_in) {
             (Some(s), None) => {
                 if s.len() != axes.len() {
-                    return Err(shape_err(format!("scales has {} values for {} axes", s.len(), axes.len())));
+                    return Err(shape_err(format!(
+                        "scales has {} values for {} axes",
+                        s.len(),
+                        axes.len()
+                    )));
                 }
                 for (&ax, &v) in axes.iter().zip(&s) {
                     if v <= 0.0 {
@@ -200,13 +231,26 @@ impl Resize {
             }
             (None, Some(sz)) => {
                 if sz.len() != axes.len() || sz.iter().any(|&v| v < 0) {
-                    return Err(shape_err(format!("sizes {sz:?} must have {} non-negative values", axes.len())));
+                    return Err(shape_err(format!(
+                        "sizes {sz:?} must have {} non-negative values",
+                        axes.len()
+                    )));
                 }
                 let ratio = |ax: usize, v: i64| v as f64 / x.shape[ax] as f64;
                 let common = match self.policy {
                     AspectPolicy::Stretch => None,
-                    AspectPolicy::NotLarger => Some(axes.iter().zip(&sz).map(|(&a, &v)| ratio(a, v)).fold(f64::INFINITY, f64::min)),
-                    AspectPolicy::NotSmaller => Some(axes.iter().zip(&sz).map(|(&a, &v)| ratio(a, v)).fold(0.0, f64::max)),
+                    AspectPolicy::NotLarger => Some(
+                        axes.iter()
+                            .zip(&sz)
+                            .map(|(&a, &v)| ratio(a, v))
+                            .fold(f64::INFINITY, f64::min),
+                    ),
+                    AspectPolicy::NotSmaller => Some(
+                        axes.iter()
+                            .zip(&sz)
+                            .map(|(&a, &v)| ratio(a, v))
+                            .fold(0.0, f64::max),
+                    ),
                 };
                 for (&ax, &v) in axes.iter().zip(&sz) {
                     match common {
@@ -221,7 +265,9 @@ impl Resize {
                     }
                 }
             }
-            (Some(_), Some(_)) => return Err(shape_err("only one of scales and sizes may be given")),
+            (Some(_), Some(_)) => {
+                return Err(shape_err("only one of scales and sizes may be given"))
+            }
             (None, None) => return Err(shape_err("one of scales and sizes is required")),
         }
         let mut roi_start = [0f32; MAX_RANK];
@@ -229,7 +275,11 @@ impl Resize {
         if let Some(roi) = roi.filter(|v| !v.is_empty()) {
             let n = axes.len();
             if roi.len() != 2 * n {
-                return Err(shape_err(format!("roi has {} values, expected {}", roi.len(), 2 * n)));
+                return Err(shape_err(format!(
+                    "roi has {} values, expected {}",
+                    roi.len(),
+                    2 * n
+                )));
             }
             for (i, &ax) in axes.iter().enumerate() {
                 roi_start[ax] = roi[i] as f32;
@@ -279,10 +329,20 @@ impl Op for Resize {
         i == 0
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
         let infos: Vec<Option<InputInfo<'_>>> = inputs
             .iter()
-            .map(|t| t.map(|t| InputInfo { dtype: t.dtype, shape: &t.shape, data: Some(t) }))
+            .map(|t| {
+                t.map(|t| InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: Some(t),
+                })
+            })
             .collect();
         let (p, _) = self.params(&infos)?;
         let Some(Some(x)) = inputs.first() else {
@@ -324,7 +384,11 @@ impl Op for Resize {
         };
         let r = lit_usize(p.rank);
         let (is, os) = (arr_usize(&p.in_shape), arr_usize(&p.out_shape));
-        let (sc, rs, re) = (f32_arr(&p.scales), f32_arr(&p.roi_start), f32_arr(&p.roi_end));
+        let (sc, rs, re) = (
+            f32_arr(&p.scales),
+            f32_arr(&p.roi_start),
+            f32_arr(&p.roi_end),
+        );
         let ev = lit_f32(p.extrapolation_value);
         let eo = p.exclude_outside;
         let (x, y) = (cx.x(0), cx.y(0));
@@ -359,7 +423,11 @@ mod tests {
             exclude_outside: false,
         };
         let x = TensorData::from_f32(vec![1, 1, 1, 2], &[1., 2.]);
-        let xi = InputInfo { dtype: DType::F32, shape: &x.shape, data: None };
+        let xi = InputInfo {
+            dtype: DType::F32,
+            shape: &x.shape,
+            data: None,
+        };
         let out = op.infer(&[Some(xi)]).unwrap();
         assert_eq!(out[0].shape, vec![1, 1, 2, 4]);
         let y = op.eval(&[Some(&x)], &out).unwrap().remove(0).as_f32();
@@ -372,12 +440,24 @@ mod tests {
         let op = parse_resize(&a, 13).unwrap();
         let x = TensorData::from_f32(vec![1, 2], &[0., 4.]);
         let sizes = TensorData::from_i64(vec![2], &[1, 4]);
-        let xi = InputInfo { dtype: DType::F32, shape: &x.shape, data: None };
-        let si = InputInfo { dtype: DType::I64, shape: &sizes.shape, data: Some(&sizes) };
+        let xi = InputInfo {
+            dtype: DType::F32,
+            shape: &x.shape,
+            data: None,
+        };
+        let si = InputInfo {
+            dtype: DType::I64,
+            shape: &sizes.shape,
+            data: Some(&sizes),
+        };
         let out = op.infer(&[Some(xi), None, None, Some(si)]).unwrap();
         assert_eq!(out[0].shape, vec![1, 4]);
         // nearest, half_pixel, round_prefer_floor: sources 0,0,1,1
-        let y = op.eval(&[Some(&x), None, None, Some(&sizes)], &out).unwrap().remove(0).as_f32();
+        let y = op
+            .eval(&[Some(&x), None, None, Some(&sizes)], &out)
+            .unwrap()
+            .remove(0)
+            .as_f32();
         assert_eq!(y, vec![0., 0., 4., 4.]);
     }
 }

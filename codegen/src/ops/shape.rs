@@ -41,13 +41,23 @@ pub struct ShapeOf {
 
 /// Parses `Shape`.
 pub fn parse_shape(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let (start, end) = if opset >= 15 { (a.int("start", 0)?, a.int_opt("end")?) } else { (0, None) };
-    Ok(Arc::new(ShapeOf { kind: ShapeKind::Shape { start, end }, seen: Mutex::new(Vec::new()) }))
+    let (start, end) = if opset >= 15 {
+        (a.int("start", 0)?, a.int_opt("end")?)
+    } else {
+        (0, None)
+    };
+    Ok(Arc::new(ShapeOf {
+        kind: ShapeKind::Shape { start, end },
+        seen: Mutex::new(Vec::new()),
+    }))
 }
 
 /// Parses `Size`.
 pub fn parse_size(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(ShapeOf { kind: ShapeKind::Size, seen: Mutex::new(Vec::new()) }))
+    Ok(Arc::new(ShapeOf {
+        kind: ShapeKind::Size,
+        seen: Mutex::new(Vec::new()),
+    }))
 }
 
 impl ShapeOf {
@@ -59,7 +69,12 @@ impl ShapeOf {
                 let r = shape.len() as i64;
                 let fix = |v: i64| (if v < 0 { v + r } else { v }).clamp(0, r) as usize;
                 let (s, e) = (fix(start), fix(end.unwrap_or(r)));
-                shape.get(s..e.max(s)).unwrap_or(&[]).iter().map(|&d| d as i64).collect()
+                shape
+                    .get(s..e.max(s))
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|&d| d as i64)
+                    .collect()
             }
         }
     }
@@ -107,7 +122,9 @@ impl Op for ShapeOf {
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        let x = cx.input(0).ok_or_else(|| shape_err("input 0 is required"))?;
+        let x = cx
+            .input(0)
+            .ok_or_else(|| shape_err("input 0 is required"))?;
         let items = self.values(x.shape).into_iter().map(Literal::i64_suffixed);
         let y = cx.y(0);
         Ok(quote!(#y.copy_from_slice(&[#(#items),*]);))
@@ -154,7 +171,10 @@ impl Op for ConstantOfShape {
         if s.iter().any(|&d| d < 0) {
             return Err(shape_err(format!("negative dimension in shape {s:?}")));
         }
-        Ok(vec![OutputInfo::new(self.value.dtype, s.iter().map(|&d| d as usize).collect())])
+        Ok(vec![OutputInfo::new(
+            self.value.dtype,
+            s.iter().map(|&d| d as usize).collect(),
+        )])
     }
 
     fn eval(
@@ -163,7 +183,11 @@ impl Op for ConstantOfShape {
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
         let shape = outputs[0].shape.clone();
-        Ok(vec![TensorData { dtype: self.value.dtype, bytes: self.value.bytes.repeat(numel(&shape)), shape }])
+        Ok(vec![TensorData {
+            dtype: self.value.dtype,
+            bytes: self.value.bytes.repeat(numel(&shape)),
+            shape,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -191,12 +215,21 @@ pub fn parse_range(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
     Ok(Arc::new(Range))
 }
 
-fn scalar(inputs: &[Option<InputInfo<'_>>], i: usize, what: &str) -> Result<(DType, f64, i64), OpError> {
+fn scalar(
+    inputs: &[Option<InputInfo<'_>>],
+    i: usize,
+    what: &str,
+) -> Result<(DType, f64, i64), OpError> {
     let x = req(inputs, i)?;
     let d = x.data.ok_or_else(|| {
-        unsupported(format!("Range {what} computed at run time (it fixes the output length)"))
+        unsupported(format!(
+            "Range {what} computed at run time (it fixes the output length)"
+        ))
     })?;
-    let f = *d.to_f64().first().ok_or_else(|| shape_err(format!("Range {what} is empty")))?;
+    let f = *d
+        .to_f64()
+        .first()
+        .ok_or_else(|| shape_err(format!("Range {what} is empty")))?;
     let n = d.to_i64().and_then(|v| v.first().copied()).unwrap_or(0);
     Ok((x.dtype, f, n))
 }
@@ -216,7 +249,9 @@ impl Range {
             if di == 0 {
                 return Err(shape_err("Range delta is 0"));
             }
-            let n = ((li as i128 - si as i128) as f64 / di as f64).ceil().max(0.0) as usize;
+            let n = ((li as i128 - si as i128) as f64 / di as f64)
+                .ceil()
+                .max(0.0) as usize;
             Ok((dt, vec![], (0..n as i64).map(|i| si + i * di).collect()))
         }
     }
@@ -229,7 +264,11 @@ impl Op for Range {
 
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let (dt, f, i) = Self::values(inputs)?;
-        super::util::expect_dtype("Range", dt, &[DType::F32, DType::F64, DType::I16, DType::I32, DType::I64])?;
+        super::util::expect_dtype(
+            "Range",
+            dt,
+            &[DType::F32, DType::F64, DType::I16, DType::I32, DType::I64],
+        )?;
         Ok(vec![OutputInfo::new(dt, vec![f.len().max(i.len())])])
     }
 
@@ -238,14 +277,23 @@ impl Op for Range {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let infos: Vec<_> = inputs.iter().map(|t| t.and_then(super::movebytes::const_info)).collect();
+        let infos: Vec<_> = inputs
+            .iter()
+            .map(|t| t.and_then(super::movebytes::const_info))
+            .collect();
         let (dt, f, i) = Self::values(&infos)?;
         let shape = outputs[0].shape.clone();
         Ok(vec![match dt {
-            DType::F32 => TensorData::from_f32(shape, &f.iter().map(|&v| v as f32).collect::<Vec<_>>()),
+            DType::F32 => {
+                TensorData::from_f32(shape, &f.iter().map(|&v| v as f32).collect::<Vec<_>>())
+            }
             DType::F64 => TensorData::from_f64(shape, &f),
-            DType::I16 => TensorData::from_i16(shape, &i.iter().map(|&v| v as i16).collect::<Vec<_>>()),
-            DType::I32 => TensorData::from_i32(shape, &i.iter().map(|&v| v as i32).collect::<Vec<_>>()),
+            DType::I16 => {
+                TensorData::from_i16(shape, &i.iter().map(|&v| v as i16).collect::<Vec<_>>())
+            }
+            DType::I32 => {
+                TensorData::from_i32(shape, &i.iter().map(|&v| v as i32).collect::<Vec<_>>())
+            }
             DType::I64 => TensorData::from_i64(shape, &i),
             other => return Err(unsupported(format!("Range of {other}"))),
         }])
@@ -282,12 +330,25 @@ mod tests {
 
     #[test]
     fn shape_folds_without_data() {
-        let op = ShapeOf { kind: ShapeKind::Shape { start: 1, end: Some(-1) }, seen: Mutex::new(vec![]) };
-        let x = InputInfo { dtype: DType::F32, shape: &[2, 3, 4, 5], data: None };
+        let op = ShapeOf {
+            kind: ShapeKind::Shape {
+                start: 1,
+                end: Some(-1),
+            },
+            seen: Mutex::new(vec![]),
+        };
+        let x = InputInfo {
+            dtype: DType::F32,
+            shape: &[2, 3, 4, 5],
+            data: None,
+        };
         let outs = op.infer(&[Some(x)]).unwrap();
         assert_eq!(outs[0].shape, vec![2]);
         assert_eq!(op.eval(&[None], &outs).unwrap()[0].as_i64(), vec![3, 4]);
-        let size = ShapeOf { kind: ShapeKind::Size, seen: Mutex::new(vec![]) };
+        let size = ShapeOf {
+            kind: ShapeKind::Size,
+            seen: Mutex::new(vec![]),
+        };
         let outs = size.infer(&[Some(x)]).unwrap();
         assert_eq!(size.eval(&[None], &outs).unwrap()[0].as_i64(), vec![120]);
     }
@@ -295,7 +356,9 @@ mod tests {
     #[test]
     fn constant_of_shape_and_range() {
         let s = TensorData::from_i64(vec![2], &[2, 3]);
-        let op = ConstantOfShape { value: TensorData::from_i32(vec![1], &[7]) };
+        let op = ConstantOfShape {
+            value: TensorData::from_i32(vec![1], &[7]),
+        };
         let outs = op.infer(&[info(&s)]).unwrap();
         let y = op.eval(&[Some(&s)], &outs).unwrap();
         assert_eq!(y[0].as_i32(), vec![7; 6]);
@@ -305,7 +368,10 @@ mod tests {
             TensorData::from_i32(vec![], &[-3]),
         );
         let outs = Range.infer(&[info(&a), info(&b), info(&c)]).unwrap();
-        assert_eq!(Range.eval(&[Some(&a), Some(&b), Some(&c)], &outs).unwrap()[0].as_i32(), vec![10, 7]);
+        assert_eq!(
+            Range.eval(&[Some(&a), Some(&b), Some(&c)], &outs).unwrap()[0].as_i32(),
+            vec![10, 7]
+        );
         let (a, b, c) = (
             TensorData::from_f32(vec![], &[1.0]),
             TensorData::from_f32(vec![], &[2.0]),

@@ -64,13 +64,18 @@ pub fn resolve(
 ) -> Result<Resolved, OpError> {
     let rank = shape.len();
     let n = starts.len();
-    if ends.len() != n || axes.is_some_and(|a| a.len() != n) || steps.is_some_and(|s| s.len() != n) {
+    if ends.len() != n || axes.is_some_and(|a| a.len() != n) || steps.is_some_and(|s| s.len() != n)
+    {
         return Err(shape_err(format!(
             "starts, ends, axes and steps must have the same length ({n} starts, {} ends)",
             ends.len()
         )));
     }
-    let mut r = Resolved { starts: vec![0; rank], steps: vec![1; rank], out_shape: shape.to_vec() };
+    let mut r = Resolved {
+        starts: vec![0; rank],
+        steps: vec![1; rank],
+        out_shape: shape.to_vec(),
+    };
     let mut seen = vec![false; rank];
     for i in 0..n {
         let a = match axes {
@@ -103,7 +108,11 @@ pub fn resolve(
             e = e.clamp(-1, dim - 1);
         }
         let st = step as i128;
-        let len = if step > 0 { (e - s + st - 1) / st } else { (s - e + (-st) - 1) / (-st) };
+        let len = if step > 0 {
+            (e - s + st - 1) / st
+        } else {
+            (s - e + (-st) - 1) / (-st)
+        };
         let len = len.max(0) as usize;
         r.out_shape[a] = len;
         r.starts[a] = if len == 0 { 0 } else { s as usize };
@@ -131,7 +140,13 @@ impl Slice {
 fn infos<'a>(inputs: &'a [Option<&'a TensorData>]) -> Vec<Option<InputInfo<'a>>> {
     inputs
         .iter()
-        .map(|i| i.map(|t| InputInfo { dtype: t.dtype, shape: &t.shape, data: Some(t) }))
+        .map(|i| {
+            i.map(|t| InputInfo {
+                dtype: t.dtype,
+                shape: &t.shape,
+                data: Some(t),
+            })
+        })
         .collect()
 }
 
@@ -143,7 +158,10 @@ impl Op for Slice {
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let x = req(inputs, 0)?;
         check_rank("Slice", x.shape.len())?;
-        Ok(vec![OutputInfo::new(x.dtype, self.resolve(inputs)?.out_shape)])
+        Ok(vec![OutputInfo::new(
+            x.dtype,
+            self.resolve(inputs)?.out_shape,
+        )])
     }
 
     fn eval(
@@ -151,7 +169,11 @@ impl Op for Slice {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let r = self.resolve(&infos(inputs))?;
         let mut steps = [1isize; 6];
         steps[..r.steps.len()].copy_from_slice(&r.steps);
@@ -171,7 +193,11 @@ impl Op for Slice {
             }
             join(&ys)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: r.out_shape, bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: r.out_shape,
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -183,9 +209,15 @@ impl Op for Slice {
         }
         let (k, xt, y) = (cx.kernels(), cx.x(0), cx.y(0));
         let rank = lit(x.shape.len());
-        let (is, os, st) = (dims_tokens(x.shape), dims_tokens(&r.out_shape), dims_tokens(&r.starts));
+        let (is, os, st) = (
+            dims_tokens(x.shape),
+            dims_tokens(&r.out_shape),
+            dims_tokens(&r.starts),
+        );
         let sp = isize_tokens(&r.steps, 1);
-        Ok(quote!(#k::slice::slice(#xt, #y, &#k::slice::SliceParams { rank: #rank, in_shape: #is, out_shape: #os, starts: #st, steps: #sp });))
+        Ok(
+            quote!(#k::slice::slice(#xt, #y, &#k::slice::SliceParams { rank: #rank, in_shape: #is, out_shape: #os, starts: #st, steps: #sp });),
+        )
     }
 
     fn reads_input(&self, i: usize) -> bool {
@@ -222,11 +254,16 @@ mod tests {
     fn empty_and_attribute_form() {
         let r = resolve(&[4], &[3], &[1], None, None).unwrap();
         assert_eq!(r.out_shape, vec![0]);
-        let op = Slice { attrs: Some((vec![1], vec![i64::MAX], Some(vec![-1]))) };
+        let op = Slice {
+            attrs: Some((vec![1], vec![i64::MAX], Some(vec![-1]))),
+        };
         let x = TensorData::from_f32(vec![2, 3], &[1., 2., 3., 4., 5., 6.]);
         let outs = op.infer(&infos(&[Some(&x)])).unwrap();
         assert_eq!(outs[0].shape, vec![2, 2]);
-        assert_eq!(op.eval(&[Some(&x)], &outs).unwrap()[0].as_f32(), vec![2., 3., 5., 6.]);
+        assert_eq!(
+            op.eval(&[Some(&x)], &outs).unwrap()[0].as_f32(),
+            vec![2., 3., 5., 6.]
+        );
         assert!(resolve(&[4], &[0], &[1], None, Some(&[0])).is_err());
     }
 }

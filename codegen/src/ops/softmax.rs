@@ -50,9 +50,16 @@ impl Softmax {
     pub fn params(&self, shape: &[usize]) -> Result<SoftmaxParams, OpError> {
         let r = shape.len() as i64;
         if self.coerce_2d {
-            let ax = if self.axis < 0 { self.axis + r } else { self.axis };
+            let ax = if self.axis < 0 {
+                self.axis + r
+            } else {
+                self.axis
+            };
             if ax < 0 || ax > r {
-                return Err(shape_err(format!("axis {} is out of range for rank {r}", self.axis)));
+                return Err(shape_err(format!(
+                    "axis {} is out of range for rank {r}",
+                    self.axis
+                )));
             }
             let ax = ax as usize;
             Ok(SoftmaxParams {
@@ -135,7 +142,11 @@ mod tests {
     use super::*;
 
     fn op(axis: i64, opset: i64, log: bool) -> Softmax {
-        Softmax { log, axis, coerce_2d: opset < 13 }
+        Softmax {
+            log,
+            axis,
+            coerce_2d: opset < 13,
+        }
     }
 
     #[test]
@@ -154,11 +165,19 @@ mod tests {
     fn eval_values() {
         let x = TensorData::from_f32(vec![1, 3], &[1., 2., 3.]);
         let o = op(-1, 13, false);
-        let info = InputInfo { dtype: DType::F32, shape: &x.shape, data: Some(&x) };
+        let info = InputInfo {
+            dtype: DType::F32,
+            shape: &x.shape,
+            data: Some(&x),
+        };
         let out = o.infer(&[Some(info)]).unwrap();
         let y = o.eval(&[Some(&x)], &out).unwrap().remove(0).as_f32();
         assert!((y[0] - 0.090_030_57).abs() < 1e-6 && (y[2] - 0.665_240_96).abs() < 1e-6);
-        let y = op(-1, 13, true).eval(&[Some(&x)], &out).unwrap().remove(0).as_f32();
+        let y = op(-1, 13, true)
+            .eval(&[Some(&x)], &out)
+            .unwrap()
+            .remove(0)
+            .as_f32();
         assert!((y[2] + 0.407_606).abs() < 1e-5);
     }
 }

@@ -23,7 +23,9 @@ pub struct Transpose {
 
 /// Parses `Transpose`.
 pub fn parse(a: &Attrs, _opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(Transpose { perm: a.ints_opt("perm")? }))
+    Ok(Arc::new(Transpose {
+        perm: a.ints_opt("perm")?,
+    }))
 }
 
 impl Transpose {
@@ -72,7 +74,11 @@ impl Op for Transpose {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let perm = self.resolve(x.shape.len())?;
         let p = kt::TransposeParams {
             rank: x.shape.len(),
@@ -93,12 +99,16 @@ impl Op for Transpose {
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        let xi = cx.input(0).ok_or_else(|| shape_err("input 0 is required"))?;
+        let xi = cx
+            .input(0)
+            .ok_or_else(|| shape_err("input 0 is required"))?;
         let perm = self.resolve(xi.shape.len())?;
         let (k, x, y) = (cx.kernels(), cx.x(0), cx.y(0));
         let rank = lit(xi.shape.len());
         let (s, p) = (dims_tokens(xi.shape), dims_tokens(&perm));
-        Ok(quote!(#k::transpose::transpose(#x, #y, &#k::transpose::TransposeParams { rank: #rank, in_shape: #s, perm: #p });))
+        Ok(
+            quote!(#k::transpose::transpose(#x, #y, &#k::transpose::TransposeParams { rank: #rank, in_shape: #s, perm: #p });),
+        )
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -113,9 +123,15 @@ mod tests {
 
     #[test]
     fn transposes_any_dtype() {
-        let op = Transpose { perm: Some(vec![1, 0]) };
+        let op = Transpose {
+            perm: Some(vec![1, 0]),
+        };
         let x = TensorData::from_i64(vec![2, 3], &[1, 2, 3, 4, 5, 6]);
-        let info = [Some(InputInfo { dtype: DType::I64, shape: &x.shape, data: Some(&x) })];
+        let info = [Some(InputInfo {
+            dtype: DType::I64,
+            shape: &x.shape,
+            data: Some(&x),
+        })];
         let outs = op.infer(&info).unwrap();
         assert_eq!(outs[0].shape, vec![3, 2]);
         let y = op.eval(&[Some(&x)], &outs).unwrap();
@@ -127,8 +143,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_perm() {
-        let op = Transpose { perm: Some(vec![0, 0]) };
+        let op = Transpose {
+            perm: Some(vec![0, 0]),
+        };
         assert!(op.resolve(2).is_err());
-        assert!(Transpose { perm: Some(vec![0]) }.resolve(2).is_err());
+        assert!(Transpose {
+            perm: Some(vec![0])
+        }
+        .resolve(2)
+        .is_err());
     }
 }

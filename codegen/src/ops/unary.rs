@@ -65,7 +65,12 @@ pub fn parse_relu(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
 }
 /// Parses `LeakyRelu`.
 pub fn parse_leaky_relu(a: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    mk("LeakyRelu", UnaryKind::Act(Activation::LeakyRelu { alpha: a.float("alpha", 0.01)? }))
+    mk(
+        "LeakyRelu",
+        UnaryKind::Act(Activation::LeakyRelu {
+            alpha: a.float("alpha", 0.01)?,
+        }),
+    )
 }
 /// Parses `Sigmoid`.
 pub fn parse_sigmoid(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
@@ -75,7 +80,10 @@ pub fn parse_sigmoid(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
 pub fn parse_hard_sigmoid(a: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
     mk(
         "HardSigmoid",
-        UnaryKind::Act(Activation::HardSigmoid { alpha: a.float("alpha", 0.2)?, beta: a.float("beta", 0.5)? }),
+        UnaryKind::Act(Activation::HardSigmoid {
+            alpha: a.float("alpha", 0.2)?,
+            beta: a.float("beta", 0.5)?,
+        }),
     )
 }
 /// Parses `HardSwish`.
@@ -88,12 +96,20 @@ pub fn parse_tanh(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
 }
 /// Parses `Elu`.
 pub fn parse_elu(a: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    mk("Elu", UnaryKind::Act(Activation::Elu { alpha: a.float("alpha", 1.0)? }))
+    mk(
+        "Elu",
+        UnaryKind::Act(Activation::Elu {
+            alpha: a.float("alpha", 1.0)?,
+        }),
+    )
 }
 /// Parses `Clip` (bounds as attributes before opset 11, as inputs after).
 pub fn parse_clip(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
     let (min, max) = if opset < 11 {
-        (a.float("min", f32::NEG_INFINITY)?, a.float("max", f32::INFINITY)?)
+        (
+            a.float("min", f32::NEG_INFINITY)?,
+            a.float("max", f32::INFINITY)?,
+        )
     } else {
         (f32::NEG_INFINITY, f32::INFINITY)
     };
@@ -129,7 +145,13 @@ impl Unary {
     /// Clip whose bounds (opset ≥ 11) are computed at run time.
     pub fn runtime_bounds(&self, inputs: &[Option<InputInfo<'_>>]) -> bool {
         matches!(self.kind, UnaryKind::Act(Activation::Clip { .. }))
-            && [1, 2].iter().any(|&i| inputs.get(i).copied().flatten().is_some_and(|b| b.data.is_none()))
+            && [1, 2].iter().any(|&i| {
+                inputs
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|b| b.data.is_none())
+            })
     }
 
     /// The function with constant Clip bounds resolved. Fails for bounds
@@ -138,8 +160,14 @@ impl Unary {
         if let UnaryKind::Act(Activation::Clip { min, max }) = self.kind {
             let lo = const_floats_opt(inputs, 1, "Clip min")?;
             let hi = const_floats_opt(inputs, 2, "Clip max")?;
-            let min = lo.and_then(|v| v.first().copied()).map(|v| v as f32).unwrap_or(min);
-            let max = hi.and_then(|v| v.first().copied()).map(|v| v as f32).unwrap_or(max);
+            let min = lo
+                .and_then(|v| v.first().copied())
+                .map(|v| v as f32)
+                .unwrap_or(min);
+            let max = hi
+                .and_then(|v| v.first().copied())
+                .map(|v| v as f32)
+                .unwrap_or(max);
             return Ok(UnaryKind::Act(Activation::Clip { min, max }));
         }
         Ok(self.kind)
@@ -211,10 +239,24 @@ impl Op for Unary {
         let x = req(inputs, 0)?;
         let ints_ok = matches!(
             self.kind,
-            UnaryKind::Neg | UnaryKind::Abs | UnaryKind::Sign | UnaryKind::Act(Activation::Relu | Activation::Clip { .. })
+            UnaryKind::Neg
+                | UnaryKind::Abs
+                | UnaryKind::Sign
+                | UnaryKind::Act(Activation::Relu | Activation::Clip { .. })
         );
         if ints_ok {
-            expect_dtype(self.op_type, x.dtype, &[DType::F32, DType::I8, DType::I16, DType::I32, DType::I64, DType::U8])?;
+            expect_dtype(
+                self.op_type,
+                x.dtype,
+                &[
+                    DType::F32,
+                    DType::I8,
+                    DType::I16,
+                    DType::I32,
+                    DType::I64,
+                    DType::U8,
+                ],
+            )?;
         } else {
             expect_dtype(self.op_type, x.dtype, &[DType::F32])?;
         }
@@ -222,7 +264,10 @@ impl Op for Unary {
             for i in [1, 2] {
                 if let Some(b) = inputs.get(i).copied().flatten() {
                     if b.dtype != x.dtype || crate::ir::numel(b.shape) != 1 {
-                        return Err(super::shape_err(format!("Clip bound {i} must be a scalar of type {}", x.dtype)));
+                        return Err(super::shape_err(format!(
+                            "Clip bound {i} must be a scalar of type {}",
+                            x.dtype
+                        )));
                     }
                 }
             }
@@ -232,14 +277,26 @@ impl Op for Unary {
         Ok(vec![OutputInfo::new(x.dtype, x.shape.to_vec())])
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], _outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
-        let Some(Some(x)) = inputs.first() else { return Err(OpError::NotFoldable) };
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        _outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
+        let Some(Some(x)) = inputs.first() else {
+            return Err(OpError::NotFoldable);
+        };
         if x.dtype != DType::F32 {
             return Err(OpError::NotFoldable);
         }
         let infos: Vec<Option<InputInfo<'_>>> = inputs
             .iter()
-            .map(|d| d.map(|d| InputInfo { dtype: d.dtype, shape: &d.shape, data: Some(d) }))
+            .map(|d| {
+                d.map(|d| InputInfo {
+                    dtype: d.dtype,
+                    shape: &d.shape,
+                    data: Some(d),
+                })
+            })
             .collect();
         let op = kernel_op(self.resolved(&infos)?);
         let xv = x.as_f32();
@@ -269,7 +326,9 @@ impl Op for Unary {
             for (i, op) in [(1, quote!(Max)), (2, quote!(Min))] {
                 if ins.get(i).copied().flatten().is_some() {
                     let b = cx.x(i);
-                    code.extend(quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::#op, #y, #b, #p);));
+                    code.extend(
+                        quote!(#k::binary::binary_inplace(#k::binary::BinaryOp::#op, #y, #b, #p);),
+                    );
                 }
             }
             return Ok(code);

@@ -55,30 +55,59 @@ pub struct View {
 
 /// Parses `Reshape`.
 pub fn parse_reshape(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let attr_shape = if opset < 5 { a.ints_opt("shape")? } else { None };
-    Ok(Arc::new(View { kind: ViewKind::Reshape { allow_zero: a.int("allowzero", 0)? != 0, attr_shape } }))
+    let attr_shape = if opset < 5 {
+        a.ints_opt("shape")?
+    } else {
+        None
+    };
+    Ok(Arc::new(View {
+        kind: ViewKind::Reshape {
+            allow_zero: a.int("allowzero", 0)? != 0,
+            attr_shape,
+        },
+    }))
 }
 /// Parses `Flatten`.
 pub fn parse_flatten(a: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(View { kind: ViewKind::Flatten { axis: a.int("axis", 1)? } }))
+    Ok(Arc::new(View {
+        kind: ViewKind::Flatten {
+            axis: a.int("axis", 1)?,
+        },
+    }))
 }
 /// Parses `Squeeze`.
 pub fn parse_squeeze(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let axes = if opset < 13 { a.ints_opt("axes")? } else { None };
-    Ok(Arc::new(View { kind: ViewKind::Squeeze { axes } }))
+    let axes = if opset < 13 {
+        a.ints_opt("axes")?
+    } else {
+        None
+    };
+    Ok(Arc::new(View {
+        kind: ViewKind::Squeeze { axes },
+    }))
 }
 /// Parses `Unsqueeze`.
 pub fn parse_unsqueeze(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
-    let axes = if opset < 13 { a.ints_opt("axes")? } else { None };
-    Ok(Arc::new(View { kind: ViewKind::Unsqueeze { axes } }))
+    let axes = if opset < 13 {
+        a.ints_opt("axes")?
+    } else {
+        None
+    };
+    Ok(Arc::new(View {
+        kind: ViewKind::Unsqueeze { axes },
+    }))
 }
 /// Parses `Identity`.
 pub fn parse_identity(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(View { kind: ViewKind::Identity }))
+    Ok(Arc::new(View {
+        kind: ViewKind::Identity,
+    }))
 }
 /// Parses `Dropout`.
 pub fn parse_dropout(_: &Attrs, _: i64) -> Result<Arc<dyn Op>, OpError> {
-    Ok(Arc::new(View { kind: ViewKind::Dropout }))
+    Ok(Arc::new(View {
+        kind: ViewKind::Dropout,
+    }))
 }
 
 impl View {
@@ -91,12 +120,17 @@ impl View {
             ViewKind::Flatten { axis: a } => {
                 let a = if *a < 0 { *a + rank as i64 } else { *a };
                 if a < 0 || a > rank as i64 {
-                    return Err(shape_err(format!("Flatten axis {a} out of range for rank {rank}")));
+                    return Err(shape_err(format!(
+                        "Flatten axis {a} out of range for rank {rank}"
+                    )));
                 }
                 let a = a as usize;
                 vec![xs[..a].iter().product(), xs[a..].iter().product()]
             }
-            ViewKind::Reshape { allow_zero, attr_shape } => {
+            ViewKind::Reshape {
+                allow_zero,
+                attr_shape,
+            } => {
                 let target = match attr_shape {
                     Some(s) => s.clone(),
                     None => const_ints_opt(inputs, 1, "Reshape shape")?
@@ -112,23 +146,30 @@ impl View {
                             }
                             out.push(1);
                         }
-                        0 if !allow_zero => {
-                            out.push(*xs.get(i).ok_or_else(|| shape_err("Reshape copies a dimension the input lacks"))?)
-                        }
+                        0 if !allow_zero => out.push(*xs.get(i).ok_or_else(|| {
+                            shape_err("Reshape copies a dimension the input lacks")
+                        })?),
                         d if d < 0 => return Err(shape_err(format!("Reshape shape has {d}"))),
                         d => out.push(d as usize),
                     }
                 }
                 let total = numel(xs);
                 if let Some(i) = infer_at {
-                    let rest: usize = out.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, d)| *d).product();
+                    let rest: usize = out
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, d)| *d)
+                        .product();
                     if rest == 0 || !total.is_multiple_of(rest) {
                         return Err(shape_err(format!("cannot reshape {xs:?} to {target:?}")));
                     }
                     out[i] = total / rest;
                 }
                 if numel(&out) != total {
-                    return Err(shape_err(format!("cannot reshape {xs:?} ({total} elements) to {out:?}")));
+                    return Err(shape_err(format!(
+                        "cannot reshape {xs:?} ({total} elements) to {out:?}"
+                    )));
                 }
                 out
             }
@@ -144,11 +185,18 @@ impl View {
                         for a in axes {
                             let a = axis(a, rank)?;
                             if xs[a] != 1 {
-                                return Err(shape_err(format!("Squeeze axis {a} has size {}", xs[a])));
+                                return Err(shape_err(format!(
+                                    "Squeeze axis {a} has size {}",
+                                    xs[a]
+                                )));
                             }
                             drop[a] = true;
                         }
-                        xs.iter().zip(drop).filter(|(_, d)| !d).map(|(s, _)| *s).collect()
+                        xs.iter()
+                            .zip(drop)
+                            .filter(|(_, d)| !d)
+                            .map(|(s, _)| *s)
+                            .collect()
                     }
                 }
             }
@@ -168,7 +216,9 @@ impl View {
                     ins[a] = true;
                 }
                 let mut it = xs.iter();
-                ins.iter().map(|&i| if i { 1 } else { *it.next().unwrap_or(&1) }).collect()
+                ins.iter()
+                    .map(|&i| if i { 1 } else { *it.next().unwrap_or(&1) })
+                    .collect()
             }
         })
     }
@@ -194,7 +244,9 @@ impl Op for View {
             // has no place in an inference firmware.
             if let Some(t) = super::util::const_ints_opt(inputs, 2, "Dropout training_mode")? {
                 if t.first().is_some_and(|&v| v != 0) {
-                    return Err(super::unsupported("Dropout in training mode (random masking)"));
+                    return Err(super::unsupported(
+                        "Dropout in training mode (random masking)",
+                    ));
                 }
             }
         }
@@ -206,12 +258,23 @@ impl Op for View {
         Ok(outs)
     }
 
-    fn eval(&self, inputs: &[Option<&TensorData>], outputs: &[OutputInfo]) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs.first().copied().flatten().ok_or(OpError::NotFoldable)?;
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
+        let x = inputs
+            .first()
+            .copied()
+            .flatten()
+            .ok_or(OpError::NotFoldable)?;
         let mut outs = vec![x.reshaped(outputs[0].shape.clone())];
         if self.kind == ViewKind::Dropout {
             let n = numel(&outputs[1].shape);
-            outs.push(TensorData::from_bool(outputs[1].shape.clone(), &vec![true; n]));
+            outs.push(TensorData::from_bool(
+                outputs[1].shape.clone(),
+                &vec![true; n],
+            ));
         }
         Ok(outs)
     }

@@ -46,13 +46,19 @@ impl Op for Where {
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let (c, x, y) = (req(inputs, 0)?, req(inputs, 1)?, req(inputs, 2)?);
         if c.dtype != DType::Bool {
-            return Err(shape_err(format!("condition is {}, bool expected", c.dtype)));
+            return Err(shape_err(format!(
+                "condition is {}, bool expected",
+                c.dtype
+            )));
         }
         if x.dtype != y.dtype {
             return Err(shape_err(format!("X is {} but Y is {}", x.dtype, y.dtype)));
         }
         let p = params(c.shape, x.shape, y.shape)?;
-        Ok(vec![OutputInfo::new(x.dtype, p.out_shape[..p.rank].to_vec())])
+        Ok(vec![OutputInfo::new(
+            x.dtype,
+            p.out_shape[..p.rank].to_vec(),
+        )])
     }
 
     fn eval(
@@ -73,7 +79,11 @@ impl Op for Where {
             }
             join(&out)
         })?;
-        Ok(vec![TensorData { dtype: x.dtype, shape: outputs[0].shape.clone(), bytes }])
+        Ok(vec![TensorData {
+            dtype: x.dtype,
+            shape: outputs[0].shape.clone(),
+            bytes,
+        }])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -92,7 +102,9 @@ impl Op for Where {
             dims_tokens(&p.x_shape[..p.rank]),
             dims_tokens(&p.y_shape[..p.rank]),
         );
-        Ok(quote!(#k::where_::where_(#xc, #xx, #xy, #out, &#k::where_::WhereParams { rank: #r, out_shape: #os, cond_shape: #cs, x_shape: #xs, y_shape: #ys });))
+        Ok(
+            quote!(#k::where_::where_(#xc, #xx, #xy, #out, &#k::where_::WhereParams { rank: #r, out_shape: #os, cond_shape: #cs, x_shape: #xs, y_shape: #ys });),
+        )
     }
 
     fn as_any(&self) -> &dyn Any {
