@@ -8,6 +8,8 @@
 //! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, sin, ...)
 //!   ported from musl or evaluated in double precision, since `core` has none.
 //! * [`reference`](mod@reference): one module per operator family; plain, correct loops.
+//! * [`micro`]: register-blocked `f32` micro-kernels behind the [`micro::Micro`]
+//!   trait, a portable one and Arm ones (FPU `vfma.f32`, Helium).
 //!
 //! Vendoring rule: the compiler copies the files of this crate verbatim into
 //! generated crates under another module path, so no file uses `crate::`
@@ -15,4 +17,5 @@
 
 pub mod fused;
 pub mod math;
+pub mod micro;
 pub mod reference;

@@ -1,0 +1,122 @@
+//! Register-blocked `f32` micro-kernels: the inner loops of the matrix
+//! product (1×1 convolution, Gemm, MatMul), of the direct convolution (through
+//! an indirection table of tap offsets) and of the matrix-vector product.
+//!
+//! The drivers are generic over [`Micro`]; the compiler picks the
+//! implementation for the board, so the generated code calls it directly.
+//! [`Portable`] is plain Rust and the oracle the Arm variants are tested
+//! against. Every implementation accumulates each output in the same order
+//! (`t` ascending), so variants differ from [`Portable`] only by the rounding
+//! of fused multiply-add.
+//!
+//! Layout: `a` is packed by the compiler, `k` steps of 4 (or 8) consecutive
+//! floats, one per output row; `b` is read in place with a step `ldb` between
+//! consecutive `t` (or an explicit offset per `t`) and `sb` between
+//! consecutive output columns.
+
+/// A register-blocked f32 micro-kernel. Implementations: `Portable` (plain Rust) and Arm variants.
+///
+/// # Panics
+///
+/// Every method panics if `b` (or `offs`) is too short for the `k` that
+/// `a` implies; the bounds are checked once, before the inner loop.
+pub trait Micro {
+    /// acc[i][j] += Σ_{t<k} a[t*4 + i] * b[t*ldb + j*sb]   (i < 4, j < 4; k = a.len() / 4)
+    fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]);
+    /// acc[i][j] += Σ_{t<k} a[t*4 + i] * b[offs[t] as usize + j*sb]   (indirect: conv taps)
+    fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]);
+    /// acc[i] += Σ_{t<k} a[t*8 + i] * b[t]   (matrix-vector; k = a.len() / 8)
+    fn mk8x1(a: &[f32], b: &[f32], acc: &mut [f32; 8]);
+}
+
+/// Plain-Rust micro-kernels: every target, and the reference for the others.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Portable;
+
+/// Panics unless `b` holds index `last + 3 * sb` (the farthest element a
+/// 4-column step starting at `last` reads).
+#[inline]
+fn check_cols(b_len: usize, last: usize, sb: usize) {
+    let end = sb
+        .checked_mul(3)
+        .and_then(|s| s.checked_add(last))
+        .filter(|&e| e < b_len);
+    assert!(end.is_some(), "micro-kernel: b is too short for its steps");
+}
+
+/// Checks the bounds of [`Micro::mk4x4`] once; returns `k`.
+#[inline]
+pub(super) fn check_mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize) -> usize {
+    let k = a.len() / 4;
+    if k > 0 {
+        let last = (k - 1).checked_mul(ldb);
+        assert!(last.is_some(), "micro-kernel: ldb overflows");
+        check_cols(b.len(), last.unwrap_or(0), sb);
+    }
+    k
+}
+
+/// Checks the bounds of [`Micro::mk4x4_ind`] once; returns `k`.
+#[inline]
+pub(super) fn check_mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize) -> usize {
+    let k = a.len() / 4;
+    assert!(offs.len() >= k, "micro-kernel: fewer offsets than steps");
+    if let Some(&max) = offs[..k].iter().max() {
+        check_cols(b.len(), max as usize, sb);
+    }
+    k
+}
+
+/// Checks the bounds of [`Micro::mk8x1`] once; returns `k`.
+#[inline]
+pub(super) fn check_mk8x1(a: &[f32], b: &[f32]) -> usize {
+    let k = a.len() / 8;
+    assert!(b.len() >= k, "micro-kernel: b is shorter than k");
+    k
+}
+
+impl Micro for Portable {
+    #[inline]
+    fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4(a, b, ldb, sb);
+        let mut c = *acc;
+        for (t, at) in a.chunks_exact(4).take(k).enumerate() {
+            let row = t * ldb;
+            let bv = [b[row], b[row + sb], b[row + 2 * sb], b[row + 3 * sb]];
+            for (ci, &ai) in c.iter_mut().zip(at) {
+                for (cij, &bj) in ci.iter_mut().zip(&bv) {
+                    *cij += ai * bj;
+                }
+            }
+        }
+        *acc = c;
+    }
+
+    #[inline]
+    fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4_ind(a, b, offs, sb);
+        let mut c = *acc;
+        for (at, &o) in a.chunks_exact(4).take(k).zip(offs) {
+            let row = o as usize;
+            let bv = [b[row], b[row + sb], b[row + 2 * sb], b[row + 3 * sb]];
+            for (ci, &ai) in c.iter_mut().zip(at) {
+                for (cij, &bj) in ci.iter_mut().zip(&bv) {
+                    *cij += ai * bj;
+                }
+            }
+        }
+        *acc = c;
+    }
+
+    #[inline]
+    fn mk8x1(a: &[f32], b: &[f32], acc: &mut [f32; 8]) {
+        let k = check_mk8x1(a, b);
+        let mut c = *acc;
+        for (at, &bt) in a.chunks_exact(8).zip(&b[..k]) {
+            for (ci, &ai) in c.iter_mut().zip(at) {
+                *ci += ai * bt;
+            }
+        }
+        *acc = c;
+    }
+}
