@@ -15,6 +15,7 @@
 //! generated crates under another module path, so no file uses `crate::`
 //! paths (only `super::`), and only this file has inner attributes.
 
+pub mod arm;
 pub mod fused;
 pub mod math;
 pub mod micro;

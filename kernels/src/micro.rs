@@ -27,6 +27,47 @@ pub trait Micro {
     fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]);
     /// acc[i] += Σ_{t<k} a[t*8 + i] * b[t]   (matrix-vector; k = a.len() / 8)
     fn mk8x1(a: &[f32], b: &[f32], acc: &mut [f32; 8]);
+
+    /// [`mk4x4_ind`](Micro::mk4x4_ind) over every offset of `taps`
+    /// (`k = taps.offs().len()`, `a.len() ≥ 4k`), whose largest offset was
+    /// found once by [`Taps::new`]: the bounds check costs the same for any
+    /// `k`, where `mk4x4_ind` looks at every offset on every call. Use it
+    /// when one table serves many calls (every output block of a
+    /// convolution).
+    #[inline]
+    fn mk4x4_taps(a: &[f32], b: &[f32], taps: &Taps<'_>, sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = taps.offs().len();
+        assert!(a.len() >= 4 * k, "micro-kernel: a is shorter than 4 × taps");
+        Self::mk4x4_ind(&a[..4 * k], b, taps.offs(), sb, acc);
+    }
+}
+
+/// An indirection table of element offsets (one per step of
+/// [`Micro::mk4x4_taps`]) with its largest offset, found once.
+#[derive(Clone, Copy, Debug)]
+pub struct Taps<'a> {
+    offs: &'a [u32],
+    max: Option<u32>,
+}
+
+impl<'a> Taps<'a> {
+    /// Wraps `offs`, finding its largest offset.
+    pub fn new(offs: &'a [u32]) -> Self {
+        Self {
+            offs,
+            max: offs.iter().copied().max(),
+        }
+    }
+
+    /// The offsets.
+    pub fn offs(&self) -> &'a [u32] {
+        self.offs
+    }
+
+    /// The largest offset (`None` for an empty table).
+    pub fn max(&self) -> Option<u32> {
+        self.max
+    }
 }
 
 /// Plain-Rust micro-kernels: every target, and the reference for the others.
@@ -67,6 +108,17 @@ pub(super) fn check_mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize) -> 
     k
 }
 
+/// Checks the bounds of [`Micro::mk4x4_taps`] in constant time; returns `k`.
+#[inline]
+pub(super) fn check_mk4x4_taps(a: &[f32], b: &[f32], taps: &Taps<'_>, sb: usize) -> usize {
+    let k = taps.offs.len();
+    assert!(a.len() >= 4 * k, "micro-kernel: a is shorter than 4 × taps");
+    if let Some(max) = taps.max {
+        check_cols(b.len(), max as usize, sb);
+    }
+    k
+}
+
 /// Checks the bounds of [`Micro::mk8x1`] once; returns `k`.
 #[inline]
 pub(super) fn check_mk8x1(a: &[f32], b: &[f32]) -> usize {
@@ -95,17 +147,13 @@ impl Micro for Portable {
     #[inline]
     fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]) {
         let k = check_mk4x4_ind(a, b, offs, sb);
-        let mut c = *acc;
-        for (at, &o) in a.chunks_exact(4).take(k).zip(offs) {
-            let row = o as usize;
-            let bv = [b[row], b[row + sb], b[row + 2 * sb], b[row + 3 * sb]];
-            for (ci, &ai) in c.iter_mut().zip(at) {
-                for (cij, &bj) in ci.iter_mut().zip(&bv) {
-                    *cij += ai * bj;
-                }
-            }
-        }
-        *acc = c;
+        portable_ind(&a[..4 * k], b, &offs[..k], sb, acc);
+    }
+
+    #[inline]
+    fn mk4x4_taps(a: &[f32], b: &[f32], taps: &Taps<'_>, sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4_taps(a, b, taps, sb);
+        portable_ind(&a[..4 * k], b, taps.offs(), sb, acc);
     }
 
     #[inline]
@@ -119,4 +167,21 @@ impl Micro for Portable {
         }
         *acc = c;
     }
+}
+
+/// The indirect product of [`Portable`] over `a.len() / 4` steps (bounds
+/// already checked).
+#[inline]
+fn portable_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]) {
+    let mut c = *acc;
+    for (at, &o) in a.chunks_exact(4).zip(offs) {
+        let row = o as usize;
+        let bv = [b[row], b[row + sb], b[row + 2 * sb], b[row + 3 * sb]];
+        for (ci, &ai) in c.iter_mut().zip(at) {
+            for (cij, &bj) in ci.iter_mut().zip(&bv) {
+                *cij += ai * bj;
+            }
+        }
+    }
+    *acc = c;
 }

@@ -3,7 +3,7 @@
 //! written from the trait's documented formula, in `f64`.
 
 use proptest::prelude::*;
-use zant_kernels::micro::{Micro, Portable};
+use zant_kernels::micro::{Micro, Portable, Taps};
 
 /// Tolerance of an `f32` sum of `k` products of values in [-1, 1] against
 /// its `f64` value.
@@ -46,6 +46,9 @@ fn check_mk4x4_ind<M: Micro>(k: usize, sb: usize, offs: &[u32], data: &[f32]) {
     let b: Vec<f32> = data.iter().rev().cycle().take(blen).copied().collect();
     let mut acc = [[-0.25f32; 4]; 4];
     M::mk4x4_ind(&a, &b, &offs[..k], sb, &mut acc);
+    let mut acc2 = [[-0.25f32; 4]; 4];
+    M::mk4x4_taps(&a, &b, &Taps::new(&offs[..k]), sb, &mut acc2);
+    assert_eq!(acc, acc2, "mk4x4_taps and mk4x4_ind differ");
     for i in 0..4 {
         for j in 0..4 {
             let want: f64 = -0.25
@@ -110,6 +113,24 @@ macro_rules! micro_suite {
                 let b = [1.0f32; 4];
                 let mut acc = [[0.0f32; 4]; 4];
                 <$ty>::mk4x4(&a, &b, 2, 1, &mut acc);
+            }
+
+            #[test]
+            #[should_panic(expected = "too short")]
+            fn taps_beyond_b_panic() {
+                let a = [1.0f32; 8];
+                let b = [1.0f32; 8];
+                let mut acc = [[0.0f32; 4]; 4];
+                <$ty>::mk4x4_taps(&a, &b, &Taps::new(&[0, 5]), 1, &mut acc);
+            }
+
+            #[test]
+            #[should_panic(expected = "fewer offsets")]
+            fn missing_offsets_panic() {
+                let a = [1.0f32; 8];
+                let b = [1.0f32; 8];
+                let mut acc = [[0.0f32; 4]; 4];
+                <$ty>::mk4x4_ind(&a, &b, &[0], 1, &mut acc);
             }
         }
     };

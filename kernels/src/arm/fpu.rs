@@ -1,0 +1,411 @@
+//! Micro-kernels for Cortex-M cores with a single-precision FPU (Cortex-M4F,
+//! M7, M33F, M55): fused multiply-add `vfma.f32`, operands loaded several
+//! registers at a time with `vldmia`.
+//!
+//! Registers of `mk4x4`: the 16 accumulators live in `s16`–`s31` (saved and
+//! restored, they are callee-saved), `a` in `s0`–`s7`, `b` in `s8`–`s15`.
+//! With `sb == 1` two steps take one `vldmia` of `a`, two of `b`, two
+//! pointer increments, 32 `vfma` and the loop's `subs`/`bne`: 39
+//! instructions for 32 multiply-accumulates.
+
+use super::super::micro::{
+    check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, Micro, Taps,
+};
+use super::Args;
+
+/// Single-precision FPU micro-kernels (`vfma.f32`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CortexMFpu;
+
+/// The assembler state the kernels need. Module-level assembly may be parsed
+/// without the target's CPU and features (to list the symbols of bitcode for
+/// link-time optimization), so the FPU is named here: FPv5 with double
+/// precision, a superset of every Cortex-M FPU, so that assembly which
+/// follows in the same module, and shares the assembler state, still
+/// assembles.
+macro_rules! fpu {
+    () => {
+        ".fpu fpv5-d16\n"
+    };
+}
+
+/// The 16 `vfma` of one step: `s(16 + 4i + j) += a_i * b_j`.
+macro_rules! fma16 {
+    ($a0:literal, $a1:literal, $a2:literal, $a3:literal,
+     $b0:literal, $b1:literal, $b2:literal, $b3:literal) => {
+        concat!(
+            "vfma.f32 s16, ",
+            $a0,
+            ", ",
+            $b0,
+            "\n",
+            "vfma.f32 s17, ",
+            $a0,
+            ", ",
+            $b1,
+            "\n",
+            "vfma.f32 s18, ",
+            $a0,
+            ", ",
+            $b2,
+            "\n",
+            "vfma.f32 s19, ",
+            $a0,
+            ", ",
+            $b3,
+            "\n",
+            "vfma.f32 s20, ",
+            $a1,
+            ", ",
+            $b0,
+            "\n",
+            "vfma.f32 s21, ",
+            $a1,
+            ", ",
+            $b1,
+            "\n",
+            "vfma.f32 s22, ",
+            $a1,
+            ", ",
+            $b2,
+            "\n",
+            "vfma.f32 s23, ",
+            $a1,
+            ", ",
+            $b3,
+            "\n",
+            "vfma.f32 s24, ",
+            $a2,
+            ", ",
+            $b0,
+            "\n",
+            "vfma.f32 s25, ",
+            $a2,
+            ", ",
+            $b1,
+            "\n",
+            "vfma.f32 s26, ",
+            $a2,
+            ", ",
+            $b2,
+            "\n",
+            "vfma.f32 s27, ",
+            $a2,
+            ", ",
+            $b3,
+            "\n",
+            "vfma.f32 s28, ",
+            $a3,
+            ", ",
+            $b0,
+            "\n",
+            "vfma.f32 s29, ",
+            $a3,
+            ", ",
+            $b1,
+            "\n",
+            "vfma.f32 s30, ",
+            $a3,
+            ", ",
+            $b2,
+            "\n",
+            "vfma.f32 s31, ",
+            $a3,
+            ", ",
+            $b3,
+            "\n",
+        )
+    };
+}
+
+/// The 8 `vfma` of one matrix-vector step: `s(i) += s(16 + 8u + i) * b`.
+macro_rules! fma8 {
+    ($a0:literal, $a1:literal, $a2:literal, $a3:literal,
+     $a4:literal, $a5:literal, $a6:literal, $a7:literal, $b:literal) => {
+        concat!(
+            "vfma.f32 s0, ",
+            $a0,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s1, ",
+            $a1,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s2, ",
+            $a2,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s3, ",
+            $a3,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s4, ",
+            $a4,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s5, ",
+            $a5,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s6, ",
+            $a6,
+            ", ",
+            $b,
+            "\n",
+            "vfma.f32 s7, ",
+            $a7,
+            ", ",
+            $b,
+            "\n",
+        )
+    };
+}
+
+/// `mk4x4` on `*args` (`k ≥ 1`).
+///
+/// # Safety
+///
+/// `args` points to an [`Args`] whose `a` holds `4k` floats, whose `b` holds
+/// every `t·ldb + j·sb` for `t < k`, `j < 4` (in bytes), and whose `acc`
+/// holds 16 writable floats.
+#[unsafe(naked)]
+unsafe extern "C" fn mk4x4_asm(args: *const Args) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r7}}", // r1 a, r2 b, r3 k, r4 ldb, r5 sb, r6 acc
+        "vldmia r6, {{s16-s31}}",
+        "cmp r5, #4",
+        "bne 5f",
+        // sb == 1: an odd step first, then pairs of steps.
+        "lsrs r0, r3, #1",
+        "bcc 2f",
+        "vldmia r1!, {{s0-s3}}",
+        "vldmia r2, {{s8-s11}}",
+        "add r2, r4",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        "2:",
+        "cmp r0, #0",
+        "beq 9f",
+        "1:",
+        "vldmia r1!, {{s0-s7}}",
+        "vldmia r2, {{s8-s11}}",
+        "add r2, r4",
+        "vldmia r2, {{s12-s15}}",
+        "add r2, r4",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        fma16!("s4", "s5", "s6", "s7", "s12", "s13", "s14", "s15"),
+        "subs r0, #1",
+        "bne 1b",
+        "b 9f",
+        // Any sb: column offsets sb, 2sb, 3sb in r8-r10, integer loads.
+        "5:",
+        "mov r8, r5",
+        "add r9, r5, r5",
+        "add r10, r9, r5",
+        "6:",
+        "ldr r0, [r2]",
+        "ldr r7, [r2, r8]",
+        "vmov s8, s9, r0, r7",
+        "ldr r11, [r2, r9]",
+        "ldr r12, [r2, r10]",
+        "vmov s10, s11, r11, r12",
+        "add r2, r4",
+        "vldmia r1!, {{s0-s3}}",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        "subs r3, #1",
+        "bne 6b",
+        "9:",
+        "vstmia r6, {{s16-s31}}",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
+/// `mk4x4_ind` on `*args` (`k ≥ 1`).
+///
+/// # Safety
+///
+/// As [`mk4x4_asm`], with `offs` holding `k` element offsets such that `b`
+/// holds every `offs[t] + j·sb` for `j < 4`.
+#[unsafe(naked)]
+unsafe extern "C" fn mk4x4_ind_asm(args: *const Args) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r7}}", // r1 a, r2 b, r3 k, r5 sb, r6 acc, r7 offs
+        "vldmia r6, {{s16-s31}}",
+        "cmp r5, #4",
+        "bne 5f",
+        "lsrs r0, r3, #1",
+        "bcc 2f",
+        "ldr r4, [r7], #4",
+        "add r4, r2, r4, lsl #2",
+        "vldmia r4, {{s8-s11}}",
+        "vldmia r1!, {{s0-s3}}",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        "2:",
+        "cmp r0, #0",
+        "beq 9f",
+        "1:",
+        "ldrd r4, r8, [r7], #8",
+        "add r4, r2, r4, lsl #2",
+        "add r8, r2, r8, lsl #2",
+        "vldmia r4, {{s8-s11}}",
+        "vldmia r8, {{s12-s15}}",
+        "vldmia r1!, {{s0-s7}}",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        fma16!("s4", "s5", "s6", "s7", "s12", "s13", "s14", "s15"),
+        "subs r0, #1",
+        "bne 1b",
+        "b 9f",
+        "5:",
+        "mov r8, r5",
+        "add r9, r5, r5",
+        "add r10, r9, r5",
+        "6:",
+        "ldr r4, [r7], #4",
+        "add r4, r2, r4, lsl #2",
+        "ldr r0, [r4]",
+        "ldr r11, [r4, r8]",
+        "vmov s8, s9, r0, r11",
+        "ldr r0, [r4, r9]",
+        "ldr r11, [r4, r10]",
+        "vmov s10, s11, r0, r11",
+        "vldmia r1!, {{s0-s3}}",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        "subs r3, #1",
+        "bne 6b",
+        "9:",
+        "vstmia r6, {{s16-s31}}",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
+/// `mk8x1` on `*args` (`k ≥ 1`): accumulators in `s0`–`s7`, two steps of
+/// `a` in `s16`–`s31` (one `vldmia`), two of `b` in `s8`–`s9`.
+///
+/// # Safety
+///
+/// `args` points to an [`Args`] whose `a` holds `8k` floats, `b` `k` floats
+/// and `acc` 8 writable floats.
+#[unsafe(naked)]
+unsafe extern "C" fn mk8x1_asm(args: *const Args) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r7, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r7}}", // r1 a, r2 b, r3 k, r6 acc
+        "vldmia r6, {{s0-s7}}",
+        "lsrs r0, r3, #1",
+        "bcc 2f",
+        "vldmia r1!, {{s16-s23}}",
+        "vldmia r2!, {{s8}}",
+        fma8!("s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s8"),
+        "2:",
+        "cmp r0, #0",
+        "beq 9f",
+        "1:",
+        "vldmia r1!, {{s16-s31}}",
+        "vldmia r2!, {{s8-s9}}",
+        fma8!("s16", "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s8"),
+        fma8!("s24", "s25", "s26", "s27", "s28", "s29", "s30", "s31", "s9"),
+        "subs r0, #1",
+        "bne 1b",
+        "9:",
+        "vstmia r6, {{s0-s7}}",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r7, pc}}",
+    )
+}
+
+impl Micro for CortexMFpu {
+    #[inline]
+    fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4(a, b, ldb, sb);
+        if k == 0 {
+            return;
+        }
+        let args = Args {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            // Unused when k == 1, where ldb may be anything.
+            ldb: ldb.wrapping_mul(4),
+            sb: sb * 4,
+            acc: acc.as_mut_ptr().cast(),
+            offs: core::ptr::null(),
+        };
+        // SAFETY: check_mk4x4 proved a.len() >= 4k and b.len() > (k-1)ldb + 3sb;
+        // acc is 16 contiguous floats.
+        unsafe { mk4x4_asm(&args) }
+    }
+
+    #[inline]
+    fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4_ind(a, b, offs, sb);
+        if k == 0 {
+            return;
+        }
+        let args = Args {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            ldb: 0,
+            sb: sb * 4,
+            acc: acc.as_mut_ptr().cast(),
+            offs: offs.as_ptr(),
+        };
+        // SAFETY: check_mk4x4_ind proved a.len() >= 4k, offs.len() >= k and
+        // b.len() > offs[t] + 3sb for every t < k; acc is 16 contiguous floats.
+        unsafe { mk4x4_ind_asm(&args) }
+    }
+
+    #[inline]
+    fn mk4x4_taps(a: &[f32], b: &[f32], taps: &Taps<'_>, sb: usize, acc: &mut [[f32; 4]; 4]) {
+        let k = check_mk4x4_taps(a, b, taps, sb);
+        if k == 0 {
+            return;
+        }
+        let args = Args {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            ldb: 0,
+            sb: sb * 4,
+            acc: acc.as_mut_ptr().cast(),
+            offs: taps.offs().as_ptr(),
+        };
+        // SAFETY: check_mk4x4_taps proved a.len() >= 4k and b.len() > max + 3sb,
+        // max being the largest of the k offsets; acc is 16 contiguous floats.
+        unsafe { mk4x4_ind_asm(&args) }
+    }
+
+    #[inline]
+    fn mk8x1(a: &[f32], b: &[f32], acc: &mut [f32; 8]) {
+        let k = check_mk8x1(a, b);
+        if k == 0 {
+            return;
+        }
+        let args = Args {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            ldb: 0,
+            sb: 0,
+            acc: acc.as_mut_ptr(),
+            offs: core::ptr::null(),
+        };
+        // SAFETY: check_mk8x1 proved a.len() >= 8k and b.len() >= k.
+        unsafe { mk8x1_asm(&args) }
+    }
+}
