@@ -21,11 +21,11 @@
 /// Every method panics if `b` (or `offs`) is too short for the `k` that
 /// `a` implies; the bounds are checked once, before the inner loop.
 pub trait Micro {
-    /// acc[i][j] += Σ_{t<k} a[t*4 + i] * b[t*ldb + j*sb]   (i < 4, j < 4; k = a.len() / 4)
+    /// `acc[i][j] += Σ_{t<k} a[t*4 + i] * b[t*ldb + j*sb]`   (i < 4, j < 4; k = a.len() / 4)
     fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]);
-    /// acc[i][j] += Σ_{t<k} a[t*4 + i] * b[offs[t] as usize + j*sb]   (indirect: conv taps)
+    /// `acc[i][j] += Σ_{t<k} a[t*4 + i] * b[offs[t] as usize + j*sb]`   (indirect: conv taps)
     fn mk4x4_ind(a: &[f32], b: &[f32], offs: &[u32], sb: usize, acc: &mut [[f32; 4]; 4]);
-    /// acc[i] += Σ_{t<k} a[t*8 + i] * b[t]   (matrix-vector; k = a.len() / 8)
+    /// `acc[i] += Σ_{t<k} a[t*8 + i] * b[t]`   (matrix-vector; k = a.len() / 8)
     fn mk8x1(a: &[f32], b: &[f32], acc: &mut [f32; 8]);
 
     /// [`mk4x4_ind`](Micro::mk4x4_ind) over every offset of `taps`

@@ -1,5 +1,5 @@
-//! Arm micro-kernels in assembly: [`fpu`] for Cortex-M cores with a
-//! single-precision FPU (`vfma.f32`, `vldmia`) and [`mve`] for Helium
+//! Arm micro-kernels in assembly: `fpu` for Cortex-M cores with a
+//! single-precision FPU (`vfma.f32`, `vldmia`) and `mve` for Helium
 //! (Cortex-M55, MVE-F).
 //!
 //! Each kernel is a naked function whose inner loop is written instruction by
