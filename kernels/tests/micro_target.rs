@@ -1,6 +1,7 @@
 //! The Arm micro-kernels on the cores they are written for: builds the test
-//! firmware in `kernels/target-test` for QEMU's mps2-an386 (Cortex-M4F) and
-//! mps3-an547 (Cortex-M55 with Helium), runs every variant against
+//! firmware in `kernels/target-test` for QEMU's mps2-an386 (Cortex-M4F, the
+//! same build also on mps2-an500, Cortex-M7) and mps3-an547 (Cortex-M55 with
+//! Helium), runs every variant against
 //! `Portable` over seeded random shapes, then counts the instructions of
 //! single kernel calls with zant's QEMU plugin and checks the instructions
 //! per multiply-accumulate of the inner loops.
@@ -30,6 +31,14 @@ const AN386: Board = Board {
     target_cpu: "cortex-m4",
     features: &[],
     variants: &["portable", "fpu"],
+};
+
+/// The Cortex-M7 (double-precision FPv5) runs the Cortex-M4F build: the
+/// kernels are the same instructions, and one build serves both boards.
+const AN500: Board = Board {
+    machine: "mps2-an500",
+    cpu: "cortex-m7",
+    ..AN386
 };
 
 const AN547: Board = Board {
@@ -172,6 +181,14 @@ fn fpu_kernels_on_cortex_m4f() {
     assert!(per_mac(&rows, "fpu", "mk4x4_taps", 1) <= 1.25);
     assert!(per_mac(&rows, "fpu", "mk8x1", 1) <= 1.25);
     assert!(per_mac(&rows, "fpu", "mk4x4", 2) <= 1.63);
+}
+
+#[test]
+fn fpu_kernels_on_cortex_m7() {
+    let rows = check_board(&AN500);
+    print(&AN500, &rows);
+    assert!(per_mac(&rows, "fpu", "mk4x4", 1) <= 1.22);
+    assert!(per_mac(&rows, "fpu", "mk4x4_taps", 1) <= 1.25);
 }
 
 #[test]
