@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod exit;
 pub mod raw;
 
 use std::fmt;

@@ -12,6 +12,8 @@
 
 #![warn(missing_docs)]
 
+mod exit;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,7 @@
 
 pub mod attrs;
 pub mod emit;
+mod exit;
 pub mod hostrun;
 pub mod ir;
 pub mod krate;

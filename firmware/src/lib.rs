@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod exit;
 pub mod size;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,14 @@
+//! What each error means for the exit status of a command that ends with it.
+
+use crate::FirmwareError;
+
+impl FirmwareError {
+    /// Exit status: 2 for a directory zant did not create or a board zant
+    /// cannot build for (the user's input), 1 when the job failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            FirmwareError::NotOurs(_) | FirmwareError::UnsupportedBoard { .. } => 2,
+            _ => 1,
+        }
+    }
+}
