@@ -6,6 +6,11 @@
 //!   with semihosting and a hard time limit, turns panics, faults and hangs
 //!   into clear errors, and counts the instructions of one inference with
 //!   zant's TCG plugin ([`plugin`]), built once and cached.
+//! - [`probe`], [`esp`]: flash and run through a debug probe (probe-rs) or an
+//!   ESP32's serial port (espflash).
+//! - [`run`]: the one entry point that runs an ELF on whatever its board
+//!   names, with one outcome type ([`TargetOutcome`]) and one error
+//!   ([`RunError`]).
 
 #![warn(missing_docs)]
 
@@ -14,6 +19,9 @@ pub mod plugin;
 pub mod probe;
 pub mod qemu;
 pub mod report;
+mod target;
+
+pub use target::{run, Progress, RunError, RunOptions, Silent, TargetOutcome};
 
 use std::path::Path;
 

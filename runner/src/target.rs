@@ -1,0 +1,200 @@
+//! One entry point that runs a built ELF on whatever its board names: QEMU
+//! (instructions counted), a debug probe through probe-rs, or an ESP32's
+//! serial port through espflash.
+
+use std::path::Path;
+use std::time::Duration;
+
+use zant_boards::{Board, Runner};
+
+use crate::esp::{self, EspError, EspJob};
+use crate::probe::{self, FlashJob, ProbeError};
+use crate::qemu::{self, QemuConfig, QemuError};
+use crate::report::Report;
+
+/// Where a long job reports its progress. The CLI draws it as a spinner or
+/// plain lines; [`Silent`] shows nothing.
+pub trait Progress {
+    /// A new step begins.
+    fn step(&self, msg: &str);
+    /// Byte progress of the current step (flashing).
+    fn bytes(&self, done: u64, total: u64) {
+        let _ = (done, total);
+    }
+    /// A note that stays on screen.
+    fn note(&self, msg: &str) {
+        let _ = msg;
+    }
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Progress for Silent {
+    fn step(&self, _msg: &str) {}
+}
+
+/// How to run on the target, beyond what the board says.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Time limit of one run.
+    pub timeout: Duration,
+    /// probe-rs boards: the debug probe, `VID:PID[:SERIAL]` (default: the only one).
+    pub probe: Option<String>,
+    /// espflash boards: the serial port (default: the only ESP32 adapter).
+    pub port: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: Duration::from_secs(120),
+            probe: None,
+            port: None,
+        }
+    }
+}
+
+/// What a run on the target gave back, whatever ran it.
+#[derive(Debug, Clone)]
+pub struct TargetOutcome {
+    /// The firmware's report (outputs and key=value figures).
+    pub report: Report,
+    /// Guest instructions of one inference (QEMU boards).
+    pub instructions: Option<u64>,
+    /// Cycles of one inference (hardware boards, from the cycle counter).
+    pub cycles: Option<u64>,
+    /// Deepest stack use the firmware measured.
+    pub stack_peak: Option<u64>,
+}
+
+/// Why a run on the target failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Under QEMU.
+    #[error(transparent)]
+    Qemu(#[from] QemuError),
+    /// Through a debug probe.
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    /// Over an ESP32's serial port.
+    #[error(transparent)]
+    Esp(#[from] EspError),
+}
+
+impl RunError {
+    /// Exit status of a command that ends with this error: 2 for what the
+    /// user gave or must install, 1 when the job failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Qemu(e) => e.exit_code(),
+            RunError::Probe(e) => e.exit_code(),
+            RunError::Esp(e) => e.exit_code(),
+        }
+    }
+}
+
+impl QemuError {
+    /// Exit status: 2 when QEMU is not installed, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            QemuError::NotInstalled { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl ProbeError {
+    /// Exit status: 2 for a malformed `--probe`, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ProbeError::BadSelector(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl EspError {
+    /// Exit status: 2 for a port that does not exist or a chip espflash does
+    /// not know, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            EspError::NoSuchPort(_) | EspError::UnknownChip(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Runs `elf` on the target `board` names (QEMU, probe-rs or espflash), one
+/// inference, and reads back its report.
+pub fn run(
+    board: &Board,
+    elf: &Path,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<TargetOutcome, RunError> {
+    let (report, instructions) = match &board.runner {
+        Runner::Qemu {
+            binary,
+            machine,
+            cpu,
+            extra_args,
+        } => {
+            progress.step(&format!(
+                "running on QEMU {machine} and counting instructions"
+            ));
+            let cfg = QemuConfig {
+                binary: binary.clone(),
+                machine: machine.clone(),
+                cpu: cpu.clone(),
+                extra_args: extra_args.clone(),
+                elf: elf.to_path_buf(),
+                timeout: opts.timeout,
+                count_instructions: true,
+            };
+            let o = qemu::run(&cfg)?;
+            (o.report, o.instructions)
+        }
+        Runner::ProbeRs { chip } => {
+            progress.step(&format!("looking for a debug probe for {chip}"));
+            let job = FlashJob {
+                chip: chip.clone(),
+                probe: opts.probe.clone(),
+                elf: elf.to_path_buf(),
+                timeout: opts.timeout,
+            };
+            probe::choose(&probe::list(), opts.probe.as_deref(), chip)?;
+            progress.step(&format!("flashing {} through probe-rs", board.name));
+            let mut bytes = |done: u64, total: u64| progress.bytes(done, total);
+            (probe::flash_and_run(&job, &mut bytes)?, None)
+        }
+        Runner::Espflash { chip } => {
+            progress.step(&format!("looking for the serial port of the {chip}"));
+            let port = esp::choose(&esp::list(), opts.port.as_deref(), chip)?;
+            let job = EspJob {
+                chip: chip.clone(),
+                port: Some(port.name.clone()),
+                elf: elf.to_path_buf(),
+                timeout: opts.timeout,
+            };
+            progress.step(&format!(
+                "flashing {} on {} through espflash",
+                board.name, port.name
+            ));
+            let mut bytes = |done: u64, total: u64| progress.bytes(done, total);
+            (esp::flash_and_run(&job, &mut bytes)?, None)
+        }
+    };
+    let cycles = match board.runner {
+        Runner::Qemu { .. } => None,
+        _ => report.int("cycles"),
+    };
+    let stack_peak = report.int("stack_peak");
+    Ok(TargetOutcome {
+        report,
+        instructions,
+        cycles,
+        stack_peak,
+    })
+}
