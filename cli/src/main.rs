@@ -3,9 +3,12 @@
 //! The binary is thin: argument parsing, progress and rendering. The work is
 //! done by the library crates (`zant-codegen`, `zant-boards`, …).
 
+mod args;
 mod cmd;
+mod error;
 mod out;
 mod progress;
+mod render;
 
 use std::process::ExitCode;
 

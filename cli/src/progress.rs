@@ -125,6 +125,19 @@ impl Steps {
     }
 }
 
+/// The library's progress reports drawn by [`Steps`].
+impl zant_pipeline::Progress for Steps {
+    fn step(&self, msg: &str) {
+        Steps::step(self, msg);
+    }
+    fn bytes(&self, done: u64, total: u64) {
+        Steps::bytes(self, done, total);
+    }
+    fn note(&self, msg: &str) {
+        Steps::note(self, msg);
+    }
+}
+
 impl Drop for Steps {
     fn drop(&mut self) {
         self.finish();

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use zant_boards::{Board, BoardError};
+use zant_boards::Board;
 
-use crate::out::{self, CliError, CliResult};
+use crate::out::{self, CliResult};
 
 /// Arguments of `zant boards`.
 #[derive(Debug, clap::Args)]
@@ -28,11 +28,6 @@ enum Action {
         /// The board TOML file.
         file: PathBuf,
     },
-}
-
-/// Maps a board error to a CLI error (all are input errors).
-pub fn board_error(e: BoardError) -> CliError {
-    CliError::input(e)
 }
 
 fn kib(b: u64) -> String {
@@ -73,7 +68,7 @@ pub fn run(args: Args) -> CliResult {
             Ok(())
         }
         Some(Action::Show { board }) => {
-            let b = zant_boards::resolve(&board).map_err(board_error)?;
+            let b = zant_boards::resolve(&board)?;
             if args.json {
                 return out::json(&b);
             }
@@ -81,7 +76,7 @@ pub fn run(args: Args) -> CliResult {
             Ok(())
         }
         Some(Action::Check { file }) => {
-            let b = zant_boards::check_file(&file).map_err(board_error)?;
+            let b = zant_boards::check_file(&file)?;
             let warnings = probe_rs_mismatches(&b);
             for w in &warnings {
                 out::warning(w);

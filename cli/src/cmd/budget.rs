@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::anyhow;
 use serde::Serialize;
 use zant_budget::{BudgetFile, Measurement, Metric};
+use zant_pipeline::{Check, PipelineError, Request, RunOptions, Silent};
 
-use super::build::BuildArgs;
-use super::common::ModelArgs;
-use super::run::{run_and_check, RunArgs};
 use crate::out::{self, CliError, CliResult};
 use crate::progress::Steps;
 
@@ -54,10 +53,6 @@ enum Action {
     },
 }
 
-fn budget_error(e: zant_budget::BudgetError) -> CliError {
-    CliError::input(e)
-}
-
 /// Builds, runs (QEMU boards) and measures every entry.
 fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measurement>, CliError> {
     let steps = Steps::new(c.quiet);
@@ -65,36 +60,23 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
     for e in &b.entries {
         steps.step(&format!("{}: building and measuring", e.name));
         let dir = c.build_dir.join(e.name.replace(['/', '@'], "-"));
-        let build = BuildArgs {
-            model: ModelArgs {
-                model: b.model_path(e),
-                shapes: vec![],
-                constants: vec![],
-                planner: "greedy-by-size".into(),
-            },
-            board: board_arg(b, &e.board),
-            out: Some(dir),
-            input: e.input.as_ref().map(|p| b.resolve(p)),
-            force: false,
-            json: true,
-            quiet: true,
-            verbose: false,
-        };
-        let board = zant_boards::resolve(&build.board).map_err(super::boards::board_error)?;
-        let m = if board.is_qemu() {
-            let r = RunArgs {
-                build,
+        let board = zant_boards::resolve(&board_arg(b, &e.board))?;
+        let mut req = Request::new(b.model_path(e), board);
+        req.out = Some(dir);
+        req.input = e.input.as_ref().map(|p| b.resolve(p));
+        let m = if req.board.is_qemu() {
+            let check = Check {
                 expect: e.expect.as_ref().map(|p| b.resolve(p)),
                 tolerance: 1e-4,
-                timeout: 300,
-                probe: None,
-                port: None,
             };
-            let quiet = Steps::new(true);
-            let (built, j) = run_and_check(&r, &quiet).map_err(|err| CliError {
-                code: err.code.max(1),
-                error: err.error.context(format!("entry `{}`", e.name)),
-            })?;
+            let opts = RunOptions {
+                timeout: Duration::from_secs(300),
+                ..Default::default()
+            };
+            let in_entry =
+                |err: PipelineError| CliError::from(err).context(format!("entry `{}`", e.name));
+            let built = zant_pipeline::build(&req, &Silent).map_err(in_entry)?;
+            let j = zant_pipeline::run(&built, &check, &opts, &Silent).map_err(in_entry)?;
             if !j.outputs_match {
                 return Err(CliError::failed(anyhow!(
                     "entry `{}`: outputs differ from the reference ({}) by {:.3e}",
@@ -108,19 +90,17 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
                 ram_bytes: j.ram_bytes,
                 arena_bytes: j.arena_bytes,
                 instructions: j.instructions_per_inference,
-                symbols: zant_budget::elf_symbols(&built.footprint.elf)
-                    .map_err(CliError::failed)?,
+                symbols: zant_budget::elf_symbols(built.elf()).map_err(CliError::failed)?,
             }
         } else {
             if e.limits.contains_key(&Metric::Instructions) {
                 return Err(CliError::input(anyhow!(
                     "entry `{}`: an instructions limit needs a QEMU board (`{}` is hardware)",
                     e.name,
-                    board.name
+                    req.board.name
                 )));
             }
-            let quiet = Steps::new(true);
-            let built = super::build::build_firmware(&build, &quiet)?;
+            let built = zant_pipeline::build(&req, &Silent)?;
             let f = &built.footprint;
             Measurement {
                 flash_bytes: f.flash_bytes,
@@ -160,9 +140,8 @@ pub fn run(args: Args) -> CliResult {
             format,
             json,
         } => {
-            let b = BudgetFile::load(&common.file).map_err(budget_error)?;
-            let baselines =
-                zant_budget::Baselines::load(&b.baseline_path()).map_err(budget_error)?;
+            let b = BudgetFile::load(&common.file)?;
+            let baselines = zant_budget::Baselines::load(&b.baseline_path())?;
             let measured = measure_all(&b, &common)?;
             let report = zant_budget::check(&b, &baselines, &measured);
             let format = if json { "json".to_string() } else { format };
@@ -213,9 +192,9 @@ pub fn run(args: Args) -> CliResult {
             Ok(())
         }
         Action::Update { common } => {
-            let b = BudgetFile::load(&common.file).map_err(budget_error)?;
+            let b = BudgetFile::load(&common.file)?;
             let path = b.baseline_path();
-            let old = zant_budget::Baselines::load(&path).map_err(budget_error)?;
+            let old = zant_budget::Baselines::load(&path)?;
             let measured = measure_all(&b, &common)?;
             let mut t = out::table(&["entry", "metric", "old", "new", "change"], &[2, 3, 4]);
             for (name, m) in &measured {

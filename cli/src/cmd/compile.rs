@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use zant_codegen::krate::{self, CrateError, CrateManifest};
+use zant_codegen::krate::{self, CrateManifest};
 
-use super::common::{load_model, ModelArgs};
-use crate::out::{self, CliError, CliResult};
+use crate::args::ModelArgs;
+use crate::out::{self, CliResult};
 
 /// Arguments of `zant compile`.
 #[derive(Debug, clap::Args)]
@@ -35,23 +35,14 @@ struct Report<'a> {
     manifest: &'a CrateManifest,
 }
 
-/// Maps a crate-writing error to a CLI error.
-pub fn crate_error(e: CrateError) -> CliError {
-    match e {
-        CrateError::NotOurs(_) => CliError::input(e),
-        CrateError::Emit(_) => CliError::failed(e),
-        CrateError::Io { .. } => CliError::failed(e),
-    }
-}
-
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
     let planner = args.model.planner()?;
-    krate::check_dir(&args.out, args.force).map_err(crate_error)?;
-    let graph = load_model(&args.model)?;
+    krate::check_dir(&args.out, args.force)?;
+    let graph = args.model.load()?;
     let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
-    let files = krate::crate_files(&compiled, &plan).map_err(crate_error)?;
-    krate::write_crate(&files, &args.out, args.force).map_err(crate_error)?;
+    let files = krate::crate_files(&compiled, &plan)?;
+    krate::write_crate(&files, &args.out, args.force)?;
     let m = &files.manifest;
     if args.json {
         return out::json(&Report {

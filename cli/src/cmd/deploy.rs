@@ -3,16 +3,10 @@
 //! firmware, check the board's size budget, flash (probe-rs) or emulate
 //! (QEMU), run, read back outputs and timing, and report.
 
-use std::time::Duration;
-
-use zant_runner::esp::{self, EspError, EspJob};
-use zant_runner::probe::{self, FlashJob, ProbeError};
-use zant_runner::report::Report;
-
-use super::build::{build_firmware, print_built, print_footprint, Built};
-use super::run::{print_figures, run_built, verdict, RunArgs};
-use crate::out::{self, CliError, CliResult};
+use crate::args::RunArgs;
+use crate::out::{self, CliResult};
 use crate::progress::Steps;
+use crate::render;
 
 /// Arguments of `zant deploy`.
 #[derive(Debug, clap::Args)]
@@ -42,73 +36,23 @@ pub struct Args {
     pub no_flash: bool,
 }
 
-/// Maps probe errors to CLI errors (all are "the job failed").
-fn probe_error(e: ProbeError) -> CliError {
-    match e {
-        ProbeError::BadSelector(_) => CliError::input(e),
-        e => CliError::failed(e),
-    }
-}
-
-/// Flashes and runs on a board with a debug probe; returns the report.
-pub fn probe_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Report, CliError> {
-    steps.step(&format!("looking for a debug probe for {chip}"));
-    let job = FlashJob {
-        chip: chip.to_string(),
-        probe: r.probe.clone(),
-        elf: b.footprint.elf.clone(),
-        timeout: Duration::from_secs(r.timeout),
-    };
-    let probes = probe::list();
-    probe::choose(&probes, r.probe.as_deref(), chip).map_err(probe_error)?;
-    steps.step(&format!("flashing {} through probe-rs", b.board.name));
-    let mut progress = |done: u64, total: u64| steps.bytes(done, total);
-    probe::flash_and_run(&job, &mut progress).map_err(probe_error)
-}
-
-/// Maps espflash-path errors to CLI errors.
-fn esp_error(e: EspError) -> CliError {
-    match e {
-        EspError::NoSuchPort(_) | EspError::UnknownChip(_) => CliError::input(e),
-        e => CliError::failed(e),
-    }
-}
-
-/// Flashes and runs on an ESP32 board over its serial port; returns the report.
-pub fn esp_run(b: &Built, chip: &str, r: &RunArgs, steps: &Steps) -> Result<Report, CliError> {
-    steps.step(&format!("looking for the serial port of the {chip}"));
-    let port = esp::choose(&esp::list(), r.port.as_deref(), chip).map_err(esp_error)?;
-    let job = EspJob {
-        chip: chip.to_string(),
-        port: Some(port.name.clone()),
-        elf: b.footprint.elf.clone(),
-        timeout: Duration::from_secs(r.timeout),
-    };
-    steps.step(&format!(
-        "flashing {} on {} through espflash",
-        b.board.name, port.name
-    ));
-    let mut progress = |done: u64, total: u64| steps.bytes(done, total);
-    esp::flash_and_run(&job, &mut progress).map_err(esp_error)
-}
-
 /// Runs `zant deploy`.
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let b = build_firmware(&r.build, &steps)?;
-    super::build::check_limits(&b)?;
+    let b = zant_pipeline::build(&r.build.request()?, &steps)?;
+    zant_pipeline::check_limits(&b)?;
     if args.no_flash {
         steps.finish();
-        return super::build::report_build(&b, r.build.json, " (not flashed: --no-flash)");
+        return render::report_build(&b, r.build.json, " (not flashed: --no-flash)");
     }
     // On hardware the footprint comes first: it is known before anything is
     // flashed, and stays on screen whatever the board does next.
     let hardware = !b.board.is_qemu();
     if hardware && !r.build.json && !r.build.quiet {
-        steps.suspend(|| print_built(&b, ""));
+        steps.suspend(|| render::print_built(&b, ""));
     }
-    let j = run_built(&b, r, &steps)?;
+    let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
     steps.finish();
     if r.build.json {
         out::json(&j)?;
@@ -125,12 +69,12 @@ pub fn run(args: Args) -> CliResult {
             j.board,
             j.reference
         ));
-        print_figures(&j);
+        render::print_figures(&j);
         if !hardware {
             out::print("");
-            print_footprint(&b.footprint);
+            render::print_footprint(&b.footprint);
         }
         out::print(&format!("project: {}", b.dir.display()));
     }
-    verdict(&j, r.tolerance)
+    render::verdict(&j, r.tolerance)
 }

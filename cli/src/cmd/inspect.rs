@@ -8,7 +8,7 @@ use zant_codegen::passes::{self, PassOptions};
 use zant_codegen::plan;
 use zant_codegen::report::{self, ModelReport};
 
-use super::common::{load_error, ModelArgs};
+use crate::args::ModelArgs;
 use crate::out::{self, CliError, CliResult};
 
 /// Arguments of `zant inspect`.
@@ -189,4 +189,10 @@ fn print_survey(r: &ModelReport) {
     }
     out::print(&s.to_string());
     out::print("");
+}
+
+/// A load error with the model's path in front; its exit status is the
+/// error's own (1 unsupported operators, 2 a bad file).
+fn load_error(path: &std::path::Path, e: LoadError) -> CliError {
+    CliError::from(e).context(format!("cannot load model {}", path.display()))
 }

@@ -3,7 +3,6 @@
 pub mod boards;
 pub mod budget;
 pub mod build;
-pub mod common;
 pub mod compile;
 pub mod deploy;
 pub mod doctor;

@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::boards::board_error;
-use super::build::{firmware_error, print_footprint};
-use crate::out::{self, CliResult};
+use crate::out::{self, CliError, CliResult};
+use crate::render;
 
 /// Arguments of `zant size`.
 #[derive(Debug, clap::Args)]
@@ -22,18 +21,15 @@ pub struct Args {
 /// Runs `zant size`.
 pub fn run(args: Args) -> CliResult {
     let board = match &args.board {
-        Some(b) => Some(zant_boards::resolve(b).map_err(board_error)?),
+        Some(b) => Some(zant_boards::resolve(b)?),
         None => None,
     };
-    let f = zant_firmware::measure(&args.elf, board.as_ref()).map_err(|e| {
-        let mut c = firmware_error(e);
-        c.code = 2;
-        c
-    })?;
+    // Any ELF the user names: whatever goes wrong reading it is an input error.
+    let f = zant_firmware::measure(&args.elf, board.as_ref()).map_err(CliError::input)?;
     if args.json {
         return out::json(&f);
     }
     out::print(&format!("{}", f.elf.display()));
-    print_footprint(&f);
+    render::print_footprint(&f);
     Ok(())
 }

@@ -1,0 +1,175 @@
+//! Argument groups shared by several subcommands, and their translation
+//! into the library's requests.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use zant_codegen::load::{self, LoadOptions};
+use zant_codegen::plan;
+use zant_codegen::Graph;
+use zant_pipeline::{Check, Request, RunOptions};
+
+use crate::out::CliError;
+
+/// Model-related options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// The ONNX model file.
+    pub model: PathBuf,
+    /// Bind a dynamic input's shape: `--shape NAME=1,1,28,28` (repeatable).
+    /// Unbound dynamic dimensions are 1.
+    #[arg(long = "shape", value_name = "NAME=D0,D1,…")]
+    pub shapes: Vec<String>,
+    /// Bind an input to a constant, raw little-endian FILE in the input's type
+    /// and shape: shapes, axes, scales or indices fixed in your deployment
+    /// (repeatable). The input disappears from `predict`.
+    #[arg(long = "const", value_name = "NAME=FILE")]
+    pub constants: Vec<String>,
+    /// Memory planner: greedy-by-size (default) or naive.
+    #[arg(long, default_value = "greedy-by-size", value_name = "NAME")]
+    pub planner: String,
+}
+
+impl ModelArgs {
+    /// Parses `--shape` and `--const` options.
+    pub fn load_options(&self) -> Result<LoadOptions, CliError> {
+        let mut shapes = BTreeMap::new();
+        for s in &self.shapes {
+            let (name, dims) = s
+                .split_once('=')
+                .ok_or_else(|| CliError::input(anyhow!("--shape `{s}`: expected NAME=D0,D1,…")))?;
+            let dims: Result<Vec<usize>, _> =
+                dims.split(',').map(|d| d.trim().parse::<usize>()).collect();
+            let dims = dims.map_err(|_| {
+                CliError::input(anyhow!(
+                    "--shape `{s}`: dimensions must be non-negative integers"
+                ))
+            })?;
+            shapes.insert(name.to_string(), dims);
+        }
+        let mut constant_bytes = BTreeMap::new();
+        for c in &self.constants {
+            let (name, file) = c
+                .split_once('=')
+                .ok_or_else(|| CliError::input(anyhow!("--const `{c}`: expected NAME=FILE")))?;
+            let bytes = std::fs::read(file)
+                .map_err(|e| CliError::input(anyhow!("--const {name}: cannot read {file}: {e}")))?;
+            constant_bytes.insert(name.to_string(), bytes);
+        }
+        Ok(LoadOptions {
+            shapes,
+            constant_bytes,
+            ..Default::default()
+        })
+    }
+
+    /// The chosen planner.
+    pub fn planner(&self) -> Result<Box<dyn plan::Planner>, CliError> {
+        plan::planner_by_name(&self.planner).ok_or_else(|| {
+            let names: Vec<&str> = plan::planners().iter().map(|p| p.name()).collect();
+            CliError::input(anyhow!(
+                "unknown planner `{}` (known: {})",
+                self.planner,
+                names.join(", ")
+            ))
+        })
+    }
+
+    /// Imports the model.
+    pub fn load(&self) -> Result<Graph, CliError> {
+        let opts = self.load_options()?;
+        load::load_file(&self.model, &opts).map_err(|e| {
+            CliError::from(e).context(format!("cannot load model {}", self.model.display()))
+        })
+    }
+}
+
+/// Options shared by build, run, bench and deploy.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Board: a built-in name, an alias (`stm32h7`) or a path to a board TOML.
+    #[arg(long, short)]
+    pub board: String,
+    /// Directory of the firmware project (default: zant-build/<model>-<board>).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Input tensor compiled into the firmware: raw little-endian file in the
+    /// model's input type and layout (default: seeded uniform [0,1) noise).
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Overwrite a directory zant did not create.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Less output.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More output: cargo's own progress while cross-compiling.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl BuildArgs {
+    /// The pipeline's request: the board resolved, the load options parsed.
+    pub fn request(&self) -> Result<Request, CliError> {
+        let board = zant_boards::resolve(&self.board)?;
+        Ok(Request {
+            model: self.model.model.clone(),
+            load: self.model.load_options()?,
+            planner: self.model.planner.clone(),
+            board,
+            out: self.out.clone(),
+            input: self.input.clone(),
+            force: self.force,
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// Options of run/bench/deploy beyond building.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Expected outputs: raw little-endian file in the model's output type and
+    /// layout (default: zant's host build of the same model on the same input).
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// Largest absolute difference accepted between target and expected outputs.
+    #[arg(long, default_value_t = 1e-4, value_name = "ABS")]
+    pub tolerance: f64,
+    /// Time limit of one run on the target, in seconds.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Debug probe to use when several are attached: VID:PID[:SERIAL] (hex).
+    #[arg(long, value_name = "VID:PID[:SERIAL]")]
+    pub probe: Option<String>,
+    /// Serial port of an ESP32 board (default: the only ESP32 USB adapter attached).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+}
+
+impl RunArgs {
+    /// How the run is checked.
+    pub fn check(&self) -> Check {
+        Check {
+            expect: self.expect.clone(),
+            tolerance: self.tolerance,
+        }
+    }
+
+    /// How to run on the target.
+    pub fn run_options(&self) -> RunOptions {
+        RunOptions {
+            timeout: Duration::from_secs(self.timeout),
+            probe: self.probe.clone(),
+            port: self.port.clone(),
+        }
+    }
+}

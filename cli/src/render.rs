@@ -1,0 +1,187 @@
+//! Rendering of the pipeline's results, shared by build, size, run, bench
+//! and deploy: the footprint tables, the built-firmware line, the figures
+//! table and the verdict on the outputs.
+
+use anyhow::anyhow;
+use serde::Serialize;
+use zant_firmware::Footprint;
+use zant_pipeline::{Built, FlashImage, RunFigures};
+
+use crate::out::{self, CliError, CliResult};
+
+/// JSON of `zant build`.
+#[derive(Debug, Serialize)]
+pub struct BuildJson<'a> {
+    /// Board.
+    pub board: &'a str,
+    /// Model.
+    pub model: &'a str,
+    /// Project directory.
+    pub project: String,
+    /// Footprint keys.
+    #[serde(flatten)]
+    pub footprint: &'a Footprint,
+    /// ESP32 boards: the flash image (path, application and partition bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flash_image: Option<&'a FlashImage>,
+}
+
+/// Prints the footprint table.
+pub fn print_footprint(f: &Footprint) {
+    let mut t = out::table(&["", "bytes"], &[1]);
+    let row = |t: &mut comfy_table::Table, k: &str, v: u64| {
+        t.add_row(vec![k.to_string(), out::thousands(v)]);
+    };
+    row(&mut t, "flash", f.flash_bytes);
+    row(&mut t, "  code", f.code_bytes);
+    row(&mut t, "    model (kernels, predict)", f.model_code_bytes);
+    row(
+        &mut t,
+        "    runtime (start-up, report)",
+        f.runtime_code_bytes,
+    );
+    row(&mut t, "  weights", f.weights_bytes);
+    row(
+        &mut t,
+        "  other (vectors, constants, data images)",
+        f.other_flash_bytes,
+    );
+    row(&mut t, "ram", f.ram_bytes);
+    row(&mut t, "  arena", f.arena_bytes);
+    row(&mut t, "  stack (reserved)", f.stack_bytes);
+    row(&mut t, "  other (data, bss)", f.other_ram_bytes);
+    out::print(&t.to_string());
+    if !f.regions.is_empty() {
+        let mut r = out::table(&["region", "kind", "used", "size", "use"], &[2, 3, 4]);
+        for g in f.regions.iter().filter(|g| g.used > 0) {
+            r.add_row(vec![
+                g.name.clone(),
+                g.kind.clone(),
+                out::thousands(g.used),
+                out::thousands(g.size),
+                format!("{:.1}%", 100.0 * g.used as f64 / g.size.max(1) as f64),
+            ]);
+        }
+        out::print(&r.to_string());
+    }
+    if !f.largest_symbols.is_empty() {
+        let mut s = out::table(&["largest symbols", "kind", "bytes"], &[2]);
+        for sym in f.largest_symbols.iter().take(8) {
+            s.add_row(vec![
+                sym.name.clone(),
+                sym.kind.clone(),
+                out::thousands(sym.bytes),
+            ]);
+        }
+        out::print(&s.to_string());
+    }
+}
+
+/// Prints a built firmware: JSON, or a line and the footprint tables.
+/// `note` follows the board name (`" (not flashed: --no-flash)"`).
+pub fn report_build(b: &Built, json: bool, note: &str) -> CliResult {
+    if json {
+        return out::json(&BuildJson {
+            board: &b.board.name,
+            model: &b.graph.name,
+            project: b.dir.display().to_string(),
+            footprint: &b.footprint,
+            flash_image: b.flash_image.as_ref(),
+        });
+    }
+    print_built(b, note);
+    Ok(())
+}
+
+/// Prints a built firmware for a person: the ELF, the footprint tables and
+/// (ESP32) the flash image. `note` follows the board name.
+pub fn print_built(b: &Built, note: &str) {
+    out::print(&format!(
+        "{} {} for {}{note} → {}",
+        out::green("built"),
+        b.graph.name,
+        b.board.name,
+        b.footprint.elf.display()
+    ));
+    print_footprint(&b.footprint);
+    if let Some(i) = &b.flash_image {
+        out::print(&format!(
+            "flash image: {} (application {} B of a {} B partition; write it at offset 0)",
+            i.path.display(),
+            out::thousands(i.app_bytes),
+            out::thousands(i.partition_bytes)
+        ));
+    }
+}
+
+/// Prints the figures table of run/bench/deploy.
+pub fn print_figures(j: &RunFigures) {
+    let mut t = out::table(&["", "value"], &[1]);
+    let mut row = |k: &str, v: String| {
+        t.add_row(vec![k.to_string(), v]);
+    };
+    if let Some(i) = j.instructions_per_inference {
+        row("instructions per inference", out::thousands(i));
+        row(
+            "instructions per MAC",
+            format!(
+                "{:.2} ({} MACs)",
+                j.instructions_per_mac.unwrap_or(0.0),
+                out::thousands(j.macs)
+            ),
+        );
+    }
+    if let Some(c) = j.cycles_per_inference {
+        row("cycles per inference", out::thousands(c));
+        row("latency", format!("{:.1} µs", j.latency_us.unwrap_or(0.0)));
+    }
+    row("flash", format!("{} B", out::thousands(j.flash_bytes)));
+    row(
+        "static RAM (with stack reserve)",
+        format!("{} B", out::thousands(j.ram_bytes)),
+    );
+    row("arena", format!("{} B", out::thousands(j.arena_bytes)));
+    if let Some(p) = j.stack_peak_bytes {
+        row(
+            "stack peak (measured)",
+            format!(
+                "{} B of {} reserved",
+                out::thousands(p),
+                out::thousands(j.stack_bytes)
+            ),
+        );
+    }
+    if let Some(u) = j.ram_used_bytes {
+        row(
+            "RAM used (static + stack peak)",
+            format!("{} B", out::thousands(u)),
+        );
+    }
+    row(
+        "max abs error",
+        format!("{:.3e} (rel {:.3e})", j.max_abs_error, j.max_rel_error),
+    );
+    row(
+        "outputs",
+        if j.outputs_match {
+            out::green("match")
+        } else {
+            out::red("DIFFER")
+        },
+    );
+    out::print(&t.to_string());
+}
+
+/// Ends a command: non-zero when the outputs differ.
+pub fn verdict(j: &RunFigures, tolerance: f64) -> CliResult {
+    if j.outputs_match {
+        Ok(())
+    } else {
+        Err(CliError::failed(anyhow!(
+            "outputs on {} differ from the reference ({}): max abs error {:.3e} > tolerance {tolerance:.1e}",
+            j.board,
+            j.reference,
+            j.max_abs_error
+        )))
+    }
+}

@@ -1,0 +1,191 @@
+//! The pipeline's error: each cause kept as a typed source, and the exit
+//! status a command ending with it should have.
+
+use std::path::PathBuf;
+
+use zant_codegen::hostrun::HostRunError;
+use zant_codegen::ir::DType;
+use zant_codegen::krate::CrateError;
+use zant_codegen::load::LoadError;
+use zant_codegen::plan::PlanError;
+use zant_firmware::FirmwareError;
+use zant_runner::esp::EspError;
+use zant_runner::RunError;
+
+/// What can go wrong between a model file and a checked run on the target.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The model could not be imported.
+    #[error("cannot load model {}", path.display())]
+    Load {
+        /// The model file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: LoadError,
+    },
+    /// No planner of that name.
+    #[error("unknown planner `{name}` (known: {})", known.join(", "))]
+    UnknownPlanner {
+        /// The name asked for.
+        name: String,
+        /// The planners zant has.
+        known: Vec<String>,
+    },
+    /// The activation arena does not fit the board's arena regions.
+    #[error("model `{model}` does not fit board `{board}`: {source}")]
+    DoesNotFit {
+        /// Model (file stem).
+        model: String,
+        /// Board.
+        board: String,
+        /// The planner's account.
+        #[source]
+        source: PlanError,
+    },
+    /// Rendering, building or measuring the firmware failed.
+    #[error(transparent)]
+    Firmware(#[from] FirmwareError),
+    /// Writing the model crate failed.
+    #[error(transparent)]
+    Crate(#[from] CrateError),
+    /// A directory could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// One input file was given for a model with several inputs.
+    #[error("--input takes one file but the model has {inputs} inputs")]
+    InputCount {
+        /// The model's inputs.
+        inputs: usize,
+    },
+    /// An input or expected-outputs file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input file's size is not the input tensor's.
+    #[error("{} has {got} bytes but input `{name}` ({dtype} {}) needs {want}", path.display(), crate::shape_text(shape))]
+    InputSize {
+        /// The file.
+        path: PathBuf,
+        /// Its bytes.
+        got: usize,
+        /// The input's name.
+        name: String,
+        /// Its element type.
+        dtype: DType,
+        /// Its shape.
+        shape: Vec<usize>,
+        /// The bytes it takes.
+        want: usize,
+    },
+    /// The expected-outputs file's size is not the outputs'.
+    #[error("{} has {got} bytes; the model's outputs take {want}", path.display())]
+    ExpectSize {
+        /// The file.
+        path: PathBuf,
+        /// Its bytes.
+        got: usize,
+        /// The bytes the outputs take.
+        want: usize,
+    },
+    /// espflash could not make the flash image.
+    #[error(transparent)]
+    FlashImage(EspError),
+    /// The application image is larger than its flash partition.
+    #[error("the application image ({app} B) does not fit its flash partition ({partition} B) by {} B", app - partition)]
+    ImageTooBig {
+        /// Bytes of the application image.
+        app: u64,
+        /// Bytes of the partition.
+        partition: u64,
+    },
+    /// A file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The firmware is over the board's own size limits.
+    #[error("the firmware exceeds the size budget of board `{board}`: {}", over.join("; "))]
+    OverLimits {
+        /// Board.
+        board: String,
+        /// Each limit passed, with its figures.
+        over: Vec<String>,
+    },
+    /// The host build of the reference failed.
+    #[error("host reference build failed: {source}")]
+    HostBuild {
+        /// Why.
+        #[source]
+        source: HostRunError,
+    },
+    /// The host reference run failed.
+    #[error("host reference run failed: {source}")]
+    HostRun {
+        /// Why.
+        #[source]
+        source: HostRunError,
+    },
+    /// The model failed at run time on the host.
+    #[error("host reference run failed: {0}")]
+    HostCase(String),
+    /// The host reference gave no result.
+    #[error("host reference produced nothing")]
+    HostNothing,
+    /// Running on the target failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The firmware reported another number of outputs than the model has.
+    #[error("the firmware reported {got} output tensors, the model has {want}")]
+    OutputCount {
+        /// Tensors reported.
+        got: usize,
+        /// The model's outputs.
+        want: usize,
+    },
+}
+
+impl PipelineError {
+    /// Exit status of a command that ends with this error: 2 for a usage or
+    /// input error (bad file, unknown name, missing tool), 1 when the job
+    /// failed (does not fit, build failed, target fault).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PipelineError::Load { source, .. } => source.exit_code(),
+            PipelineError::Firmware(e) => e.exit_code(),
+            PipelineError::Crate(e) => e.exit_code(),
+            PipelineError::Run(e) => e.exit_code(),
+            PipelineError::UnknownPlanner { .. }
+            | PipelineError::InputCount { .. }
+            | PipelineError::Read { .. }
+            | PipelineError::InputSize { .. }
+            | PipelineError::ExpectSize { .. } => 2,
+            PipelineError::DoesNotFit { .. }
+            | PipelineError::CreateDir { .. }
+            | PipelineError::FlashImage(_)
+            | PipelineError::ImageTooBig { .. }
+            | PipelineError::Write { .. }
+            | PipelineError::OverLimits { .. }
+            | PipelineError::HostBuild { .. }
+            | PipelineError::HostRun { .. }
+            | PipelineError::HostCase(_)
+            | PipelineError::HostNothing
+            | PipelineError::OutputCount { .. } => 1,
+        }
+    }
+}
