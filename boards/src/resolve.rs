@@ -128,7 +128,10 @@ pub(crate) fn region(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<MemoryRegion> {
     let Some(kind) = lookup(REGION_KINDS, &r.kind) else {
-        let quoted: Vec<String> = names(REGION_KINDS).iter().map(|n| format!("`{n}`")).collect();
+        let quoted: Vec<String> = names(REGION_KINDS)
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect();
         diags.push(src.diag(
             &format!("{key}.kind"),
             format!("unknown region kind `{}`", r.kind),

@@ -1,5 +1,4 @@
 #![no_std]
-#![forbid(unsafe_code)]
 //! Reference operator kernels for zant-generated models.
 //!
 //! `#![no_std]`, no allocation, no dependencies. The generated model crate
