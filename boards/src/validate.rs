@@ -386,11 +386,9 @@ fn runner(
         Some(Runner::ProbeRs {
             chip: p.chip.clone(),
         })
-    } else if let Some(e) = &raw.run.espflash {
-        Some(Runner::Espflash {
+    } else {
+        raw.run.espflash.as_ref().map(|e| Runner::Espflash {
             chip: e.chip.clone(),
         })
-    } else {
-        None
     }
 }
