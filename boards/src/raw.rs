@@ -1,7 +1,48 @@
 //! The board and chip files as written (serde), with their JSON Schema.
 
-use schemars::JsonSchema;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
+
+use crate::types::{names, CORES, FPUS, REGION_ATTRIBUTES, REGION_KINDS, REPORT_CHANNELS, SIMDS};
+
+// The closed vocabularies are enums in the schema, from the tables the
+// validation reads, so editors complete them.
+
+fn one_of(names: &[&str]) -> Schema {
+    json_schema!({ "type": "string", "enum": names })
+}
+
+fn list_of(names: &[&str]) -> Schema {
+    json_schema!({ "type": "array", "items": { "type": "string", "enum": names } })
+}
+
+fn all<T>(table: &[(&'static str, T)]) -> Vec<&'static str> {
+    table.iter().map(|(n, _)| *n).collect()
+}
+
+fn core_schema(_: &mut SchemaGenerator) -> Schema {
+    one_of(&names(CORES))
+}
+
+fn fpu_schema(_: &mut SchemaGenerator) -> Schema {
+    one_of(&names(FPUS))
+}
+
+fn simd_schema(_: &mut SchemaGenerator) -> Schema {
+    list_of(&all(SIMDS))
+}
+
+fn region_kind_schema(_: &mut SchemaGenerator) -> Schema {
+    one_of(&names(REGION_KINDS))
+}
+
+fn report_schema(_: &mut SchemaGenerator) -> Schema {
+    one_of(&names(REPORT_CHANNELS))
+}
+
+fn attributes_schema(_: &mut SchemaGenerator) -> Schema {
+    list_of(REGION_ATTRIBUTES)
+}
 
 /// A board file (`boards/defs/<board>.toml`, or a user's own).
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -22,6 +63,7 @@ pub struct RawBoard {
     /// file relative to this file, or an inline table.
     pub chip: RawChipRef,
     /// How the firmware reports: `semihosting` (QEMU), `rtt` (debug probe) or `uart`.
+    #[schemars(schema_with = "report_schema")]
     pub report: String,
     /// Core clock in Hz, overriding the chip's.
     #[serde(default)]
@@ -66,12 +108,15 @@ pub struct RawChip {
     /// Part number.
     pub part: String,
     /// CPU core: cortex-m0plus, cortex-m3, cortex-m4, cortex-m7, cortex-m33, cortex-m55, rv32imc, rv32imac.
+    #[schemars(schema_with = "core_schema")]
     pub core: String,
     /// Floating-point unit: none, single, double.
     #[serde(default = "default_fpu")]
+    #[schemars(schema_with = "fpu_schema")]
     pub fpu: String,
     /// SIMD extensions: dsp (Cortex-M DSP), mve (Helium), rvp, rvv.
     #[serde(default)]
+    #[schemars(schema_with = "simd_schema")]
     pub simd: Vec<String>,
     /// Core clock in Hz.
     pub clock_hz: u64,
@@ -90,6 +135,7 @@ pub struct RawRegion {
     /// Region name (`FLASH`, `DTCM`).
     pub name: String,
     /// `flash` or `ram`.
+    #[schemars(schema_with = "region_kind_schema")]
     pub kind: String,
     /// Start address.
     pub start: u64,
@@ -97,6 +143,7 @@ pub struct RawRegion {
     pub size: u64,
     /// Attributes: tightly-coupled, dma, xip, emulated.
     #[serde(default)]
+    #[schemars(schema_with = "attributes_schema")]
     pub attributes: Vec<String>,
     /// This region is another address range of the named region: the same
     /// memory seen through another bus (ESP32's instruction and data views

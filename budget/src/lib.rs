@@ -10,6 +10,7 @@
 //! This crate holds the data, the comparison and the rendering; measuring is
 //! done by the caller (firmware build + footprint + QEMU run).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod exit;
@@ -198,31 +199,10 @@ pub struct BudgetFile {
 pub const SCHEMA: &str = include_str!("../schema/budget.schema.json");
 
 fn did_you_mean(key: &str, known: &[&str]) -> String {
-    let best = known
-        .iter()
-        .map(|k| (strsim(key, k), *k))
-        .filter(|(d, _)| *d <= 3)
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, k)) => format!(" (did you mean `{k}`?)"),
+    match zant_common::suggest::close_matches(key, known).first() {
+        Some(k) => format!(" (did you mean `{k}`?)"),
         None => format!(" (known keys: {})", known.join(", ")),
     }
-}
-
-/// Levenshtein distance.
-fn strsim(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + (ca != *cb) as usize)
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 impl BudgetFile {
@@ -723,23 +703,13 @@ pub fn markdown(r: &Report) -> String {
 /// Sizes of the functions and data objects of an ELF, by demangled name
 /// (hash suffix removed so names are stable across builds).
 pub fn elf_symbols(path: &Path) -> Result<BTreeMap<String, u64>, BudgetError> {
-    use object::{Object, ObjectSymbol, SymbolKind};
     let err = |message: String| BudgetError::Elf {
         path: path.to_path_buf(),
         message,
     };
     let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let file = object::File::parse(&*data).map_err(|e| err(e.to_string()))?;
-    let mut out = BTreeMap::new();
-    for sym in file.symbols() {
-        if sym.size() == 0 || !matches!(sym.kind(), SymbolKind::Text | SymbolKind::Data) {
-            continue;
-        }
-        let Ok(name) = sym.name() else { continue };
-        let name = format!("{:#}", rustc_demangle::demangle(name));
-        *out.entry(name).or_insert(0) += sym.size();
-    }
-    Ok(out)
+    let elf = zant_common::elf::Elf::parse(&data).map_err(|e| err(e.to_string()))?;
+    Ok(elf.sizes())
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! The binary is thin: argument parsing, progress and rendering. The work is
 //! done by the library crates (`zant-codegen`, `zant-boards`, …).
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod cmd;
 mod error;

@@ -198,22 +198,11 @@ fn data_literals(d: &TensorData) -> Vec<TokenStream> {
     }
 }
 
-/// Makes a Rust identifier (snake_case) from an ONNX name.
+/// Makes a Rust identifier (snake_case) from an ONNX name: the shared
+/// [`snake_case`](zant_common::names::snake_case), prefixed with `t_` where
+/// that is not a usable identifier.
 pub fn sanitize(name: &str) -> String {
-    let mut s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    while s.contains("__") {
-        s = s.replace("__", "_");
-    }
-    let s = s.trim_matches('_').to_string();
+    let s = zant_common::names::snake_case(name);
     let bad = s.is_empty()
         || s.starts_with(|c: char| c.is_ascii_digit())
         || syn::parse_str::<Ident>(&s).is_err()
@@ -229,33 +218,7 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
-/// The typed surface of a generated model: what callers and firmware see.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Surface {
-    /// Inputs in order.
-    pub inputs: Vec<IoSpec>,
-    /// Outputs in order.
-    pub outputs: Vec<IoSpec>,
-    /// Arena bytes per region.
-    pub arena_bytes: usize,
-    /// Bytes of constant data (weights) in flash.
-    pub weight_bytes: usize,
-}
-
-/// One input or output of the generated `predict`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct IoSpec {
-    /// ONNX name.
-    pub name: String,
-    /// Rust parameter name.
-    pub ident: String,
-    /// Element type (Rust name).
-    pub elem: String,
-    /// Element count.
-    pub len: usize,
-    /// Shape.
-    pub shape: Vec<usize>,
-}
+pub use zant_common::surface::{IoSpec, Surface};
 
 /// The generated module body and its surface.
 #[derive(Debug)]
@@ -666,11 +629,9 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     })
 }
 
-/// Linker section of the static arena of a memory region
-/// (`.bss.zant_arena.dtcm`); firmware linker scripts place it in that region.
-pub fn arena_section(region: &str) -> String {
-    format!(".bss.zant_arena.{}", sanitize(region))
-}
+// Linker section of the static arena of a memory region
+// (`.bss.zant_arena.dtcm`); firmware linker scripts place it in that region.
+pub use zant_common::names::arena_section;
 
 fn io_constants(graph: &Graph) -> TokenStream {
     let mut items = Vec::new();

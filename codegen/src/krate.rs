@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use serde::Serialize;
 
-use crate::emit::{emit_model, format_file, EmitError, Surface};
+use crate::emit::{emit_model, format_file, EmitError};
 use crate::ir::Graph;
 use crate::plan::Plan;
 
@@ -18,8 +17,7 @@ mod sources {
     include!(concat!(env!("OUT_DIR"), "/kernel_sources.rs"));
 }
 
-/// Name of the marker file zant leaves in directories it creates.
-pub const MARKER: &str = ".zant-generated";
+pub use zant_common::outdir::MARKER;
 
 /// Errors of writing a crate.
 #[derive(Debug, thiserror::Error)]
@@ -40,27 +38,9 @@ pub enum CrateError {
     },
 }
 
-/// The manifest written beside the crate (`zant-model.json`).
-#[derive(Debug, Clone, Serialize)]
-pub struct CrateManifest {
-    /// zant version that wrote it.
-    pub zant_version: String,
-    /// Model name.
-    pub model: String,
-    /// SHA-256 of the model file.
-    pub model_sha256: String,
-    /// Cargo package name.
-    pub package: String,
-    /// Rust library name.
-    pub lib_name: String,
-    /// Planner used.
-    pub planner: String,
-    /// Arena lower bound.
-    pub arena_lower_bound_bytes: usize,
-    /// Inputs, outputs, arena and weights.
-    #[serde(flatten)]
-    pub surface: Surface,
-}
+/// The manifest written beside the crate (`zant-model.json`), read back by
+/// the firmware stage.
+pub use zant_common::surface::Manifest as CrateManifest;
 
 /// A crate in memory: relative paths and contents.
 #[derive(Debug, Clone)]
@@ -151,13 +131,12 @@ pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError>
         (PathBuf::from("Cargo.toml"), cargo),
         (PathBuf::from("src/lib.rs"), lib_rs),
         (
-            PathBuf::from("zant-model.json"),
-            serde_json::to_string_pretty(&manifest).expect("manifest serializes") + "\n",
+            PathBuf::from(zant_common::surface::MANIFEST_FILE),
+            manifest.to_json(),
         ),
         (
             PathBuf::from(MARKER),
-            "This directory was written by zant; `--force` is not needed to overwrite it.\n"
-                .to_string(),
+            zant_common::outdir::MARKER_TEXT.to_string(),
         ),
     ];
     for (p, text) in kernel_files() {
@@ -169,17 +148,7 @@ pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError>
 
 /// Checks that `dir` may be written: absent, empty, made by zant, or `force`.
 pub fn check_dir(dir: &Path, force: bool) -> Result<(), CrateError> {
-    if force || !dir.exists() || dir.join(MARKER).exists() {
-        return Ok(());
-    }
-    let empty = std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
-    if empty {
-        Ok(())
-    } else {
-        Err(CrateError::NotOurs(dir.to_path_buf()))
-    }
+    zant_common::outdir::check_dir(dir, force).map_err(|e| CrateError::NotOurs(e.0))
 }
 
 /// Writes the crate into `dir`, replacing files zant wrote before.

@@ -3,6 +3,7 @@
 //! The path of a model is `load → passes → plan → emit`; each stage is one
 //! module with one public entry point.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod attrs;

@@ -465,10 +465,56 @@ fn value_info_shape(
 }
 
 /// Imports a model from bytes. `name` names the model in generated code.
+///
+/// The phases: [`decode`] and [`preflight`] (what makes the model unreadable
+/// as a whole), [`add_initializers`], [`add_inputs`], [`convert_node`] per
+/// node (with [`fold`] of constant subgraphs), [`graph_outputs`].
 pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph, LoadError> {
     let model = decode(bytes)?;
     let opset = default_opset(&model);
     let g = model.graph.as_ref().expect("checked in decode");
+    preflight(&model, g, opts)?;
+    let mut b = Builder {
+        tensors: Vec::new(),
+        by_name: HashMap::new(),
+    };
+    add_initializers(&mut b, g)?;
+    let inputs = add_inputs(&mut b, g, opts)?;
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut names_seen: HashMap<String, usize> = HashMap::new();
+    for (index, n) in g.node.iter().enumerate() {
+        let mut node_name = node_name(n, index);
+        let count = names_seen.entry(node_name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            node_name = format!("{node_name}_{count}");
+        }
+        nodes.extend(convert_node(&mut b, n, node_name, opset, opts)?);
+    }
+    let outputs = graph_outputs(&b, g)?;
+    if outputs.is_empty() {
+        return Err(LoadError::Invalid("the graph has no outputs".into()));
+    }
+    Ok(Graph {
+        name: name.to_string(),
+        model_hash: sha256_hex(bytes),
+        opset,
+        tensors: b.tensors,
+        nodes,
+        inputs,
+        outputs,
+    })
+}
+
+/// What makes the model unreadable as a whole, before any tensor is built:
+/// external weights (reported first: nothing else can be read), unsupported
+/// operators (all of them at once), sparse initializers, and `--shape` /
+/// `--const` options naming no input.
+fn preflight(
+    model: &proto::ModelProto,
+    g: &proto::GraphProto,
+    opts: &LoadOptions,
+) -> Result<(), LoadError> {
     // Weights stored outside the file are reported first: nothing else can be read.
     for init in &g.initializer {
         if init.data_location() == proto::tensor_proto::DataLocation::External
@@ -477,7 +523,7 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             tensor_from_proto(init)?;
         }
     }
-    let unsupported = check_supported(&model);
+    let unsupported = check_supported(model);
     if !unsupported.is_empty() {
         return Err(LoadError::Unsupported(unsupported));
     }
@@ -500,11 +546,11 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             )));
         }
     }
+    Ok(())
+}
 
-    let mut b = Builder {
-        tensors: Vec::new(),
-        by_name: HashMap::new(),
-    };
+/// The initializers, as constant tensors.
+fn add_initializers(b: &mut Builder, g: &proto::GraphProto) -> Result<(), LoadError> {
     for init in &g.initializer {
         let data = tensor_from_proto(init)?;
         b.add(Tensor {
@@ -514,6 +560,16 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
             data: Some(Arc::new(data)),
         });
     }
+    Ok(())
+}
+
+/// The graph inputs: runtime inputs (returned, in order), or constants where
+/// an initializer gives a default or `--const` a value.
+fn add_inputs(
+    b: &mut Builder,
+    g: &proto::GraphProto,
+    opts: &LoadOptions,
+) -> Result<Vec<TensorId>, LoadError> {
     let mut inputs = Vec::new();
     for vi in &g.input {
         if b.by_name.contains_key(vi.name()) {
@@ -571,168 +627,193 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
         });
         inputs.push(id);
     }
+    Ok(inputs)
+}
 
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut names_seen: HashMap<String, usize> = HashMap::new();
-    for (index, n) in g.node.iter().enumerate() {
-        let mut node_name = node_name(n, index);
-        let count = names_seen.entry(node_name.clone()).or_insert(0);
-        *count += 1;
-        if *count > 1 {
-            node_name = format!("{node_name}_{count}");
-        }
-        let node_err = |error: OpError| LoadError::Node {
-            node: node_name.clone(),
-            op_type: n.op_type().to_string(),
-            error,
-        };
+/// One node: its operator parsed and its outputs inferred; `None` when it
+/// became constants (a `Constant` node, or folded).
+fn convert_node(
+    b: &mut Builder,
+    n: &proto::NodeProto,
+    node_name: String,
+    opset: i64,
+    opts: &LoadOptions,
+) -> Result<Option<Node>, LoadError> {
+    let node_err = |error: OpError| LoadError::Node {
+        node: node_name.clone(),
+        op_type: n.op_type().to_string(),
+        error,
+    };
 
-        let mut tensor_attrs = Vec::new();
-        for a in &n.attribute {
-            if let Some(t) = &a.t {
-                tensor_attrs.push((a.name().to_string(), tensor_from_proto(t)?));
-            }
+    let mut tensor_attrs = Vec::new();
+    for a in &n.attribute {
+        if let Some(t) = &a.t {
+            tensor_attrs.push((a.name().to_string(), tensor_from_proto(t)?));
         }
-        let attrs = Attrs::new(n.attribute.clone(), tensor_attrs).with_output_count(n.output.len());
-        if attrs.has_graph() {
-            return Err(node_err(OpError::Unsupported(
-                "operators with subgraphs are not supported".into(),
-            )));
-        }
-
-        if n.op_type() == "Constant" {
-            let data = constant_value(&attrs).map_err(node_err)?;
-            let out = n
-                .output
-                .first()
-                .ok_or_else(|| node_err(OpError::Shape("Constant has no output".into())))?;
-            b.add(Tensor {
-                name: out.clone(),
-                dtype: data.dtype,
-                shape: data.shape.clone(),
-                data: Some(Arc::new(data)),
-            });
-            continue;
-        }
-
-        let def = ops::lookup(n.op_type()).expect("checked in check_supported");
-        let op = (def.parse)(&attrs, opset).map_err(node_err)?;
-
-        let mut in_ids = Vec::with_capacity(n.input.len());
-        for name in &n.input {
-            if name.is_empty() {
-                in_ids.push(None);
-                continue;
-            }
-            match b.by_name.get(name) {
-                Some(&id) => in_ids.push(Some(id)),
-                None => {
-                    return Err(LoadError::Invalid(format!(
-                        "node `{node_name}` reads `{name}`, which no earlier node, input or initializer defines (the graph is not in topological order or is incomplete)"
-                    )))
-                }
-            }
-        }
-        // Trailing omitted inputs are the same as absent ones.
-        while matches!(in_ids.last(), Some(None)) {
-            in_ids.pop();
-        }
-        let infos: Vec<Option<InputInfo<'_>>> = in_ids
-            .iter()
-            .map(|id| {
-                id.map(|id| {
-                    let t = &b.tensors[id.0];
-                    InputInfo {
-                        dtype: t.dtype,
-                        shape: &t.shape,
-                        data: t.data.as_deref(),
-                    }
-                })
-            })
-            .collect();
-        let outs: Vec<OutputInfo> = op.infer(&infos).map_err(node_err)?;
-        let out_names: Vec<&String> = n.output.iter().collect();
-        if let Some((i, name)) = out_names
-            .iter()
-            .enumerate()
-            .skip(outs.len())
-            .find(|(_, s)| !s.is_empty())
-        {
-            return Err(node_err(OpError::Unsupported(format!(
-                "output {i} (`{name}`) of {}: zant computes only the first {}",
-                n.op_type(),
-                outs.len()
-            ))));
-        }
-        for o in &outs {
-            if o.shape
-                .iter()
-                .try_fold(1usize, |a, &d| a.checked_mul(d))
-                .is_none_or(|n| n > (1 << 31))
-            {
-                return Err(node_err(OpError::Shape(format!(
-                    "output shape {:?} is impossibly large",
-                    o.shape
-                ))));
-            }
-        }
-
-        // Constant folding: every present input constant (or a Shape op).
-        let all_const = infos.iter().flatten().all(|i| i.data.is_some());
-        let foldable = !opts.no_fold && (all_const || n.op_type() == "Shape");
-        if foldable {
-            let datas: Vec<Option<&TensorData>> =
-                infos.iter().map(|i| i.and_then(|i| i.data)).collect();
-            match op.eval(&datas, &outs) {
-                Ok(values) => {
-                    for (name, v) in out_names.iter().zip(values) {
-                        if name.is_empty() {
-                            continue;
-                        }
-                        b.add(Tensor {
-                            name: (*name).clone(),
-                            dtype: v.dtype,
-                            shape: v.shape.clone(),
-                            data: Some(Arc::new(v)),
-                        });
-                    }
-                    continue;
-                }
-                Err(OpError::NotFoldable) => {}
-                Err(e) => return Err(node_err(e)),
-            }
-        }
-
-        let mut out_ids = Vec::new();
-        // Outputs the node does not name (optional trailing ones) are not computed.
-        for (i, o) in outs.into_iter().take(out_names.len().max(1)).enumerate() {
-            let name = match out_names.get(i) {
-                Some(s) if !s.is_empty() => (*s).clone(),
-                // Unnamed or unused optional output: keep a private tensor.
-                _ => format!("{node_name}:out{i}"),
-            };
-            if b.by_name.contains_key(&name) {
-                return Err(LoadError::Invalid(format!(
-                    "tensor `{name}` is defined twice (node `{node_name}`)"
-                )));
-            }
-            out_ids.push(b.add(Tensor {
-                name,
-                dtype: o.dtype,
-                shape: o.shape,
-                data: None,
-            }));
-        }
-        nodes.push(Node {
-            name: node_name.clone(),
-            op_type: n.op_type().to_string(),
-            opset,
-            inputs: in_ids,
-            outputs: out_ids,
-            op,
-        });
+    }
+    let attrs = Attrs::new(n.attribute.clone(), tensor_attrs).with_output_count(n.output.len());
+    if attrs.has_graph() {
+        return Err(node_err(OpError::Unsupported(
+            "operators with subgraphs are not supported".into(),
+        )));
     }
 
+    if n.op_type() == "Constant" {
+        let data = constant_value(&attrs).map_err(node_err)?;
+        let out = n
+            .output
+            .first()
+            .ok_or_else(|| node_err(OpError::Shape("Constant has no output".into())))?;
+        b.add(Tensor {
+            name: out.clone(),
+            dtype: data.dtype,
+            shape: data.shape.clone(),
+            data: Some(Arc::new(data)),
+        });
+        return Ok(None);
+    }
+
+    let def = ops::lookup(n.op_type()).expect("checked in check_supported");
+    let op = (def.parse)(&attrs, opset).map_err(node_err)?;
+
+    let mut in_ids = Vec::with_capacity(n.input.len());
+    for name in &n.input {
+        if name.is_empty() {
+            in_ids.push(None);
+            continue;
+        }
+        match b.by_name.get(name) {
+            Some(&id) => in_ids.push(Some(id)),
+            None => {
+                return Err(LoadError::Invalid(format!(
+                    "node `{node_name}` reads `{name}`, which no earlier node, input or initializer defines (the graph is not in topological order or is incomplete)"
+                )))
+            }
+        }
+    }
+    // Trailing omitted inputs are the same as absent ones.
+    while matches!(in_ids.last(), Some(None)) {
+        in_ids.pop();
+    }
+    let infos = input_infos(b, &in_ids);
+    let outs: Vec<OutputInfo> = op.infer(&infos).map_err(node_err)?;
+    let out_names: Vec<&String> = n.output.iter().collect();
+    if let Some((i, name)) = out_names
+        .iter()
+        .enumerate()
+        .skip(outs.len())
+        .find(|(_, s)| !s.is_empty())
+    {
+        return Err(node_err(OpError::Unsupported(format!(
+            "output {i} (`{name}`) of {}: zant computes only the first {}",
+            n.op_type(),
+            outs.len()
+        ))));
+    }
+    for o in &outs {
+        if o.shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .is_none_or(|n| n > (1 << 31))
+        {
+            return Err(node_err(OpError::Shape(format!(
+                "output shape {:?} is impossibly large",
+                o.shape
+            ))));
+        }
+    }
+
+    // Constant folding: every present input constant (or a Shape op).
+    if fold(b, n, op.as_ref(), &in_ids, &outs, &out_names, opts).map_err(node_err)? {
+        return Ok(None);
+    }
+
+    let mut out_ids = Vec::new();
+    // Outputs the node does not name (optional trailing ones) are not computed.
+    for (i, o) in outs.into_iter().take(out_names.len().max(1)).enumerate() {
+        let name = match out_names.get(i) {
+            Some(s) if !s.is_empty() => (*s).clone(),
+            // Unnamed or unused optional output: keep a private tensor.
+            _ => format!("{node_name}:out{i}"),
+        };
+        if b.by_name.contains_key(&name) {
+            return Err(LoadError::Invalid(format!(
+                "tensor `{name}` is defined twice (node `{node_name}`)"
+            )));
+        }
+        out_ids.push(b.add(Tensor {
+            name,
+            dtype: o.dtype,
+            shape: o.shape,
+            data: None,
+        }));
+    }
+    Ok(Some(Node {
+        name: node_name.clone(),
+        op_type: n.op_type().to_string(),
+        opset,
+        inputs: in_ids,
+        outputs: out_ids,
+        op,
+    }))
+}
+
+/// Constant folding: when every present input is constant (or the node is a
+/// `Shape`), evaluates the node on the host and adds its outputs as
+/// constants. `Ok(false)` when it is not folded.
+fn fold(
+    b: &mut Builder,
+    n: &proto::NodeProto,
+    op: &dyn ops::Op,
+    in_ids: &[Option<TensorId>],
+    outs: &[OutputInfo],
+    out_names: &[&String],
+    opts: &LoadOptions,
+) -> Result<bool, OpError> {
+    let infos = input_infos(b, in_ids);
+    let all_const = infos.iter().flatten().all(|i| i.data.is_some());
+    if opts.no_fold || !(all_const || n.op_type() == "Shape") {
+        return Ok(false);
+    }
+    let datas: Vec<Option<&TensorData>> = infos.iter().map(|i| i.and_then(|i| i.data)).collect();
+    let values = match op.eval(&datas, outs) {
+        Ok(values) => values,
+        Err(OpError::NotFoldable) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    for (name, v) in out_names.iter().zip(values) {
+        if name.is_empty() {
+            continue;
+        }
+        b.add(Tensor {
+            name: (*name).clone(),
+            dtype: v.dtype,
+            shape: v.shape.clone(),
+            data: Some(Arc::new(v)),
+        });
+    }
+    Ok(true)
+}
+
+/// Dtype, shape and constant data of a node's inputs.
+fn input_infos<'a>(b: &'a Builder, in_ids: &[Option<TensorId>]) -> Vec<Option<InputInfo<'a>>> {
+    in_ids
+        .iter()
+        .map(|id| {
+            id.map(|id| {
+                let t = &b.tensors[id.0];
+                InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: t.data.as_deref(),
+                }
+            })
+        })
+        .collect()
+}
+
+/// The graph outputs, each checked against its declared type and shape.
+fn graph_outputs(b: &Builder, g: &proto::GraphProto) -> Result<Vec<TensorId>, LoadError> {
     let mut outputs = Vec::new();
     for o in &g.output {
         let id = *b.by_name.get(o.name()).ok_or_else(|| {
@@ -782,19 +863,7 @@ pub fn load_bytes(bytes: &[u8], name: &str, opts: &LoadOptions) -> Result<Graph,
         }
         outputs.push(id);
     }
-    if outputs.is_empty() {
-        return Err(LoadError::Invalid("the graph has no outputs".into()));
-    }
-
-    Ok(Graph {
-        name: name.to_string(),
-        model_hash: sha256_hex(bytes),
-        opset,
-        tensors: b.tensors,
-        nodes,
-        inputs,
-        outputs,
-    })
+    Ok(outputs)
 }
 
 /// The value of a `Constant` node.

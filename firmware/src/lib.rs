@@ -9,6 +9,7 @@
 //! model crate under `model/`. The templates see only the [`Board`] and the
 //! model crate's surface ([`ModelSurface`], read from `zant-model.json`).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod exit;
@@ -18,13 +19,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use minijinja::{context, Environment, UndefinedBehavior};
-use serde::{Deserialize, Serialize};
 use zant_boards::{Board, Core, RegionKind, ReportChannel};
 
 pub use size::{measure, Footprint, RegionUse, SymbolSize};
 
-/// Marker file left in directories zant created.
-pub const MARKER: &str = ".zant-generated";
+pub use zant_common::outdir::MARKER;
+/// The model crate's surface, as written by `zant compile` in
+/// `zant-model.json` (one type with codegen, which writes it).
+pub use zant_common::surface::{IoSpec, Manifest as ModelSurface};
 
 static TEMPLATES: &[(&str, &str)] = &[
     (
@@ -162,69 +164,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FirmwareError + '_ {
     }
 }
 
-/// One input or output of the model crate (from `zant-model.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IoSpec {
-    /// ONNX name.
-    pub name: String,
-    /// Rust parameter name.
-    pub ident: String,
-    /// Rust element type.
-    pub elem: String,
-    /// Element count.
-    pub len: usize,
-    /// Shape.
-    pub shape: Vec<usize>,
-}
-
-impl IoSpec {
-    /// Bytes of one element.
-    pub fn elem_size(&self) -> usize {
-        match self.elem.as_str() {
-            "i8" | "u8" | "bool" => 1,
-            "i16" | "u16" => 2,
-            "f64" | "i64" | "u64" => 8,
-            _ => 4,
-        }
-    }
-    /// Bytes of the tensor.
-    pub fn bytes(&self) -> usize {
-        self.len * self.elem_size()
-    }
-}
-
-/// The model crate's surface, as written by `zant compile` in `zant-model.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelSurface {
-    /// Model name.
-    pub model: String,
-    /// Cargo package name.
-    pub package: String,
-    /// Inputs.
-    pub inputs: Vec<IoSpec>,
-    /// Outputs.
-    pub outputs: Vec<IoSpec>,
-    /// Arena bytes.
-    pub arena_bytes: usize,
-    /// Weight bytes.
-    pub weight_bytes: usize,
-}
-
-impl ModelSurface {
-    /// Reads `zant-model.json` of a model crate.
-    pub fn read(crate_dir: &Path) -> Result<ModelSurface, FirmwareError> {
-        let path = crate_dir.join("zant-model.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| FirmwareError::Manifest {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        serde_json::from_str(&text).map_err(|e| FirmwareError::Manifest {
-            path,
-            message: e.to_string(),
-        })
-    }
-}
-
 /// The runtime family of a board's firmware.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -335,17 +274,7 @@ impl Project {
 
 /// Checks that `dir` may be written: absent, empty, made by zant, or `force`.
 pub fn check_dir(dir: &Path, force: bool) -> Result<(), FirmwareError> {
-    if force || !dir.exists() || dir.join(MARKER).exists() {
-        return Ok(());
-    }
-    let empty = std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
-    if empty {
-        Ok(())
-    } else {
-        Err(FirmwareError::NotOurs(dir.to_path_buf()))
-    }
+    zant_common::outdir::check_dir(dir, force).map_err(|e| FirmwareError::NotOurs(e.0))
 }
 
 fn link_name(board: &Board, region: &str) -> String {
@@ -414,7 +343,11 @@ pub fn render_project(
 ) -> Result<Project, FirmwareError> {
     let rt = runtime(board)?;
     check_dir(out, force)?;
-    let surface = ModelSurface::read(model_dir)?;
+    let manifest = ModelSurface::read(model_dir).map_err(|e| FirmwareError::Manifest {
+        path: e.path,
+        message: e.message,
+    })?;
+    let surface = &manifest.surface;
     if inputs.len() != surface.inputs.len() {
         return Err(FirmwareError::Manifest {
             path: model_dir.join("zant-model.json"),
@@ -440,7 +373,7 @@ pub fn render_project(
             });
         }
     }
-    let package = format!("zant-fw-{}", surface.package.trim_end_matches("-model"));
+    let package = format!("zant-fw-{}", manifest.package.trim_end_matches("-model"));
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Block tags leave no blank lines or indentation behind in the output.
@@ -474,7 +407,7 @@ pub fn render_project(
         .iter()
         .enumerate()
         .filter(|(_, r)| **r != board.placement.stack)
-        .map(|(i, r)| context! { index => i, section => format!(".bss.zant_arena.{}", sanitize(r)), link_name => link_name(board, r), region => r.clone() })
+        .map(|(i, r)| context! { index => i, section => zant_common::names::arena_section(r), link_name => link_name(board, r), region => r.clone() })
         .collect();
     let counter = match (rt, board.core, board.report) {
         (_, _, ReportChannel::Semihosting) if rt == Runtime::CortexM => "none",
@@ -528,9 +461,9 @@ pub fn render_project(
     let ctx = context! {
         zant_version => env!("CARGO_PKG_VERSION"),
         board => board.name.clone(),
-        model_name => surface.model.clone(),
+        model_name => manifest.model.clone(),
         package => package.clone(),
-        model_package => surface.package.clone(),
+        model_package => manifest.package.clone(),
         runtime => dir,
         esp_chip => match &board.runner {
             zant_boards::Runner::Espflash { chip } => chip.clone(),
@@ -574,11 +507,7 @@ pub fn render_project(
         (format!("{dir}/main.rs.j2"), "src/main.rs".to_string()),
     ];
     std::fs::create_dir_all(out).map_err(io(out))?;
-    std::fs::write(
-        out.join(MARKER),
-        "This directory was written by zant; `--force` is not needed to overwrite it.\n",
-    )
-    .map_err(io(out))?;
+    std::fs::write(out.join(MARKER), zant_common::outdir::MARKER_TEXT).map_err(io(out))?;
     for (tname, rel) in &files {
         let t = env
             .get_template(tname)
@@ -615,23 +544,6 @@ pub fn render_project(
         triple: board.target.triple.clone(),
         board: board.name.clone(),
     })
-}
-
-fn sanitize(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    while out.contains("__") {
-        out = out.replace("__", "_");
-    }
-    out.trim_matches('_').to_string()
 }
 
 fn write_if_changed(path: &Path, text: &str) -> Result<(), FirmwareError> {

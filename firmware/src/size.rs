@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SectionKind};
+use object::{Object, ObjectSection, ObjectSegment, SectionKind};
 use serde::Serialize;
 use zant_boards::{Board, RegionKind};
 
@@ -82,7 +82,8 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
         message,
     };
     let data = std::fs::read(elf).map_err(|e| err(e.to_string()))?;
-    let file = object::File::parse(&*data).map_err(|e| err(e.to_string()))?;
+    let parsed = zant_common::elf::Elf::parse(&data).map_err(|e| err(e.to_string()))?;
+    let file = parsed.object();
     let mut regions: Vec<RegionUse> = board
         .map(|b| {
             b.memory
@@ -190,26 +191,26 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
     }
     let (mut weights, mut arena, mut code, mut model_code) = (0u64, 0u64, 0u64, 0u64);
     let mut symbols: Vec<SymbolSize> = Vec::new();
-    for sym in file.symbols() {
-        let Ok(name) = sym.name() else { continue };
-        if sym.size() == 0 {
+    for sym in parsed.symbols() {
+        let name = sym.name;
+        if sym.size == 0 {
             continue;
         }
-        let pretty = format!("{:#}", rustc_demangle::demangle(name));
+        let pretty = sym.demangled();
         let kind = if name.contains("ZANT_W_") {
-            weights += sym.size();
+            weights += sym.size;
             "weights"
         } else if name.contains("ZANT_ARENA_R") || name.contains("ZANT_FW_ARENA") {
-            arena += sym.size();
+            arena += sym.size;
             "arena"
-        } else if sym.kind() == object::SymbolKind::Text {
+        } else if sym.kind == zant_common::elf::SymbolKind::Text {
             // The model crate is `<model>_model`; its code is the kernels and `run`.
             if pretty
                 .split("::")
                 .next()
                 .is_some_and(|c| c.ends_with("_model"))
             {
-                model_code += sym.size();
+                model_code += sym.size;
                 "model code"
             } else {
                 "runtime code"
@@ -219,7 +220,7 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
         };
         symbols.push(SymbolSize {
             name: pretty,
-            bytes: sym.size(),
+            bytes: sym.size,
             kind: kind.to_string(),
         });
     }

@@ -25,33 +25,15 @@ pub use target::{run, Progress, RunError, RunOptions, Silent, TargetOutcome};
 
 use std::path::Path;
 
-use object::{Object, ObjectSymbol};
+use zant_common::elf::Elf;
 
 /// Address of a symbol in an ELF (Thumb bit cleared).
 pub fn symbol_address(elf: &[u8], name: &str) -> Option<u64> {
-    let file = object::File::parse(elf).ok()?;
-    let thumb = matches!(file.architecture(), object::Architecture::Arm);
-    file.symbols().find(|s| s.name() == Ok(name)).map(|s| {
-        if thumb {
-            s.address() & !1
-        } else {
-            s.address()
-        }
-    })
+    Elf::parse(elf).ok()?.address_of(name)
 }
 
 /// The function containing `addr`, demangled, with the offset into it.
 pub fn symbolize(elf: &Path, addr: u64) -> Option<String> {
     let data = std::fs::read(elf).ok()?;
-    let file = object::File::parse(&*data).ok()?;
-    let thumb = matches!(file.architecture(), object::Architecture::Arm);
-    file.symbols()
-        .filter(|s| s.kind() == object::SymbolKind::Text && s.size() > 0)
-        .find_map(|s| {
-            let start = if thumb { s.address() & !1 } else { s.address() };
-            (addr >= start && addr < start + s.size()).then(|| {
-                let name = s.name().unwrap_or("?");
-                format!("{:#}+0x{:x}", rustc_demangle::demangle(name), addr - start)
-            })
-        })
+    Elf::parse(&data).ok()?.function_at(addr)
 }

@@ -6,57 +6,31 @@ use quote::quote;
 
 use crate::emit::lit_f32;
 
-/// An activation applied to every output element.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Activation {
-    /// Identity.
-    #[default]
-    None,
-    /// max(x, 0).
-    Relu,
-    /// x < 0 ? alpha·x : x.
-    LeakyRelu {
-        /// Slope for negative inputs.
-        alpha: f32,
-    },
-    /// min(max(x, min), max).
-    Clip {
-        /// Lower bound.
-        min: f32,
-        /// Upper bound.
-        max: f32,
-    },
-    /// 1 / (1 + e^-x).
-    Sigmoid,
-    /// max(0, min(1, alpha·x + beta)).
-    HardSigmoid {
-        /// Slope.
-        alpha: f32,
-        /// Offset.
-        beta: f32,
-    },
-    /// x · HardSigmoid(x) with alpha = 1/6, beta = 0.5.
-    HardSwish,
-    /// tanh(x).
-    Tanh,
-    /// x < 0 ? alpha·(e^x − 1) : x.
-    Elu {
-        /// Scale of the negative part.
-        alpha: f32,
-    },
+/// An activation applied to every output element: the kernels' own enum, so
+/// the value codegen reasons about is the value the generated code passes.
+pub use zant_kernels::reference::activation::Activation;
+
+/// What codegen needs of an [`Activation`] besides its value: names for
+/// plans and diagnostics, and the tokens that rebuild it in generated code.
+pub trait ActivationExt {
+    /// `Conv+Relu`-style name.
+    fn suffixed(&self, base: &str) -> String;
+    /// ONNX op name of the activation.
+    fn op_name(&self) -> &'static str;
+    /// The kernel crate's `Activation` value as a Rust expression, `k` the
+    /// path of the kernels' `activation` module.
+    fn tokens(&self, k: &TokenStream) -> TokenStream;
 }
 
-impl Activation {
-    /// `Conv+Relu`-style name.
-    pub fn suffixed(&self, base: &str) -> String {
+impl ActivationExt for Activation {
+    fn suffixed(&self, base: &str) -> String {
         match self {
             Activation::None => base.to_string(),
             a => format!("{base}+{}", a.op_name()),
         }
     }
 
-    /// ONNX op name of the activation.
-    pub fn op_name(&self) -> &'static str {
+    fn op_name(&self) -> &'static str {
         match self {
             Activation::None => "Identity",
             Activation::Relu => "Relu",
@@ -67,49 +41,81 @@ impl Activation {
             Activation::HardSwish => "HardSwish",
             Activation::Tanh => "Tanh",
             Activation::Elu { .. } => "Elu",
+            Activation::Selu { .. } => "Selu",
+            Activation::Celu { .. } => "Celu",
+            Activation::ThresholdedRelu { .. } => "ThresholdedRelu",
+            Activation::Softplus => "Softplus",
+            Activation::Softsign => "Softsign",
+            Activation::Gelu | Activation::GeluTanh => "Gelu",
+            Activation::Mish => "Mish",
+            Activation::Swish => "Swish",
         }
     }
 
-    /// The kernel crate's value, for host evaluation.
-    pub fn kernel(&self) -> zant_kernels::reference::activation::Activation {
-        use zant_kernels::reference::activation::Activation as K;
-        match *self {
-            Activation::None => K::None,
-            Activation::Relu => K::Relu,
-            Activation::LeakyRelu { alpha } => K::LeakyRelu { alpha },
-            Activation::Clip { min, max } => K::Clip { min, max },
-            Activation::Sigmoid => K::Sigmoid,
-            Activation::HardSigmoid { alpha, beta } => K::HardSigmoid { alpha, beta },
-            Activation::HardSwish => K::HardSwish,
-            Activation::Tanh => K::Tanh,
-            Activation::Elu { alpha } => K::Elu { alpha },
-        }
-    }
-
-    /// The kernel crate's `Activation` value as a Rust expression.
-    pub fn tokens(&self, k: &TokenStream) -> TokenStream {
+    fn tokens(&self, k: &TokenStream) -> TokenStream {
+        let f = lit_f32;
         match *self {
             Activation::None => quote!(#k::Activation::None),
             Activation::Relu => quote!(#k::Activation::Relu),
             Activation::LeakyRelu { alpha } => {
-                let a = lit_f32(alpha);
+                let a = f(alpha);
                 quote!(#k::Activation::LeakyRelu { alpha: #a })
             }
             Activation::Clip { min, max } => {
-                let (a, b) = (lit_f32(min), lit_f32(max));
+                let (a, b) = (f(min), f(max));
                 quote!(#k::Activation::Clip { min: #a, max: #b })
             }
             Activation::Sigmoid => quote!(#k::Activation::Sigmoid),
             Activation::HardSigmoid { alpha, beta } => {
-                let (a, b) = (lit_f32(alpha), lit_f32(beta));
+                let (a, b) = (f(alpha), f(beta));
                 quote!(#k::Activation::HardSigmoid { alpha: #a, beta: #b })
             }
             Activation::HardSwish => quote!(#k::Activation::HardSwish),
             Activation::Tanh => quote!(#k::Activation::Tanh),
             Activation::Elu { alpha } => {
-                let a = lit_f32(alpha);
+                let a = f(alpha);
                 quote!(#k::Activation::Elu { alpha: #a })
             }
+            Activation::Selu { alpha, gamma } => {
+                let (a, g) = (f(alpha), f(gamma));
+                quote!(#k::Activation::Selu { alpha: #a, gamma: #g })
+            }
+            Activation::Celu { alpha } => {
+                let a = f(alpha);
+                quote!(#k::Activation::Celu { alpha: #a })
+            }
+            Activation::ThresholdedRelu { alpha } => {
+                let a = f(alpha);
+                quote!(#k::Activation::ThresholdedRelu { alpha: #a })
+            }
+            Activation::Softplus => quote!(#k::Activation::Softplus),
+            Activation::Softsign => quote!(#k::Activation::Softsign),
+            Activation::Gelu => quote!(#k::Activation::Gelu),
+            Activation::GeluTanh => quote!(#k::Activation::GeluTanh),
+            Activation::Mish => quote!(#k::Activation::Mish),
+            Activation::Swish => quote!(#k::Activation::Swish),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_name_the_kernel_variant() {
+        let k = quote!(zk::activation);
+        let t = Activation::HardSigmoid {
+            alpha: 0.2,
+            beta: 0.5,
+        }
+        .tokens(&k)
+        .to_string();
+        assert_eq!(
+            t,
+            "zk :: activation :: Activation :: HardSigmoid { alpha : 0.2 , beta : 0.5 }"
+        );
+        assert_eq!(Activation::Relu.suffixed("Conv"), "Conv+Relu");
+        assert_eq!(Activation::None.suffixed("Gemm"), "Gemm");
     }
 }

@@ -14,48 +14,21 @@ use crate::attrs::Attrs;
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
 
-/// Which binary function.
+use zant_kernels::reference::binary::{BinaryOp, CompareOp};
+
+/// Which binary function: the kernels' own operator enums.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryKind {
-    /// a + b.
-    Add,
-    /// a − b.
-    Sub,
-    /// a · b.
-    Mul,
-    /// a / b (integers truncate).
-    Div,
-    /// a^b.
-    Pow,
-    /// max(a, b).
-    Max,
-    /// min(a, b).
-    Min,
-    /// a < 0 ? b·a : a.
-    PRelu,
-    /// a == b (bool output).
-    Equal,
-    /// a < b.
-    Less,
-    /// a > b.
-    Greater,
-    /// a ≤ b.
-    LessOrEqual,
-    /// a ≥ b.
-    GreaterOrEqual,
+    /// Arithmetic (same element type out as in).
+    Arith(BinaryOp),
+    /// Comparison (bool output).
+    Compare(CompareOp),
 }
 
 impl BinaryKind {
     /// True for comparisons (bool output).
     pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinaryKind::Equal
-                | BinaryKind::Less
-                | BinaryKind::Greater
-                | BinaryKind::LessOrEqual
-                | BinaryKind::GreaterOrEqual
-        )
+        matches!(self, BinaryKind::Compare(_))
     }
 }
 
@@ -97,31 +70,31 @@ fn check_legacy_broadcast(a: &Attrs, opset: i64) -> Result<(), OpError> {
 }
 
 macro_rules! parsers {
-    ($($f:ident => $name:literal, $kind:ident, $variadic:expr, $mean:expr;)*) => {$(
+    ($($f:ident => $name:literal, $kind:expr, $variadic:expr, $mean:expr;)*) => {$(
         #[doc = concat!("Parses `", $name, "`.")]
         pub fn $f(a: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
             check_legacy_broadcast(a, opset)?;
-            mk($name, BinaryKind::$kind, $variadic, $mean)
+            mk($name, $kind, $variadic, $mean)
         }
     )*};
 }
 
 parsers! {
-    parse_add => "Add", Add, false, false;
-    parse_sub => "Sub", Sub, false, false;
-    parse_mul => "Mul", Mul, false, false;
-    parse_div => "Div", Div, false, false;
-    parse_pow => "Pow", Pow, false, false;
-    parse_max => "Max", Max, true, false;
-    parse_min => "Min", Min, true, false;
-    parse_sum => "Sum", Add, true, false;
-    parse_mean => "Mean", Add, true, true;
-    parse_prelu => "PRelu", PRelu, false, false;
-    parse_equal => "Equal", Equal, false, false;
-    parse_less => "Less", Less, false, false;
-    parse_greater => "Greater", Greater, false, false;
-    parse_less_or_equal => "LessOrEqual", LessOrEqual, false, false;
-    parse_greater_or_equal => "GreaterOrEqual", GreaterOrEqual, false, false;
+    parse_add => "Add", BinaryKind::Arith(BinaryOp::Add), false, false;
+    parse_sub => "Sub", BinaryKind::Arith(BinaryOp::Sub), false, false;
+    parse_mul => "Mul", BinaryKind::Arith(BinaryOp::Mul), false, false;
+    parse_div => "Div", BinaryKind::Arith(BinaryOp::Div), false, false;
+    parse_pow => "Pow", BinaryKind::Arith(BinaryOp::Pow), false, false;
+    parse_max => "Max", BinaryKind::Arith(BinaryOp::Max), true, false;
+    parse_min => "Min", BinaryKind::Arith(BinaryOp::Min), true, false;
+    parse_sum => "Sum", BinaryKind::Arith(BinaryOp::Add), true, false;
+    parse_mean => "Mean", BinaryKind::Arith(BinaryOp::Add), true, true;
+    parse_prelu => "PRelu", BinaryKind::Arith(BinaryOp::PRelu), false, false;
+    parse_equal => "Equal", BinaryKind::Compare(CompareOp::Equal), false, false;
+    parse_less => "Less", BinaryKind::Compare(CompareOp::Less), false, false;
+    parse_greater => "Greater", BinaryKind::Compare(CompareOp::Greater), false, false;
+    parse_less_or_equal => "LessOrEqual", BinaryKind::Compare(CompareOp::LessOrEqual), false, false;
+    parse_greater_or_equal => "GreaterOrEqual", BinaryKind::Compare(CompareOp::GreaterOrEqual), false, false;
 }
 
 const NUMERIC: &[DType] = &[
@@ -136,42 +109,35 @@ const NUMERIC: &[DType] = &[
     DType::U64,
 ];
 
-/// The kernel's `BinaryOp` (host evaluation).
-fn kernel_op(kind: BinaryKind) -> zant_kernels::reference::binary::BinaryOp {
-    use zant_kernels::reference::binary::BinaryOp as B;
+/// The kernel's `BinaryOp` (host evaluation; comparisons go through
+/// [`compare_op`]).
+fn kernel_op(kind: BinaryKind) -> BinaryOp {
     match kind {
-        BinaryKind::Add => B::Add,
-        BinaryKind::Sub => B::Sub,
-        BinaryKind::Mul => B::Mul,
-        BinaryKind::Div => B::Div,
-        BinaryKind::Pow => B::Pow,
-        BinaryKind::Max => B::Max,
-        BinaryKind::Min => B::Min,
-        BinaryKind::PRelu => B::PRelu,
-        // Comparisons go through `compare_op`.
-        _ => B::Add,
+        BinaryKind::Arith(b) => b,
+        BinaryKind::Compare(_) => BinaryOp::Add,
     }
 }
 
-fn compare_op(kind: BinaryKind) -> zant_kernels::reference::binary::CompareOp {
-    use zant_kernels::reference::binary::CompareOp as C;
+fn compare_op(kind: BinaryKind) -> CompareOp {
     match kind {
-        BinaryKind::Less => C::Less,
-        BinaryKind::Greater => C::Greater,
-        BinaryKind::LessOrEqual => C::LessOrEqual,
-        BinaryKind::GreaterOrEqual => C::GreaterOrEqual,
-        _ => C::Equal,
+        BinaryKind::Compare(c) => c,
+        BinaryKind::Arith(_) => CompareOp::Equal,
     }
 }
 
+/// The kernel's operator as a Rust expression, named from the kernels' own
+/// enum variant.
 fn op_tokens(kind: BinaryKind, k: &TokenStream) -> TokenStream {
-    let name = format_ident!("{}", format!("{:?}", kernel_op(kind)));
-    quote!(#k::binary::BinaryOp::#name)
-}
-
-fn compare_tokens(kind: BinaryKind, k: &TokenStream) -> TokenStream {
-    let name = format_ident!("{}", format!("{:?}", compare_op(kind)));
-    quote!(#k::binary::CompareOp::#name)
+    match kind {
+        BinaryKind::Arith(b) => {
+            let name = format_ident!("{}", format!("{b:?}"));
+            quote!(#k::binary::BinaryOp::#name)
+        }
+        BinaryKind::Compare(c) => {
+            let name = format_ident!("{}", format!("{c:?}"));
+            quote!(#k::binary::CompareOp::#name)
+        }
+    }
 }
 
 impl Op for Binary {
@@ -190,8 +156,8 @@ impl Op for Binary {
             )));
         }
         let allowed: &[DType] = match self.kind {
-            BinaryKind::Pow | BinaryKind::PRelu => &[DType::F32],
-            BinaryKind::Equal => &[
+            BinaryKind::Arith(BinaryOp::Pow | BinaryOp::PRelu) => &[DType::F32],
+            BinaryKind::Compare(CompareOp::Equal) => &[
                 DType::F32,
                 DType::I32,
                 DType::I64,
@@ -206,13 +172,13 @@ impl Op for Binary {
         let mut shape = a.shape.to_vec();
         for b in &present[1..] {
             // Pow allows a different exponent type; others need equal types.
-            if b.dtype != a.dtype && self.kind != BinaryKind::Pow {
+            if b.dtype != a.dtype && self.kind != BinaryKind::Arith(BinaryOp::Pow) {
                 return Err(shape_err(format!(
                     "inputs of types {} and {}",
                     a.dtype, b.dtype
                 )));
             }
-            if self.kind == BinaryKind::Pow {
+            if self.kind == BinaryKind::Arith(BinaryOp::Pow) {
                 expect_dtype("Pow exponent", b.dtype, &[DType::F32])?;
             }
             shape = broadcast(&shape, b.shape)?;
@@ -228,7 +194,9 @@ impl Op for Binary {
     fn macs(&self, _inputs: &[Option<InputInfo<'_>>], outputs: &[OutputInfo]) -> u64 {
         // Only Mul counts as multiply work; it is reported for completeness.
         match self.kind {
-            BinaryKind::Mul => outputs.first().map(|o| numel(&o.shape) as u64).unwrap_or(0),
+            BinaryKind::Arith(BinaryOp::Mul) => {
+                outputs.first().map(|o| numel(&o.shape) as u64).unwrap_or(0)
+            }
             _ => 0,
         }
     }
@@ -308,7 +276,7 @@ impl Op for Binary {
         if self.kind.is_comparison() {
             let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
             let p = params(a.shape, b.shape)?;
-            let op = compare_tokens(self.kind, &k);
+            let op = op_tokens(self.kind, &k);
             let (xa, xb) = (cx.x(0), cx.x(1));
             return Ok(quote!(#k::binary::compare(#op, #xa, #xb, #y, #p);));
         }

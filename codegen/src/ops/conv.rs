@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::util::{expect_dtype, opt, req};
-use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
+use super::{shape_err, unsupported, ActivationExt, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{DType, TensorData};
@@ -295,7 +295,7 @@ impl Conv {
             dilations: spatial3(&g.dilations, 1),
             pads_begin: spatial3(&g.pads_begin, 0),
             pads_end: spatial3(&g.pads_end, 0),
-            activation: self.activation.kernel(),
+            activation: self.activation,
         })
     }
 }

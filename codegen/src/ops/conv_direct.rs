@@ -11,7 +11,7 @@ use quote::quote;
 use zant_kernels::fused::conv2d::{Conv2dParams, MaxPoolFuse};
 
 use super::util::req;
-use super::{Activation, InputInfo, Op, OpError, OutputInfo};
+use super::{Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
 
@@ -43,7 +43,7 @@ impl ConvDirect {
             conv_hw: self.conv_hw,
             kernel: self.kernel,
             pads_begin: self.pads_begin,
-            activation: self.activation.kernel(),
+            activation: self.activation,
             pool: self.pool,
             positions: self.positions,
         }

@@ -9,7 +9,9 @@ use quote::quote;
 use zant_kernels::reference::conv::ConvTransposeParams;
 
 use super::util::{expect_dtype, opt, req};
-use super::{shape_err, unsupported, Activation, InputInfo, Op, OpError, OutputInfo};
+use super::{
+    shape_err, unsupported, Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo,
+};
 use crate::attrs::Attrs;
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
@@ -199,7 +201,7 @@ impl ConvTranspose {
             dilations: pad3(&d, 1),
             pads_begin: pad3(&pb, 0),
             pads_end: pad3(&pe, 0),
-            activation: self.activation.kernel(),
+            activation: self.activation,
         };
         let mut shape = vec![x[0], w[1] * g];
         shape.extend(out.iter().map(|&v| v as usize));

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::util::{broadcast, expect_dtype, opt, req};
-use super::{shape_err, Activation, InputInfo, Op, OpError, OutputInfo};
+use super::{shape_err, Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::{lit_f32, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
@@ -103,7 +103,7 @@ impl Gemm {
             beta: self.beta,
             c_stride_m,
             c_stride_n,
-            activation: self.activation.kernel(),
+            activation: self.activation,
         })
     }
 }

@@ -172,7 +172,7 @@ mod activation;
 pub mod conv_direct;
 pub mod movebytes;
 pub mod util;
-pub use activation::Activation;
+pub use activation::{Activation, ActivationExt};
 
 registry! {
     conv => ["Conv": 1 => conv::parse];

@@ -10,7 +10,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::util::{const_floats_opt, expect_dtype, req};
-use super::{Activation, InputInfo, Op, OpError, OutputInfo};
+use super::{Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
 use crate::ir::{DType, TensorData};
@@ -191,7 +191,7 @@ pub fn kernel_op(kind: UnaryKind) -> zant_kernels::reference::unary::UnaryOp {
     use zant_kernels::reference::activation::Activation as A;
     use zant_kernels::reference::unary::UnaryOp as U;
     match kind {
-        UnaryKind::Act(a) => U::Act(a.kernel()),
+        UnaryKind::Act(a) => U::Act(a),
         UnaryKind::Erf => U::Erf,
         UnaryKind::Exp => U::Exp,
         UnaryKind::Log => U::Log,

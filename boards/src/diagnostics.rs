@@ -1,0 +1,307 @@
+//! Diagnostics: every problem of a board or chip file with file, key, line
+//! and column; unknown keys found against the JSON Schema, with did-you-mean.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+use zant_common::suggest::close_matches;
+
+use crate::raw::{RawBoard, RawChip};
+
+/// One problem found in a board or chip file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// File (or `built-in:<name>`).
+    pub file: String,
+    /// Dotted key path (`placement.arena`).
+    pub key: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do (did you mean …).
+    pub help: Option<String>,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": `{}`", self.key)?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(h) = &self.help {
+            write!(f, "\n    help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of board resolution.
+#[derive(Debug, thiserror::Error)]
+pub enum BoardError {
+    /// No built-in board or file of that name.
+    #[error("unknown board `{name}`{}\n  help: `zant boards` lists the built-in boards; a path to your own board TOML works too", suggest(.suggestions))]
+    NotFound {
+        /// What was asked for.
+        name: String,
+        /// Close built-in names.
+        suggestions: Vec<String>,
+    },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The file is invalid; every problem is listed.
+    #[error("{} problem{} in the board file:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Diagnostic>),
+}
+
+pub(crate) fn suggest(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (did you mean {}?)",
+            s.iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
+    }
+}
+
+/// JSON Schema of board files (with the chip table), for editors.
+pub fn board_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(RawBoard)).expect("schema serializes")
+}
+
+/// JSON Schema of chip files.
+pub fn chip_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(RawChip)).expect("schema serializes")
+}
+
+pub(crate) struct Source<'a> {
+    file: String,
+    text: &'a str,
+    doc: Option<toml_edit::Document<String>>,
+}
+
+impl Source<'_> {
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+        (line, col)
+    }
+
+    /// Line and column of a dotted key path (`run.qemu.machine`, `memory.2.size`).
+    fn span_of(&self, path: &str) -> Option<(usize, usize)> {
+        let doc = self.doc.as_ref()?;
+        let parts: Vec<&str> = path.split('.').filter(|p| !p.is_empty()).collect();
+        span_in_table(doc.as_table(), &parts).map(|s| self.line_col(s.start))
+    }
+
+    pub(crate) fn diag(
+        &self,
+        key: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Diagnostic {
+        let lc = self.span_of(key);
+        Diagnostic {
+            file: self.file.clone(),
+            key: key.to_string(),
+            line: lc.map(|l| l.0),
+            column: lc.map(|l| l.1),
+            message: message.into(),
+            help,
+        }
+    }
+}
+
+type Span = std::ops::Range<usize>;
+
+pub(crate) fn span_in_table(t: &dyn toml_edit::TableLike, parts: &[&str]) -> Option<Span> {
+    let (first, rest) = parts.split_first()?;
+    let (k, v) = t.get_key_value(first)?;
+    if rest.is_empty() {
+        return k.span();
+    }
+    span_in_item(v, rest).or_else(|| k.span())
+}
+
+pub(crate) fn span_in_item(item: &toml_edit::Item, parts: &[&str]) -> Option<Span> {
+    let (first, rest) = parts.split_first()?;
+    if let Ok(i) = first.parse::<usize>() {
+        return match item {
+            toml_edit::Item::ArrayOfTables(a) => {
+                let t = a.get(i)?;
+                if rest.is_empty() {
+                    t.span()
+                } else {
+                    span_in_table(t, rest).or_else(|| t.span())
+                }
+            }
+            toml_edit::Item::Value(toml_edit::Value::Array(a)) => a.get(i)?.span(),
+            _ => None,
+        };
+    }
+    span_in_table(item.as_table_like()?, parts)
+}
+
+pub(crate) fn resolve_ref<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or("");
+        if let Some(d) = root.get("$defs").and_then(|d| d.get(name)) {
+            return resolve_ref(d, root);
+        }
+    }
+    schema
+}
+
+/// Known keys of an object schema (merging anyOf/oneOf alternatives).
+pub(crate) fn object_props<'a>(
+    schema: &'a Value,
+    root: &'a Value,
+) -> Option<Vec<(&'a String, &'a Value)>> {
+    let s = resolve_ref(schema, root);
+    if let Some(p) = s.get("properties").and_then(Value::as_object) {
+        return Some(p.iter().collect());
+    }
+    for k in ["anyOf", "oneOf"] {
+        if let Some(alts) = s.get(k).and_then(Value::as_array) {
+            for a in alts {
+                if let Some(p) = object_props(a, root) {
+                    return Some(p);
+                }
+            }
+        }
+    }
+    None
+}
+
+pub(crate) fn array_items<'a>(schema: &'a Value, root: &'a Value) -> Option<&'a Value> {
+    let s = resolve_ref(schema, root);
+    if let Some(i) = s.get("items") {
+        return Some(i);
+    }
+    for k in ["anyOf", "oneOf"] {
+        if let Some(alts) = s.get(k).and_then(Value::as_array) {
+            for a in alts {
+                if let Some(i) = array_items(a, root) {
+                    return Some(i);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Reports every key the schema does not know, with a did-you-mean.
+pub(crate) fn unknown_keys(
+    src: &Source<'_>,
+    item: &toml_edit::Item,
+    schema: &Value,
+    root: &Value,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    match item {
+        toml_edit::Item::Table(_) | toml_edit::Item::Value(toml_edit::Value::InlineTable(_)) => {
+            let Some(props) = object_props(schema, root) else {
+                return;
+            };
+            let known: Vec<String> = props.iter().map(|(k, _)| (*k).clone()).collect();
+            let table = item.as_table_like().expect("a table");
+            for (k, v) in table.iter() {
+                let p = if path.is_empty() {
+                    k.to_string()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match props.iter().find(|(name, _)| name.as_str() == k) {
+                    Some((_, sub)) => unknown_keys(src, v, sub, root, &p, out),
+                    None => {
+                        let m = close_matches(k, &known);
+                        let help = if m.is_empty() {
+                            Some(format!("known keys here: {}", known.join(", ")))
+                        } else {
+                            Some(format!("did you mean `{}`?", m[0]))
+                        };
+                        out.push(src.diag(&p, format!("unknown key `{k}`"), help));
+                    }
+                }
+            }
+        }
+        toml_edit::Item::ArrayOfTables(a) => {
+            if let Some(items) = array_items(schema, root) {
+                for (i, t) in a.iter().enumerate() {
+                    let it = toml_edit::Item::Table(t.clone());
+                    unknown_keys(src, &it, items, root, &format!("{path}.{i}"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn parse_source<'a>(
+    file: String,
+    text: &'a str,
+    schema: &Value,
+) -> (Source<'a>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let doc = match toml_edit::Document::parse(text.to_string()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let (line, column) = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    (
+                        before.matches('\n').count() + 1,
+                        before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1,
+                    )
+                })
+                .unzip();
+            diags.push(Diagnostic {
+                file: file.clone(),
+                key: String::new(),
+                line,
+                column,
+                message: format!("not valid TOML: {}", e.message()),
+                help: None,
+            });
+            None
+        }
+    };
+    let src = Source { file, text, doc };
+    if let Some(d) = &src.doc {
+        unknown_keys(&src, d.as_item(), schema, schema, "", &mut diags);
+    }
+    (src, diags)
+}
+
+pub(crate) fn serde_diag(src: &Source<'_>, e: toml::de::Error) -> Diagnostic {
+    let lc = e.span().map(|s| src.line_col(s.start));
+    Diagnostic {
+        file: src.file.clone(),
+        key: String::new(),
+        line: lc.map(|l| l.0),
+        column: lc.map(|l| l.1),
+        message: e.message().to_string(),
+        help: None,
+    }
+}

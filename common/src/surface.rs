@@ -1,0 +1,140 @@
+//! The model crate's surface: `zant-model.json`, written beside the crate by
+//! codegen (`zant compile`) and read by the firmware stage.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the manifest in a model crate.
+pub const MANIFEST_FILE: &str = "zant-model.json";
+
+/// One input or output of the generated `predict`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IoSpec {
+    /// ONNX name.
+    pub name: String,
+    /// Rust parameter name.
+    pub ident: String,
+    /// Rust element type (`f32`, `i8`, …).
+    pub elem: String,
+    /// Element count.
+    pub len: usize,
+    /// Shape.
+    pub shape: Vec<usize>,
+}
+
+impl IoSpec {
+    /// Bytes of one element.
+    pub fn elem_size(&self) -> usize {
+        match self.elem.as_str() {
+            "i8" | "u8" | "bool" => 1,
+            "i16" | "u16" => 2,
+            "f64" | "i64" | "u64" => 8,
+            _ => 4,
+        }
+    }
+
+    /// Bytes of the tensor.
+    pub fn bytes(&self) -> usize {
+        self.len * self.elem_size()
+    }
+}
+
+/// The typed surface of a generated model: what callers and firmware see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Surface {
+    /// Inputs in order.
+    pub inputs: Vec<IoSpec>,
+    /// Outputs in order.
+    pub outputs: Vec<IoSpec>,
+    /// Arena bytes over all regions.
+    pub arena_bytes: usize,
+    /// Bytes of constant data (weights) in flash.
+    pub weight_bytes: usize,
+}
+
+/// The manifest written beside a model crate ([`MANIFEST_FILE`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// zant version that wrote it.
+    pub zant_version: String,
+    /// Model name.
+    pub model: String,
+    /// SHA-256 of the model file.
+    pub model_sha256: String,
+    /// Cargo package name.
+    pub package: String,
+    /// Rust library name.
+    pub lib_name: String,
+    /// Planner used.
+    pub planner: String,
+    /// Arena lower bound.
+    pub arena_lower_bound_bytes: usize,
+    /// Inputs, outputs, arena and weights.
+    #[serde(flatten)]
+    pub surface: Surface,
+}
+
+/// The manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {message}", .path.display())]
+pub struct ManifestError {
+    /// Path of the manifest.
+    pub path: PathBuf,
+    /// Cause.
+    pub message: String,
+}
+
+impl Manifest {
+    /// The manifest as written to disk (pretty JSON, final newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("manifest serializes") + "\n"
+    }
+
+    /// Reads the manifest of the model crate in `crate_dir`.
+    pub fn read(crate_dir: &Path) -> Result<Manifest, ManifestError> {
+        let path = crate_dir.join(MANIFEST_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| ManifestError {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| ManifestError {
+            path,
+            message: e.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip() {
+        let io = IoSpec {
+            name: "Input3".into(),
+            ident: "input3".into(),
+            elem: "f32".into(),
+            len: 784,
+            shape: vec![1, 1, 28, 28],
+        };
+        let m = Manifest {
+            zant_version: "0.1.0".into(),
+            model: "mnist-8".into(),
+            model_sha256: "00".into(),
+            package: "mnist-8-model".into(),
+            lib_name: "mnist_8_model".into(),
+            planner: "greedy".into(),
+            arena_lower_bound_bytes: 10,
+            surface: Surface {
+                inputs: vec![io.clone()],
+                outputs: vec![io],
+                arena_bytes: 12,
+                weight_bytes: 34,
+            },
+        };
+        let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
+        assert_eq!(back, m);
+        assert_eq!(back.surface.inputs[0].bytes(), 784 * 4);
+    }
+}
