@@ -990,6 +990,22 @@ fn validate(
             ));
         }
     }
+    // The clock converts cycles to time (latency, the board's report): 0 Hz
+    // would divide by zero.
+    if raw.clock_hz.unwrap_or(chip.clock_hz) == 0 {
+        let key = if raw.clock_hz.is_some() {
+            "clock-hz"
+        } else if matches!(raw.chip, RawChipRef::Inline(_)) {
+            "chip.clock-hz"
+        } else {
+            "chip"
+        };
+        diags.push(src.diag(
+            key,
+            "clock-hz is 0",
+            Some("give the core clock in Hz, e.g. clock-hz = 480_000_000".into()),
+        ));
+    }
     let mut memory = Vec::new();
     for (i, r) in chip.memory.iter().enumerate() {
         let key = if matches!(raw.chip, RawChipRef::Inline(_)) {

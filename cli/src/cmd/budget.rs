@@ -163,6 +163,7 @@ pub fn run(args: Args) -> CliResult {
             let b = BudgetFile::load(&common.file).map_err(budget_error)?;
             let baselines =
                 zant_budget::Baselines::load(&b.baseline_path()).map_err(budget_error)?;
+            b.require_baselines(&baselines).map_err(budget_error)?;
             let measured = measure_all(&b, &common)?;
             let report = zant_budget::check(&b, &baselines, &measured);
             let format = if json { "json".to_string() } else { format };

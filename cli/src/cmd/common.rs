@@ -75,6 +75,21 @@ impl ModelArgs {
     }
 }
 
+/// Parses `--tolerance`: a finite, non-negative number (`nan` would accept
+/// any output, `inf` too, a negative one none).
+pub fn parse_tolerance(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!(
+            "`{s}`: the tolerance must be a finite number ≥ 0 (e.g. 1e-4)"
+        ));
+    }
+    Ok(v)
+}
+
 /// Maps a load error to a CLI error: unsupported operators fail the job (1),
 /// everything else is an input error (2).
 pub fn load_error(path: &Path, e: LoadError) -> CliError {

@@ -26,10 +26,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
     /// Largest absolute difference accepted between target and expected outputs.
-    #[arg(long, default_value_t = 1e-4, value_name = "ABS")]
+    #[arg(long, default_value_t = 1e-4, value_name = "ABS", value_parser = super::common::parse_tolerance)]
     pub tolerance: f64,
-    /// Time limit of one run on the target, in seconds.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// Time limit of one run on the target, in seconds (at least 1).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Debug probe to use when several are attached: VID:PID[:SERIAL] (hex).
     #[arg(long, value_name = "VID:PID[:SERIAL]")]

@@ -1,0 +1,117 @@
+//! What makes a tool trusted (issue 16): honest budget gates, inputs checked
+//! up front, ELF checks against the board, cargo-friendly crates, and the
+//! `--json` contract also on failure. Each test runs the `zant` binary.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn zant() -> Command {
+    let mut c = Command::cargo_bin("zant").unwrap();
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tempdir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "trust-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs zant with `args`, expects exit code `code`, returns stderr.
+fn fails(args: &[&str], code: i32) -> String {
+    let out = zant().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "zant {args:?}\nstdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stderr)
+}
+
+#[test]
+fn a_relative_limit_without_baselines_is_an_error_not_a_pass() {
+    let d = tempdir();
+    let model = root().join("examples/mnist-8.onnx");
+    let budget = d.join("zant-budget.toml");
+    let entry = format!(
+        "[[entry]]\nmodel = {:?}\nboard = \"qemu-mps2-an385\"\nflash-bytes = \"baseline + 2%\"\n",
+        model.display().to_string()
+    );
+    // Mistyped `baselines = …`, then the default file missing.
+    for head in ["baselines = \"baseline.jsno\"\n", ""] {
+        std::fs::write(&budget, format!("schema-version = 1\n{head}{entry}")).unwrap();
+        let e = fails(&["budget", "check", budget.to_str().unwrap()], 2);
+        let file = if head.is_empty() {
+            "zant-budget.baseline.json"
+        } else {
+            "baseline.jsno"
+        };
+        assert!(
+            e.contains(file) && e.contains("does not exist") && e.contains("zant budget update"),
+            "{e}"
+        );
+        assert!(!e.contains("no baseline"), "{e}");
+        // Found before anything was built.
+        assert!(!d.join("target").exists());
+    }
+}
+
+#[test]
+fn nonsense_options_are_rejected_up_front() {
+    for (args, want) in [
+        (&["--tolerance", "nan"][..], "finite number"),
+        (&["--tolerance=-1"][..], "finite number"),
+        (&["--tolerance", "inf"][..], "finite number"),
+        (&["--timeout", "0"][..], "--timeout"),
+    ] {
+        for cmd in ["run", "bench", "deploy"] {
+            let mut a = vec![cmd, "--board", "qemu-mps2-an385", "examples/mnist-8.onnx"];
+            a.extend_from_slice(args);
+            let e = fails(&a, 2);
+            assert!(e.contains(want), "{a:?}: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_board_clocked_at_zero_hz_is_invalid() {
+    let d = tempdir();
+    let f = d.join("zero.toml");
+    let board = std::fs::read_to_string(root().join("boards/defs/qemu-mps2-an385.toml"))
+        .unwrap()
+        .replace(
+            "name = \"qemu-mps2-an385\"",
+            "name = \"zero\"\nclock-hz = 0",
+        );
+    std::fs::write(&f, board).unwrap();
+    let e = fails(&["boards", "check", f.to_str().unwrap()], 2);
+    assert!(e.contains("clock-hz is 0"), "{e}");
+    let e = fails(
+        &[
+            "build",
+            "--board",
+            f.to_str().unwrap(),
+            "examples/mnist-8.onnx",
+        ],
+        2,
+    );
+    assert!(e.contains("clock-hz is 0"), "{e}");
+}
