@@ -115,3 +115,18 @@ fn a_board_clocked_at_zero_hz_is_invalid() {
     );
     assert!(e.contains("clock-hz is 0"), "{e}");
 }
+
+#[test]
+fn size_refuses_an_elf_of_another_machine() {
+    // The zant binary itself: a host ELF, not the board's Cortex-M7.
+    let exe = env!("CARGO_BIN_EXE_zant");
+    let e = fails(&["size", exe, "--board", "stm32h7"], 2);
+    assert!(
+        e.contains("ELF, but board `nucleo-h743zi` has a cortex-m7 core")
+            && e.contains("expected a 32-bit ARM little-endian ELF"),
+        "{e}"
+    );
+    if cfg!(target_arch = "x86_64") {
+        assert!(e.contains("is an x86-64 little-endian ELF"), "{e}");
+    }
+}

@@ -115,7 +115,10 @@ fn write_flash_image(elf: &Path, chip: &str, dir: &Path) -> Result<FlashImage, C
 /// Maps firmware errors to exit codes.
 pub fn firmware_error(e: FirmwareError) -> CliError {
     match e {
-        FirmwareError::NotOurs(_) | FirmwareError::UnsupportedBoard { .. } => CliError::input(e),
+        FirmwareError::NotOurs(_)
+        | FirmwareError::UnsupportedBoard { .. }
+        | FirmwareError::WrongMachine { .. }
+        | FirmwareError::OutsideRegions { .. } => CliError::input(e),
         _ => CliError::failed(e),
     }
 }
