@@ -82,6 +82,16 @@ pub fn warning(msg: &str) {
     eprintln!("{head}: {msg}");
 }
 
+/// Prints a note to stderr: `note: …`.
+pub fn note(msg: &str) {
+    let head = if stderr_is_tty() {
+        format!("{}", "note".cyan().bold())
+    } else {
+        "note".to_string()
+    };
+    eprintln!("{head}: {msg}");
+}
+
 /// Bold on a terminal.
 pub fn bold(s: &str) -> String {
     if stdout_is_tty() {

@@ -130,3 +130,58 @@ fn size_refuses_an_elf_of_another_machine() {
         assert!(e.contains("is an x86-64 little-endian ELF"), "{e}");
     }
 }
+
+#[test]
+fn compile_names_the_crate_validly_and_notes_the_workspace() {
+    let d = tempdir();
+    let model = d.join("8bit.onnx");
+    std::fs::copy(root().join("examples/debug_model.onnx"), &model).unwrap();
+    let out = zant()
+        .args(["compile", model.to_str().unwrap(), "-o"])
+        .arg(d.join("a"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest = std::fs::read_to_string(d.join("a/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"onnx-8bit-model\""),
+        "{manifest}"
+    );
+    // The test's temp dir is inside zant's own workspace: say what to do.
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("inside the cargo workspace") && err.contains("`exclude`"),
+        "{err}"
+    );
+    let out = zant()
+        .args([
+            "compile",
+            model.to_str().unwrap(),
+            "--name",
+            "digits",
+            "--json",
+            "-o",
+        ])
+        .arg(d.join("b"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["package"], "digits");
+    assert_eq!(v["lib_name"], "digits");
+    let e = fails(
+        &[
+            "compile",
+            model.to_str().unwrap(),
+            "--name",
+            "8bit",
+            "-o",
+            "/nonexistent/x",
+        ],
+        2,
+    );
+    assert!(
+        e.contains("`8bit` cannot be a package name") && e.contains("--name onnx-8bit-model"),
+        "{e}"
+    );
+}

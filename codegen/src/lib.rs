@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod attrs;
+pub mod builder;
 pub mod emit;
 pub mod hostrun;
 pub mod ir;
@@ -22,6 +23,7 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/onnx.rs"));
 }
 
+pub use builder::Builder;
 pub use ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
 pub use load::{load_bytes, load_file, LoadError, LoadOptions};
 

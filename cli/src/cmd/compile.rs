@@ -20,6 +20,10 @@ pub struct Args {
     /// Directory to write the crate into.
     #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
+    /// Cargo package name of the crate (default: from the model's file name,
+    /// `mnist-8.onnx` → `mnist-8-model`, made valid whatever the file is called).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Overwrite a directory zant did not create.
     #[arg(long)]
     force: bool,
@@ -38,7 +42,7 @@ struct Report<'a> {
 /// Maps a crate-writing error to a CLI error.
 pub fn crate_error(e: CrateError) -> CliError {
     match e {
-        CrateError::NotOurs(_) => CliError::input(e),
+        CrateError::NotOurs(_) | CrateError::BadName { .. } => CliError::input(e),
         CrateError::Emit(_) => CliError::failed(e),
         CrateError::Io { .. } => CliError::failed(e),
     }
@@ -47,11 +51,25 @@ pub fn crate_error(e: CrateError) -> CliError {
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
     let planner = args.model.planner()?;
+    if let Some(n) = &args.name {
+        krate::check_package_name(n).map_err(crate_error)?;
+    }
     krate::check_dir(&args.out, args.force).map_err(crate_error)?;
     let graph = load_model(&args.model)?;
     let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
-    let files = krate::crate_files(&compiled, &plan).map_err(crate_error)?;
+    let package = args
+        .name
+        .clone()
+        .unwrap_or_else(|| krate::package_name(&compiled.name));
+    let files = krate::crate_files_named(&compiled, &plan, &package).map_err(crate_error)?;
     krate::write_crate(&files, &args.out, args.force).map_err(crate_error)?;
+    if let Some(ws) = krate::enclosing_workspace(&args.out) {
+        out::note(&format!(
+            "{} is inside the cargo workspace of {}: list it there in `members` (to build it with the workspace) or `exclude` (to build it on its own), or cargo refuses to build it",
+            args.out.display(),
+            ws.display()
+        ));
+    }
     let m = &files.manifest;
     if args.json {
         return out::json(&Report {
