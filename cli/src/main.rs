@@ -45,11 +45,18 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = out::json_requested(&argv[1.min(argv.len())..]);
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if json && code == 2 {
+                let text = e.render().to_string();
+                let text = text.strip_prefix("error: ").unwrap_or(&text);
+                let _ = out::json(&out::error_json("usage", text, 2));
+            }
             return ExitCode::from(code);
         }
     };
@@ -69,6 +76,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             out::error(&e);
+            if json && !out::json_printed() {
+                let kind = if e.code == 2 { "input" } else { "failed" };
+                let _ = out::json(&out::error_json(kind, &out::error_text(&e), e.code));
+            }
             ExitCode::from(e.code)
         }
     }

@@ -72,6 +72,55 @@ pub fn error(e: &CliError) {
     }
 }
 
+/// True when the command line asks for JSON output (`--json`, `--format
+/// json`): errors are then also printed as one JSON object on stdout.
+pub fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        *a == "--json"
+            || *a == "--format=json"
+            || (*a == "--format" && args.get(i + 1) == Some(&"json"))
+    })
+}
+
+/// An error as the JSON object `--json` commands print on stdout when they
+/// fail: `{"error": {"kind", "message", "help", "exit_code"}}`. `kind` is
+/// `usage` (the command line), `input` (exit 2: a file, model or board is
+/// invalid) or `failed` (exit 1: the job failed); `help` is the advice the
+/// message carries (`help: …` lines), or null.
+pub fn error_json(kind: &str, text: &str, code: u8) -> serde_json::Value {
+    let mut message = Vec::new();
+    let mut help = Vec::new();
+    for line in text.lines() {
+        match line.trim_start().strip_prefix("help: ") {
+            Some(h) => help.push(h.trim().to_string()),
+            None if line.trim().is_empty() => {}
+            None => message.push(line.trim_end().to_string()),
+        }
+    }
+    serde_json::json!({
+        "error": {
+            "kind": kind,
+            "message": message.join("\n"),
+            "help": if help.is_empty() { serde_json::Value::Null } else { help.join("\n").into() },
+            "exit_code": code,
+        }
+    })
+}
+
+/// The text of an error and its causes, each cause once.
+pub fn error_text(e: &CliError) -> String {
+    let mut shown = e.error.to_string();
+    for cause in e.error.chain().skip(1) {
+        let text = cause.to_string();
+        if shown.contains(&text) {
+            continue;
+        }
+        shown.push_str(&format!("\ncaused by: {text}"));
+    }
+    shown
+}
+
 /// Prints a warning to stderr: `warning: …`.
 pub fn warning(msg: &str) {
     let head = if stderr_is_tty() {
@@ -157,11 +206,20 @@ pub fn shape(s: &[usize]) -> String {
         .join("×")
 }
 
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Prints one JSON object on stdout.
 pub fn json<T: serde::Serialize>(v: &T) -> CliResult {
     let s = serde_json::to_string_pretty(v).map_err(CliError::failed)?;
     print(&s);
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(())
+}
+
+/// True once a JSON object was printed: a command that reports its result
+/// and then fails (outputs differ, over budget) prints no second object.
+pub fn json_printed() -> bool {
+    JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Prints a line on stdout. A closed pipe (`zant … | head`) ends the program

@@ -185,3 +185,110 @@ fn compile_names_the_crate_validly_and_notes_the_workspace() {
         "{e}"
     );
 }
+
+/// Runs zant with `args` (which ask for JSON) and expects exit `code` with
+/// exactly one JSON object on stdout: the error.
+fn json_error(args: &[&str], code: i32) -> serde_json::Value {
+    let out = zant().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: stdout is not one JSON object ({e}): {}",
+            text(&out.stdout)
+        )
+    });
+    let err = &v["error"];
+    assert_eq!(err["exit_code"], code, "{v}");
+    assert!(
+        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{v}"
+    );
+    assert!(
+        err["kind"].is_string() && (err["help"].is_string() || err["help"].is_null()),
+        "{v}"
+    );
+    v
+}
+
+#[test]
+fn a_failing_json_command_prints_one_error_object() {
+    let v = json_error(&["inspect", "nope.onnx", "--json"], 2);
+    assert_eq!(v["error"]["kind"], "input");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope.onnx"),
+        "{v}"
+    );
+    let v = json_error(
+        &[
+            "size",
+            env!("CARGO_BIN_EXE_zant"),
+            "--board",
+            "stm32h7",
+            "--json",
+        ],
+        2,
+    );
+    assert!(
+        v["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("zant build --board"),
+        "{v}"
+    );
+    let v = json_error(&["boards", "show", "stm32h8", "--json"], 2);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("stm32h8"),
+        "{v}"
+    );
+    let v = json_error(
+        &[
+            "run",
+            "--board",
+            "qemu-mps2-an385",
+            "m.onnx",
+            "--timeout",
+            "0",
+            "--json",
+        ],
+        2,
+    );
+    assert_eq!(v["error"]["kind"], "usage");
+    let v = json_error(
+        &["budget", "check", "missing-budget.toml", "--format", "json"],
+        2,
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing-budget.toml"),
+        "{v}"
+    );
+    // A command that reports its result and then fails prints only the result.
+    let out = zant()
+        .args(["inspect", "examples/beer.onnx", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["unsupported"].is_array() && v.get("error").is_none());
+}
+
+#[test]
+fn boards_json_is_an_object() {
+    let out = zant().args(["boards", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let boards = v["boards"]
+        .as_array()
+        .expect("an object with a `boards` list");
+    assert!(boards.iter().any(|b| b["name"] == "nucleo-h743zi"));
+}

@@ -51,7 +51,8 @@ pub fn run(args: Args) -> CliResult {
         None => {
             let boards = zant_boards::builtin_boards();
             if args.json {
-                return out::json(&boards);
+                // An object, not a bare array, so keys can be added later.
+                return out::json(&serde_json::json!({ "boards": boards }));
             }
             let mut t = out::table(
                 &["board", "core", "fpu", "flash", "ram", "runner", "aliases"],
