@@ -18,6 +18,16 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour output: auto (a terminal, honouring NO_COLOR, CLICOLOR,
+    /// CLICOLOR_FORCE and TERM=dumb), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: out::ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +70,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    out::set_color(cli.color);
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Compile(a) => cmd::compile::run(a),

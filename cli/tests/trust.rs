@@ -292,3 +292,74 @@ fn boards_json_is_an_object() {
         .expect("an object with a `boards` list");
     assert!(boards.iter().any(|b| b["name"] == "nucleo-h743zi"));
 }
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn colours_follow_the_conventions_and_keep_tables_aligned() {
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::cargo_bin("zant").unwrap();
+        c.current_dir(root())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(envs.iter().copied())
+            .args(args);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let plain = run(&[], &["boards"]);
+    assert!(!plain.contains('\u{1b}'), "not a terminal: no colour");
+    let forced = run(&[("CLICOLOR_FORCE", "1")], &["boards"]);
+    assert!(forced.contains('\u{1b}'), "CLICOLOR_FORCE colours");
+    // Padding comes before colour: without the escapes, the same table.
+    assert_eq!(strip_ansi(&forced), plain);
+    assert_eq!(run(&[], &["--color", "always", "boards"]), forced);
+    for env in [("NO_COLOR", "1"), ("TERM", "dumb")] {
+        let out = run(&[env], &["boards", "--color", "auto"]);
+        assert!(!out.contains('\u{1b}'), "{env:?}");
+    }
+    assert!(!run(&[("CLICOLOR_FORCE", "1")], &["boards", "--color", "never"]).contains('\u{1b}'));
+}
+
+#[test]
+fn every_subcommand_accepts_v_and_q() {
+    for args in [
+        &["inspect", "examples/debug_model.onnx", "-q"][..],
+        &["inspect", "examples/debug_model.onnx", "-v"],
+        &["boards", "-q"],
+        &["boards", "show", "stm32h7", "-v"],
+        &["doctor", "-q", "--help"],
+        &["size", "-v", "--help"],
+    ] {
+        let out = zant().args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    }
+    let d = tempdir();
+    let out = zant()
+        .args(["compile", "examples/debug_model.onnx", "-q", "-o"])
+        .arg(d.join("m"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -11,6 +11,8 @@ use crate::out::{self, CliError, CliResult};
 pub struct Args {
     #[command(subcommand)]
     action: Option<Action>,
+    #[command(flatten)]
+    verbosity: super::common::Verbosity,
     /// Print JSON.
     #[arg(long, global = true)]
     json: bool,

@@ -177,13 +177,19 @@ pub fn run(args: Args) -> CliResult {
                 _ => {
                     let (header, rows) = zant_budget::table_cells(&report);
                     let mut t = out::table(&header, &[2, 3, 4, 5]);
-                    for mut r in rows {
-                        if r[6] == "OVER" {
-                            r[6] = out::red("OVER");
-                        } else if r[6] == "ok" {
-                            r[6] = out::green("ok");
-                        }
-                        t.add_row(r);
+                    for r in rows {
+                        let color = match r[6].as_str() {
+                            "OVER" => Some(comfy_table::Color::Red),
+                            "ok" => Some(comfy_table::Color::Green),
+                            _ => None,
+                        };
+                        let last = r.len() - 1;
+                        let cells: Vec<comfy_table::Cell> = r
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| out::cell(c, if i == last { color } else { None }))
+                            .collect();
+                        t.add_row(cells);
                     }
                     out::print(&t.to_string());
                     for (entry, d) in &report.symbol_diffs {

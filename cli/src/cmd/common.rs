@@ -10,6 +10,19 @@ use zant_codegen::Graph;
 
 use crate::out::CliError;
 
+/// `-v`/`-q`, accepted by every subcommand (scripts pass them uniformly).
+/// Commands that print only their result accept them and print it anyway;
+/// `compile -q` prints nothing on success.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Verbosity {
+    /// More output.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Less output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
 /// Model-related options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {

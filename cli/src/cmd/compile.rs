@@ -17,6 +17,8 @@ Use it from your firmware with `predict(&input, &mut output)` or `predict_in(&mu
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    verbosity: super::common::Verbosity,
     /// Directory to write the crate into.
     #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
@@ -76,6 +78,9 @@ pub fn run(args: Args) -> CliResult {
             dir: args.out.display().to_string(),
             manifest: m,
         });
+    }
+    if args.verbosity.quiet {
+        return Ok(());
     }
     out::print(&format!(
         "{} {} → {}",

@@ -11,6 +11,8 @@ use crate::out::{self, CliResult};
 pub struct Args {
     /// The firmware ELF.
     elf: PathBuf,
+    #[command(flatten)]
+    verbosity: super::common::Verbosity,
     /// Board whose memory regions (and stack reservation) to account against.
     #[arg(long, short)]
     board: Option<String>,
