@@ -2,12 +2,10 @@
 //! `.proto` files.
 //!
 //! ```no_run
-//! // build.rs (with `zant-codegen` under [build-dependencies])
-//! fn main() {
-//!     zant_codegen::Builder::new("model/mnist-8.onnx")
-//!         .compile()
-//!         .expect("compiling the model");
-//! }
+//! // in build.rs's `fn main` (with `zant-codegen` under [build-dependencies])
+//! zant_codegen::Builder::new("model/mnist-8.onnx")
+//!     .compile()
+//!     .expect("compiling the model");
 //! ```
 //!
 //! ```ignore
