@@ -14,8 +14,8 @@ const SHF_WRITE: u32 = 1;
 const SHF_ALLOC: u32 = 2;
 const SHF_EXECINSTR: u32 = 4;
 
-/// One section: name, address, size, flags.
-struct Sec(&'static str, u32, u32, u32);
+/// One section: name, address, size, flags, load address (0: the address).
+struct Sec(&'static str, u32, u32, u32, u32);
 
 /// A 32-bit executable ELF with one loadable segment per section.
 fn elf32(machine: u16, big_endian: bool, secs: &[Sec]) -> Vec<u8> {
@@ -69,7 +69,8 @@ fn elf32(machine: u16, big_endian: bool, secs: &[Sec]) -> Vec<u8> {
     h16(&mut out, n as u16 + 1);
     // Program headers.
     for (s, off) in secs.iter().zip(&offsets) {
-        for v in [1, *off, s.1, s.1, s.2, s.2, 5, 4] {
+        let lma = if s.4 == 0 { s.1 } else { s.4 };
+        for v in [1, *off, s.1, lma, s.2, s.2, 5, 4] {
             h32(&mut out, v);
         }
     }
@@ -122,8 +123,8 @@ fn an_elf_of_the_boards_machine_in_its_regions_measures() {
             EM_ARM,
             false,
             &[
-                Sec(".text", 0x0800_0000, 256, TEXT),
-                Sec(".data", 0x2000_0000, 64, DATA),
+                Sec(".text", 0x0800_0000, 256, TEXT, 0),
+                Sec(".data", 0x2000_0000, 64, DATA, 0x0800_0100),
             ],
         ),
     );
@@ -140,7 +141,7 @@ fn another_architecture_is_refused_naming_both() {
     let b = zant_boards::resolve("stm32h7").unwrap();
     let p = write(
         "riscv.elf",
-        &elf32(EM_RISCV, false, &[Sec(".text", 0x0800_0000, 16, TEXT)]),
+        &elf32(EM_RISCV, false, &[Sec(".text", 0x0800_0000, 16, TEXT, 0)]),
     );
     let e = measure(&p, Some(&b)).unwrap_err();
     assert!(matches!(e, FirmwareError::WrongMachine { .. }), "{e}");
@@ -155,7 +156,7 @@ fn another_architecture_is_refused_naming_both() {
     let c3 = zant_boards::resolve("esp32-c3-devkit").unwrap();
     let p = write(
         "arm.elf",
-        &elf32(EM_ARM, false, &[Sec(".text", 0x4200_0000, 16, TEXT)]),
+        &elf32(EM_ARM, false, &[Sec(".text", 0x4200_0000, 16, TEXT, 0)]),
     );
     let s = measure(&p, Some(&c3)).unwrap_err().to_string();
     assert!(
@@ -169,7 +170,7 @@ fn big_endian_arm_is_refused() {
     let b = zant_boards::resolve("stm32h7").unwrap();
     let p = write(
         "be.elf",
-        &elf32(EM_ARM, true, &[Sec(".text", 0x0800_0000, 16, TEXT)]),
+        &elf32(EM_ARM, true, &[Sec(".text", 0x0800_0000, 16, TEXT, 0)]),
     );
     let s = measure(&p, Some(&b)).unwrap_err().to_string();
     assert!(s.contains("32-bit ARM big-endian ELF"), "{s}");
@@ -184,9 +185,9 @@ fn sections_outside_every_region_are_named_with_the_regions() {
             EM_ARM,
             false,
             &[
-                Sec(".text", 0x0800_0000, 32, TEXT),
-                Sec(".rodata.far", 0x6000_0000, 128, SHF_ALLOC),
-                Sec(".bss.far", 0x7000_0000, 0x40, DATA),
+                Sec(".text", 0x0800_0000, 32, TEXT, 0),
+                Sec(".rodata.far", 0x6000_0000, 128, SHF_ALLOC, 0),
+                Sec(".bss.far", 0x7000_0000, 0x40, DATA, 0),
             ],
         ),
     );
