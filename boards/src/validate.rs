@@ -30,6 +30,7 @@ pub(crate) fn validate(
     if let Some(c) = core {
         check_core_fpu(c, fpu, src, diags);
     }
+    check_clock(raw, chip, src, diags);
     let memory = memory(raw, chip, src, diags);
     check_overlaps(&memory, src, diags);
     check_aliases(&memory, src, diags);
@@ -144,6 +145,26 @@ fn check_core_fpu(c: Core, fpu: Fpu, src: &Source<'_>, diags: &mut Vec<Diagnosti
             Some("set fpu = \"none\"".into()),
         ));
     }
+}
+
+/// The clock converts cycles to time (latency, the board's report): 0 Hz
+/// would divide by zero.
+fn check_clock(raw: &RawBoard, chip: &RawChip, src: &Source<'_>, diags: &mut Vec<Diagnostic>) {
+    if raw.clock_hz.unwrap_or(chip.clock_hz) != 0 {
+        return;
+    }
+    let key = if raw.clock_hz.is_some() {
+        "clock-hz"
+    } else if matches!(raw.chip, RawChipRef::Inline(_)) {
+        "chip.clock-hz"
+    } else {
+        "chip"
+    };
+    diags.push(src.diag(
+        key,
+        "clock-hz is 0",
+        Some("give the core clock in Hz, e.g. clock-hz = 480_000_000".into()),
+    ));
 }
 
 /// The memory regions: the chip's, then the board's.

@@ -40,6 +40,19 @@ pub enum BudgetError {
         /// What is wrong (with line and column from the TOML parser).
         message: String,
     },
+    /// Relative limits (`"baseline + 2%"`) of some entries have no recorded
+    /// baseline to be relative to: the check could never fail, so it refuses.
+    #[error("{}", missing_baseline_message(.budget, .path, .exists, .entries))]
+    MissingBaseline {
+        /// The budget file.
+        budget: PathBuf,
+        /// The baselines file that was looked for.
+        path: PathBuf,
+        /// Whether that file exists (it then lacks these entries).
+        exists: bool,
+        /// `entry metric` pairs whose relative limit has no baseline.
+        entries: Vec<String>,
+    },
     /// An ELF could not be read.
     #[error("cannot read the symbols of {path}: {message}")]
     Elf {
@@ -48,6 +61,28 @@ pub enum BudgetError {
         /// Cause.
         message: String,
     },
+}
+
+fn missing_baseline_message(
+    budget: &Path,
+    path: &Path,
+    exists: &bool,
+    entries: &[String],
+) -> String {
+    let what = if *exists {
+        format!("{} has no baseline for", path.display())
+    } else {
+        format!(
+            "the baselines file {} does not exist, and it is needed by",
+            path.display()
+        )
+    };
+    format!(
+        "{what} the relative limits of {}\n  help: run `zant budget update {}` to record the baselines (and commit the file), or fix `baselines = …` in {} if it names the wrong file",
+        entries.join(", "),
+        budget.display(),
+        budget.display()
+    )
 }
 
 /// A limit on one metric.
@@ -346,6 +381,40 @@ impl BudgetFile {
         self.path.parent().unwrap_or(Path::new(".")).join(p)
     }
 
+    /// Checks that every relative limit has a baseline to be relative to.
+    ///
+    /// A relative limit without a baseline can never fail, so a missing or
+    /// mistyped baselines file (or an entry added without `zant budget
+    /// update`) is an error naming the file and the fix, found before anything
+    /// is built.
+    pub fn require_baselines(&self, baselines: &Baselines) -> Result<(), BudgetError> {
+        let mut missing = Vec::new();
+        for e in &self.entries {
+            for (metric, limit) in &e.limits {
+                let Limit::BaselinePlus(_) = limit else {
+                    continue;
+                };
+                let has = baselines
+                    .entries
+                    .get(&e.name)
+                    .is_some_and(|b| b.get(*metric).is_some());
+                if !has {
+                    missing.push(format!("`{}` {}", e.name, metric.key()));
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let path = self.baseline_path();
+        Err(BudgetError::MissingBaseline {
+            budget: self.path.clone(),
+            exists: path.exists(),
+            path,
+            entries: missing,
+        })
+    }
+
     /// Where the baselines of this budget live (`baselines = …` or `<file stem>.baseline.json`).
     pub fn baseline_path(&self) -> PathBuf {
         if let Some(b) = &self.baselines {
@@ -394,7 +463,8 @@ pub struct Baselines {
 }
 
 impl Baselines {
-    /// Reads baselines; a missing file means none.
+    /// Reads baselines; a missing file means none (see
+    /// [`BudgetFile::require_baselines`] for the check that needs them).
     pub fn load(path: &Path) -> Result<Baselines, BudgetError> {
         match std::fs::read_to_string(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Baselines {
@@ -768,6 +838,41 @@ instructions = "baseline + 2%"
         ] {
             assert!(e.contains(want), "missing {want:?} in {e}");
         }
+    }
+
+    #[test]
+    fn relative_limits_need_a_baseline() {
+        let dir = std::env::temp_dir().join(format!("zant-budget-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("zant-budget.toml");
+        let text = format!("baselines = \"mistyped.json\"\n{FILE}");
+        let b = BudgetFile::parse(&text, &path).unwrap();
+        let none = Baselines::load(&b.baseline_path()).unwrap();
+        let e = b.require_baselines(&none).unwrap_err().to_string();
+        for want in [
+            "mistyped.json does not exist",
+            "`mnist-8@qemu-mps2-an386` flash-bytes",
+            "`mnist-8@qemu-mps2-an386` instructions",
+            "zant budget update",
+        ] {
+            assert!(e.contains(want), "missing {want:?} in {e}");
+        }
+        // A file that exists but lacks the metric names it too.
+        let name = b.entries[0].name.clone();
+        let mut partial = meas(40_000, 1);
+        partial.instructions = None;
+        let some = Baselines {
+            version: 1,
+            entries: [(name, partial)].into_iter().collect(),
+        };
+        some.save(&b.baseline_path()).unwrap();
+        let e = b.require_baselines(&some).unwrap_err().to_string();
+        assert!(
+            e.contains("has no baseline for") && e.contains("instructions"),
+            "{e}"
+        );
+        assert!(!e.contains("flash-bytes"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -142,10 +142,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
     /// Largest absolute difference accepted between target and expected outputs.
-    #[arg(long, default_value_t = 1e-4, value_name = "ABS")]
+    #[arg(long, default_value_t = 1e-4, value_name = "ABS", value_parser = parse_tolerance)]
     pub tolerance: f64,
-    /// Time limit of one run on the target, in seconds.
-    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    /// Time limit of one run on the target, in seconds (at least 1).
+    #[arg(long, default_value_t = 120, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
     /// Debug probe to use when several are attached: VID:PID[:SERIAL] (hex).
     #[arg(long, value_name = "VID:PID[:SERIAL]")]
@@ -172,4 +172,32 @@ impl RunArgs {
             port: self.port.clone(),
         }
     }
+}
+
+/// `-v`/`-q`, accepted by every subcommand (scripts pass them uniformly).
+/// Commands that print only their result accept them and print it anyway;
+/// `compile -q` prints nothing on success.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct Verbosity {
+    /// More output.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Less output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Parses `--tolerance`: a finite, non-negative number (`nan` would accept
+/// any output, `inf` too, a negative one none).
+pub fn parse_tolerance(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number"))?;
+    if !v.is_finite() || v < 0.0 {
+        return Err(format!(
+            "`{s}`: the tolerance must be a finite number ≥ 0 (e.g. 1e-4)"
+        ));
+    }
+    Ok(v)
 }

@@ -23,6 +23,16 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour output: auto (a terminal, honouring NO_COLOR, CLICOLOR,
+    /// CLICOLOR_FORCE and TERM=dumb), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: out::ColorWhen,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,14 +60,22 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = out::json_requested(&argv[1.min(argv.len())..]);
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
+            if json && code == 2 {
+                let text = e.render().to_string();
+                let text = text.strip_prefix("error: ").unwrap_or(&text);
+                let _ = out::json(&out::error_json("usage", text, 2));
+            }
             return ExitCode::from(code);
         }
     };
+    out::set_color(cli.color);
     let result = match cli.command {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Compile(a) => cmd::compile::run(a),
@@ -74,6 +92,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             out::error(&e);
+            if json && !out::json_printed() {
+                let kind = if e.code == 2 { "input" } else { "failed" };
+                let _ = out::json(&out::error_json(kind, &out::error_text(&e), e.code));
+            }
             ExitCode::from(e.code)
         }
     }

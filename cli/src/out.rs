@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io::IsTerminal;
 
-use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
 use owo_colors::OwoColorize;
 
 /// An error with the exit code it maps to (1 = the job failed, 2 = usage or input error).
@@ -41,19 +41,59 @@ impl fmt::Display for CliError {
 /// Result of a subcommand.
 pub type CliResult = Result<(), CliError>;
 
-/// True when stderr is a terminal (colours, progress bars).
-pub fn stderr_is_tty() -> bool {
-    std::io::stderr().is_terminal()
+/// `--color`: when to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless `NO_COLOR`, `CLICOLOR=0` or `TERM=dumb` says
+    /// otherwise (`CLICOLOR_FORCE` colours anywhere).
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
-/// True when stdout is a terminal.
-pub fn stdout_is_tty() -> bool {
-    std::io::stdout().is_terminal()
+/// Applies `--color` for the whole process (anstream's global choice).
+pub fn set_color(when: ColorWhen) {
+    let choice = match when {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+/// Whether output to `stream` is coloured: `--color`, then the conventions
+/// `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`, then whether it is
+/// a terminal (anstream decides, as cargo and clap do).
+fn colors(stream: &impl anstream::stream::RawStream) -> bool {
+    anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
+}
+
+/// True when the terminal can redraw a line (`TERM` is not `dumb`).
+pub fn can_draw() -> bool {
+    std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// True when stderr is a terminal that can draw (progress bars); elsewhere
+/// progress is plain timestamped lines.
+pub fn stderr_is_tty() -> bool {
+    std::io::stderr().is_terminal() && can_draw()
+}
+
+/// True when stdout output is coloured.
+pub fn stdout_colors() -> bool {
+    colors(&std::io::stdout())
+}
+
+/// True when stderr output is coloured.
+pub fn stderr_colors() -> bool {
+    colors(&std::io::stderr())
 }
 
 /// Prints an error to stderr: `error: …` and its causes.
 pub fn error(e: &CliError) {
-    let head = if stderr_is_tty() {
+    let head = if stderr_colors() {
         format!("{}", "error".red().bold())
     } else {
         "error".to_string()
@@ -72,9 +112,58 @@ pub fn error(e: &CliError) {
     }
 }
 
+/// True when the command line asks for JSON output (`--json`, `--format
+/// json`): errors are then also printed as one JSON object on stdout.
+pub fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.iter().enumerate().any(|(i, a)| {
+        *a == "--json"
+            || *a == "--format=json"
+            || (*a == "--format" && args.get(i + 1) == Some(&"json"))
+    })
+}
+
+/// An error as the JSON object `--json` commands print on stdout when they
+/// fail: `{"error": {"kind", "message", "help", "exit_code"}}`. `kind` is
+/// `usage` (the command line), `input` (exit 2: a file, model or board is
+/// invalid) or `failed` (exit 1: the job failed); `help` is the advice the
+/// message carries (`help: …` lines), or null.
+pub fn error_json(kind: &str, text: &str, code: u8) -> serde_json::Value {
+    let mut message = Vec::new();
+    let mut help = Vec::new();
+    for line in text.lines() {
+        match line.trim_start().strip_prefix("help: ") {
+            Some(h) => help.push(h.trim().to_string()),
+            None if line.trim().is_empty() => {}
+            None => message.push(line.trim_end().to_string()),
+        }
+    }
+    serde_json::json!({
+        "error": {
+            "kind": kind,
+            "message": message.join("\n"),
+            "help": if help.is_empty() { serde_json::Value::Null } else { help.join("\n").into() },
+            "exit_code": code,
+        }
+    })
+}
+
+/// The text of an error and its causes, each cause once.
+pub fn error_text(e: &CliError) -> String {
+    let mut shown = e.error.to_string();
+    for cause in e.error.chain().skip(1) {
+        let text = cause.to_string();
+        if shown.contains(&text) {
+            continue;
+        }
+        shown.push_str(&format!("\ncaused by: {text}"));
+    }
+    shown
+}
+
 /// Prints a warning to stderr: `warning: …`.
 pub fn warning(msg: &str) {
-    let head = if stderr_is_tty() {
+    let head = if stderr_colors() {
         format!("{}", "warning".yellow().bold())
     } else {
         "warning".to_string()
@@ -82,9 +171,19 @@ pub fn warning(msg: &str) {
     eprintln!("{head}: {msg}");
 }
 
+/// Prints a note to stderr: `note: …`.
+pub fn note(msg: &str) {
+    let head = if stderr_colors() {
+        format!("{}", "note".cyan().bold())
+    } else {
+        "note".to_string()
+    };
+    eprintln!("{head}: {msg}");
+}
+
 /// Bold on a terminal.
 pub fn bold(s: &str) -> String {
-    if stdout_is_tty() {
+    if stdout_colors() {
         s.bold().to_string()
     } else {
         s.to_string()
@@ -93,7 +192,7 @@ pub fn bold(s: &str) -> String {
 
 /// Red on a terminal.
 pub fn red(s: &str) -> String {
-    if stdout_is_tty() {
+    if stdout_colors() {
         s.red().to_string()
     } else {
         s.to_string()
@@ -102,19 +201,39 @@ pub fn red(s: &str) -> String {
 
 /// Green on a terminal.
 pub fn green(s: &str) -> String {
-    if stdout_is_tty() {
+    if stdout_colors() {
         s.green().to_string()
     } else {
         s.to_string()
     }
 }
 
-/// A borderless table; columns from index `right_from` on are right-aligned.
+/// A coloured table cell: comfy-table pads it first and colours it after, so
+/// escape codes never count as width and columns stay aligned.
+pub fn cell(s: &str, color: Option<comfy_table::Color>) -> Cell {
+    let c = Cell::new(s);
+    match color {
+        Some(col) => c.fg(col),
+        None => c,
+    }
+}
+
+/// A borderless table; the columns in `right` are right-aligned. The header
+/// is bold where stdout is coloured (styled after padding).
 pub fn table(header: &[&str], right: &[usize]) -> Table {
     let mut t = Table::new();
+    if stdout_colors() {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
     t.load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(|h| bold(h)));
+        .set_header(
+            header
+                .iter()
+                .map(|h| Cell::new(h).add_attribute(comfy_table::Attribute::Bold)),
+        );
     for &c in right {
         if let Some(col) = t.column_mut(c) {
             col.set_cell_alignment(CellAlignment::Right);
@@ -147,11 +266,20 @@ pub fn shape(s: &[usize]) -> String {
         .join("×")
 }
 
+static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Prints one JSON object on stdout.
 pub fn json<T: serde::Serialize>(v: &T) -> CliResult {
     let s = serde_json::to_string_pretty(v).map_err(CliError::failed)?;
     print(&s);
+    JSON_PRINTED.store(true, std::sync::atomic::Ordering::Relaxed);
     Ok(())
+}
+
+/// True once a JSON object was printed: a command that reports its result
+/// and then fails (outputs differ, over budget) prints no second object.
+pub fn json_printed() -> bool {
+    JSON_PRINTED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Prints a line on stdout. A closed pipe (`zant … | head`) ends the program

@@ -28,6 +28,16 @@ pub enum CrateError {
     /// The output directory holds files zant did not write.
     #[error("{0} exists and was not created by zant\n  help: choose another directory, or pass --force to overwrite it")]
     NotOurs(PathBuf),
+    /// A package name that cargo would refuse.
+    #[error("`{name}` cannot be a package name: {why}\n  help: try --name {suggestion}")]
+    BadName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        why: String,
+        /// A valid name made from it.
+        suggestion: String,
+    },
     /// I/O failure.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -51,11 +61,84 @@ pub struct CrateFiles {
     pub manifest: CrateManifest,
 }
 
-/// The package name zant gives a model crate (`mnist-8` → `mnist-8-model`).
+/// The package name zant gives a model crate, valid whatever the file was
+/// called: lowercase ASCII letters and digits joined by `-`, `-model` at the
+/// end, `onnx-` in front of a leading digit (`mnist-8` → `mnist-8-model`,
+/// `8bit` → `onnx-8bit-model`, `my model` → `my-model-model`, `modèle` →
+/// `mod-le-model`, `模型` → `onnx-model`).
 pub fn package_name(model: &str) -> String {
-    let s = crate::emit::sanitize(model);
-    let s = s.strip_prefix("t_").unwrap_or(&s);
-    format!("{}-model", s.replace('_', "-"))
+    let mut s = String::new();
+    for c in model.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_matches('-');
+    let s = if s.is_empty() { "onnx" } else { s };
+    let s = if s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("onnx-{s}")
+    } else {
+        s.to_string()
+    };
+    // Long names are cut at a separator: cargo accepts 64 characters.
+    let mut s = s;
+    while s.len() > 58 {
+        s.truncate(s.rfind('-').filter(|&i| i > 0).unwrap_or(58));
+    }
+    format!("{s}-model")
+}
+
+/// Checks a package name given with `--name` (or [`crate::Builder`]): what
+/// cargo accepts and what makes a Rust library name (`-` becomes `_`).
+pub fn check_package_name(name: &str) -> Result<(), CrateError> {
+    let bad = |why: &str| {
+        Err(CrateError::BadName {
+            name: name.to_string(),
+            why: why.to_string(),
+            suggestion: package_name(name),
+        })
+    };
+    if name.is_empty() {
+        return bad("it is empty");
+    }
+    if name.len() > 64 {
+        return bad("cargo accepts at most 64 characters");
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return bad(&format!(
+            "`{c}` is not allowed (ASCII letters, digits, `-` and `_` only)"
+        ));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+        return bad("it must start with a letter or `_`");
+    }
+    let lib = name.replace('-', "_");
+    if syn::parse_str::<syn::Ident>(&lib).is_err()
+        || ["_", "test", "std", "core", "alloc", "proc_macro"].contains(&lib.as_str())
+    {
+        return bad("it is a Rust keyword or the name of a built-in crate");
+    }
+    Ok(())
+}
+
+/// The cargo workspace whose directory tree holds `dir`, if any: the nearest
+/// ancestor `Cargo.toml` with a `[workspace]` table. A crate written there
+/// must be listed in that workspace's `members` or `exclude`, or cargo
+/// refuses to build it ("current package believes it's in a workspace when
+/// it's not").
+pub fn enclosing_workspace(dir: &Path) -> Option<PathBuf> {
+    let abs = std::path::absolute(dir).ok()?;
+    abs.ancestors().skip(1).find_map(|d| {
+        let manifest = d.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).ok()?;
+        let doc: toml::Table = text.parse().ok()?;
+        doc.contains_key("workspace").then_some(manifest)
+    })
 }
 
 /// The vendored kernel files, as (path under `src/zk/`, contents).
@@ -87,10 +170,22 @@ fn header(graph: &Graph) -> String {
     )
 }
 
-/// Builds the files of a model crate in memory.
+/// Builds the files of a model crate in memory, named after the model
+/// ([`package_name`]).
 pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError> {
+    crate_files_named(graph, plan, &package_name(&graph.name))
+}
+
+/// Builds the files of a model crate in memory under the package name
+/// `package` (checked with [`check_package_name`]).
+pub fn crate_files_named(
+    graph: &Graph,
+    plan: &Plan,
+    package: &str,
+) -> Result<CrateFiles, CrateError> {
+    check_package_name(package)?;
     let model = emit_model(graph, plan)?;
-    let package = package_name(&graph.name);
+    let package = package.to_string();
     let lib_name = package.replace('-', "_");
     let items = model.tokens;
     let doc = format!(
@@ -112,7 +207,7 @@ pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError>
     let lib_rs = header(graph) + &format_file(lib)?;
 
     let cargo = format!(
-        "{}[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\ndescription = \"{} compiled by zant\"\nlicense = \"MIT OR Apache-2.0\"\n\n[lib]\npath = \"src/lib.rs\"\n\n[dependencies]\n\n# A standalone crate; remove this table to make it a member of your own workspace.\n[workspace]\n\n[profile.release]\nopt-level = 3\ncodegen-units = 1\nlto = true\npanic = \"abort\"\n\n[profile.dev]\npanic = \"abort\"\n",
+        "{}[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\ndescription = \"{} compiled by zant\"\nlicense = \"MIT OR Apache-2.0\"\n\n[lib]\npath = \"src/lib.rs\"\n\n[dependencies]\n\n# No [workspace] table and no profiles: the crate builds on its own, and\n# drops into your workspace as a member (list it in `members`). Inside a\n# workspace's directory that does not list it, add it to `members` or `exclude`.\n",
         header(graph).replace("//", "#"),
         graph.name.replace('"', "'")
     );

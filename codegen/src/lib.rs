@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod attrs;
+pub mod builder;
 pub mod emit;
 mod exit;
 pub mod hostrun;
@@ -24,6 +25,7 @@ pub mod proto {
     include!(concat!(env!("OUT_DIR"), "/onnx.rs"));
 }
 
+pub use builder::Builder;
 pub use ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
 pub use load::{load_bytes, load_file, LoadError, LoadOptions};
 

@@ -176,8 +176,18 @@ fn decode(bytes: &[u8]) -> Result<proto::ModelProto, LoadError> {
     if model.ir_version.unwrap_or(0) <= 0 {
         return Err(LoadError::Decode("the model has no IR version".into()));
     }
+    let opset = default_opset(&model);
+    if !(1..=MAX_OPSET).contains(&opset) {
+        return Err(LoadError::Invalid(format!(
+            "the model declares ONNX opset {opset}, which does not exist (zant knows opsets 1 to {MAX_OPSET})\n  help: re-export the model with a released opset, e.g. `torch.onnx.export(..., opset_version=17)`"
+        )));
+    }
     Ok(model)
 }
+
+/// The newest default-domain ONNX opset zant knows (ONNX 1.23). A model
+/// declaring a newer one is rejected when it is read, before any work.
+pub const MAX_OPSET: i64 = 28;
 
 fn default_opset(model: &proto::ModelProto) -> i64 {
     model

@@ -125,3 +125,30 @@ fn external_data_is_explained() {
         "{s}"
     );
 }
+
+#[test]
+fn an_opset_from_the_future_is_rejected_when_read() {
+    use prost::Message;
+    let m = model("mnist-8.onnx");
+    for bad in [99, 0, -3] {
+        let mut p = zant_codegen::proto::ModelProto::decode(m.as_slice()).unwrap();
+        for o in &mut p.opset_import {
+            if matches!(o.domain(), "" | "ai.onnx") {
+                o.version = Some(bad);
+            }
+        }
+        let bytes = p.encode_to_vec();
+        let s = load_bytes(&bytes, "future", &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            s.contains(&format!("opset {bad}")) && s.contains("opsets 1 to"),
+            "{s}"
+        );
+        // `inspect` reads the model the same way.
+        let s = zant_codegen::load::survey_bytes(&bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(s.contains(&format!("opset {bad}")), "{s}");
+    }
+}

@@ -147,6 +147,32 @@ pub enum FirmwareError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The ELF was built for another architecture than the board's core.
+    #[error("{path} is {found} ELF, but board `{board}` has a {core} core: expected {expected} ELF\n  help: measure a firmware built for this board (`zant build --board {board} …`), or pass the board it was built for with --board")]
+    WrongMachine {
+        /// The ELF.
+        path: PathBuf,
+        /// What the ELF is (`an x86-64 little-endian`).
+        found: String,
+        /// Board.
+        board: String,
+        /// The board's core.
+        core: String,
+        /// What it should be (`a 32-bit ARM little-endian`).
+        expected: String,
+    },
+    /// Loadable sections lie outside every memory region of the board.
+    #[error("{path}: {} section{} outside every memory region of board `{board}`:\n{}\n  expected within: {regions}\n  help: was the ELF linked for another board? Measure it with the board it was built for", .sections.len(), if .sections.len() == 1 { " lies" } else { "s lie" }, .sections.iter().map(|s| format!("    {s}")).collect::<Vec<_>>().join("\n"))]
+    OutsideRegions {
+        /// The ELF.
+        path: PathBuf,
+        /// Board.
+        board: String,
+        /// `name at 0x…..0x… (N B, flash/RAM)` per section.
+        sections: Vec<String>,
+        /// The board's regions, `NAME 0x…..0x… (kind)`.
+        regions: String,
+    },
     /// The ELF could not be read.
     #[error("cannot read ELF {path}: {message}")]
     Elf {

@@ -73,9 +73,59 @@ fn in_region(board: Option<&Board>, addr: u64, kind: RegionKind) -> Option<usize
     b.memory.iter().position(|m| m.name == r.name)
 }
 
-/// Measures an ELF. With a board, RAM includes the reserved stack and the
-/// regions are filled in; without one, flash is everything stored in the
-/// file's loadable segments and RAM what they occupy in writable memory.
+/// What an ELF is, in words: `a 32-bit ARM little-endian`.
+fn describe(arch: object::Architecture, little: bool) -> String {
+    use object::Architecture as A;
+    let name = match arch {
+        A::Arm => "a 32-bit ARM".to_string(),
+        A::Aarch64 => "an AArch64".to_string(),
+        A::X86_64 | A::X86_64_X32 => "an x86-64".to_string(),
+        A::I386 => "an x86".to_string(),
+        A::Riscv32 => "a RISC-V 32-bit".to_string(),
+        A::Riscv64 => "a RISC-V 64-bit".to_string(),
+        A::Xtensa => "an Xtensa".to_string(),
+        A::Unknown => "an unknown machine's".to_string(),
+        other => format!("a {other:?}"),
+    };
+    let endian = if little {
+        "little-endian"
+    } else {
+        "big-endian"
+    };
+    format!("{name} {endian}")
+}
+
+/// The ELF's machine and byte order must be the board core's: an ELF linked
+/// for another architecture has no meaningful footprint on this board.
+fn check_machine(elf: &Path, file: &object::File<'_>, board: &Board) -> Result<(), FirmwareError> {
+    let want = if board.core.is_arm() {
+        object::Architecture::Arm
+    } else {
+        object::Architecture::Riscv32
+    };
+    let (arch, little) = (file.architecture(), file.is_little_endian());
+    if arch == want && little && file.format() == object::BinaryFormat::Elf {
+        return Ok(());
+    }
+    let found = if file.format() == object::BinaryFormat::Elf {
+        describe(arch, little)
+    } else {
+        format!("{} (not ELF)", describe(arch, little))
+    };
+    Err(FirmwareError::WrongMachine {
+        path: elf.to_path_buf(),
+        found,
+        board: board.name.clone(),
+        core: board.core.to_string(),
+        expected: describe(want, true),
+    })
+}
+
+/// Measures an ELF. With a board, the ELF's machine must be the board's
+/// core and every loadable section must lie in one of its regions
+/// ([`FirmwareError::WrongMachine`], [`FirmwareError::OutsideRegions`]); RAM
+/// includes the reserved stack and the regions are filled in; without one,
+/// flash is everything stored in the file's loadable segments and RAM what they occupy in writable memory.
 pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareError> {
     let err = |message: String| FirmwareError::Elf {
         path: elf.to_path_buf(),
@@ -84,6 +134,10 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
     let data = std::fs::read(elf).map_err(|e| err(e.to_string()))?;
     let parsed = zant_common::elf::Elf::parse(&data).map_err(|e| err(e.to_string()))?;
     let file = parsed.object();
+    if let Some(b) = board {
+        check_machine(elf, file, b)?;
+    }
+    let mut outside = Vec::new();
     let mut regions: Vec<RegionUse> = board
         .map(|b| {
             b.memory
@@ -171,23 +225,64 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
                 })
                 .unwrap_or(s.address());
             flash += size;
-            // Stored outside any flash region (ESP32 images carry the code
-            // and data that the boot loader copies to RAM): in the flash the
-            // image is written to.
+            // Stored outside any flash region but loaded into RAM by an
+            // ESP32 boot loader (espflash images carry that code and data):
+            // in the flash the image is written to, the board's first flash
+            // region that is not a view of another. Elsewhere such bytes
+            // have no flash to live in: the ELF was linked for another map.
             let at = in_region(board, lma, RegionKind::Flash).or_else(|| {
                 let b = board?;
-                b.memory.iter().position(|m| m.name == b.placement.weights)
+                if !matches!(b.runner, zant_boards::Runner::Espflash { .. }) {
+                    return None;
+                }
+                in_region(board, s.address(), RegionKind::Ram)?;
+                b.memory
+                    .iter()
+                    .position(|m| m.kind == RegionKind::Flash && m.alias_of.is_none())
             });
-            if let Some(i) = at {
-                regions[i].used += size;
+            match at {
+                Some(i) => regions[i].used += size,
+                None if board.is_some() => outside.push(format!(
+                    "{name} at {:#010x}..{:#010x} ({size} B, stored in flash)",
+                    lma,
+                    lma + size
+                )),
+                None => {}
             }
         }
         if writable {
             ram += size;
-            if let Some(i) = in_region(board, s.address(), RegionKind::Ram) {
-                regions[i].used += size;
+            match in_region(board, s.address(), RegionKind::Ram) {
+                Some(i) => regions[i].used += size,
+                None if board.is_some() && !stored => outside.push(format!(
+                    "{name} at {:#010x}..{:#010x} ({size} B, RAM)",
+                    s.address(),
+                    s.address() + size
+                )),
+                None => {}
             }
         }
+    }
+    if let (Some(b), false) = (board, outside.is_empty()) {
+        return Err(FirmwareError::OutsideRegions {
+            path: elf.to_path_buf(),
+            board: b.name.clone(),
+            sections: outside,
+            regions: b
+                .memory
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {:#010x}..{:#010x} ({})",
+                        r.name,
+                        r.start,
+                        r.start + r.size,
+                        format!("{:?}", r.kind).to_lowercase()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
     }
     let (mut weights, mut arena, mut code, mut model_code) = (0u64, 0u64, 0u64, 0u64);
     let mut symbols: Vec<SymbolSize> = Vec::new();

@@ -11,6 +11,8 @@ use crate::out::{self, CliResult};
 pub struct Args {
     #[command(subcommand)]
     action: Option<Action>,
+    #[command(flatten)]
+    verbosity: crate::args::Verbosity,
     /// Print JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -46,7 +48,8 @@ pub fn run(args: Args) -> CliResult {
         None => {
             let boards = zant_boards::builtin_boards();
             if args.json {
-                return out::json(&boards);
+                // An object, not a bare array, so keys can be added later.
+                return out::json(&serde_json::json!({ "boards": boards }));
             }
             let mut t = out::table(
                 &["board", "core", "fpu", "flash", "ram", "runner", "aliases"],

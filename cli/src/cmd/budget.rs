@@ -142,6 +142,7 @@ pub fn run(args: Args) -> CliResult {
         } => {
             let b = BudgetFile::load(&common.file)?;
             let baselines = zant_budget::Baselines::load(&b.baseline_path())?;
+            b.require_baselines(&baselines)?;
             let measured = measure_all(&b, &common)?;
             let report = zant_budget::check(&b, &baselines, &measured);
             let format = if json { "json".to_string() } else { format };
@@ -155,13 +156,19 @@ pub fn run(args: Args) -> CliResult {
                 _ => {
                     let (header, rows) = zant_budget::table_cells(&report);
                     let mut t = out::table(&header, &[2, 3, 4, 5]);
-                    for mut r in rows {
-                        if r[6] == "OVER" {
-                            r[6] = out::red("OVER");
-                        } else if r[6] == "ok" {
-                            r[6] = out::green("ok");
-                        }
-                        t.add_row(r);
+                    for r in rows {
+                        let color = match r[6].as_str() {
+                            "OVER" => Some(comfy_table::Color::Red),
+                            "ok" => Some(comfy_table::Color::Green),
+                            _ => None,
+                        };
+                        let last = r.len() - 1;
+                        let cells: Vec<comfy_table::Cell> = r
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| out::cell(c, if i == last { color } else { None }))
+                            .collect();
+                        t.add_row(cells);
                     }
                     out::print(&t.to_string());
                     for (entry, d) in &report.symbol_diffs {

@@ -17,9 +17,15 @@ Use it from your firmware with `predict(&input, &mut output)` or `predict_in(&mu
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    verbosity: crate::args::Verbosity,
     /// Directory to write the crate into.
     #[arg(short, long, value_name = "DIR")]
     out: PathBuf,
+    /// Cargo package name of the crate (default: from the model's file name,
+    /// `mnist-8.onnx` → `mnist-8-model`, made valid whatever the file is called).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Overwrite a directory zant did not create.
     #[arg(long)]
     force: bool,
@@ -38,17 +44,34 @@ struct Report<'a> {
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
     let planner = args.model.planner()?;
+    if let Some(n) = &args.name {
+        krate::check_package_name(n)?;
+    }
     krate::check_dir(&args.out, args.force)?;
     let graph = args.model.load()?;
     let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
-    let files = krate::crate_files(&compiled, &plan)?;
+    let package = args
+        .name
+        .clone()
+        .unwrap_or_else(|| krate::package_name(&compiled.name));
+    let files = krate::crate_files_named(&compiled, &plan, &package)?;
     krate::write_crate(&files, &args.out, args.force)?;
+    if let Some(ws) = krate::enclosing_workspace(&args.out) {
+        out::note(&format!(
+            "{} is inside the cargo workspace of {}: list it there in `members` (to build it with the workspace) or `exclude` (to build it on its own), or cargo refuses to build it",
+            args.out.display(),
+            ws.display()
+        ));
+    }
     let m = &files.manifest;
     if args.json {
         return out::json(&Report {
             dir: args.out.display().to_string(),
             manifest: m,
         });
+    }
+    if args.verbosity.quiet {
+        return Ok(());
     }
     out::print(&format!(
         "{} {} → {}",

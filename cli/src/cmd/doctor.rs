@@ -13,6 +13,8 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    verbosity: crate::args::Verbosity,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,15 +186,19 @@ pub fn run(args: Args) -> CliResult {
         let mut t = out::table(&["check", "", "detail"], &[]);
         for c in &checks {
             let mark = if c.ok {
-                out::green("ok")
+                out::cell("ok", Some(comfy_table::Color::Green))
             } else {
-                out::red("MISSING")
+                out::cell("MISSING", Some(comfy_table::Color::Red))
             };
             let detail = match &c.fix {
                 Some(f) => format!("{}\n→ {f}", c.detail),
                 None => c.detail.clone(),
             };
-            t.add_row(vec![c.name.clone(), mark, detail]);
+            t.add_row(vec![
+                out::cell(&c.name, None),
+                mark,
+                out::cell(&detail, None),
+            ]);
         }
         out::print(&t.to_string());
     }

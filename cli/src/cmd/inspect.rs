@@ -19,6 +19,8 @@ use crate::out::{self, CliError, CliResult};
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
+    #[command(flatten)]
+    verbosity: crate::args::Verbosity,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,

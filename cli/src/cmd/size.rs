@@ -10,6 +10,8 @@ use crate::render;
 pub struct Args {
     /// The firmware ELF.
     elf: PathBuf,
+    #[command(flatten)]
+    verbosity: crate::args::Verbosity,
     /// Board whose memory regions (and stack reservation) to account against.
     #[arg(long, short)]
     board: Option<String>,
