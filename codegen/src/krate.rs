@@ -10,8 +10,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde::Serialize;
 
-use crate::emit::{emit_model, format_file, EmitError, Surface};
+use crate::emit::{emit_model_with, format_file, EmitError, NodeKernel, Surface};
 use crate::ir::Graph;
+use crate::kernel_set::KernelSet;
 use crate::plan::Plan;
 
 mod sources {
@@ -60,6 +61,10 @@ pub struct CrateManifest {
     /// Inputs, outputs, arena and weights.
     #[serde(flatten)]
     pub surface: Surface,
+    /// The kernel set the crate was compiled for.
+    pub kernel_set: KernelSet,
+    /// The kernel each node calls, in execution order.
+    pub kernels: Vec<NodeKernel>,
 }
 
 /// A crate in memory: relative paths and contents.
@@ -107,9 +112,20 @@ fn header(graph: &Graph) -> String {
     )
 }
 
-/// Builds the files of a model crate in memory.
+/// Builds the files of a model crate in memory, calling the portable kernels.
 pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError> {
-    let model = emit_model(graph, plan)?;
+    crate_files_for(graph, plan, &KernelSet::portable())
+}
+
+/// Builds the files of a model crate in memory, calling the kernels of `set`
+/// (the graph was compiled with the same set, see
+/// [`compile_for`](crate::compile_for)).
+pub fn crate_files_for(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+) -> Result<CrateFiles, CrateError> {
+    let model = emit_model_with(graph, plan, set)?;
     let package = package_name(&graph.name);
     let lib_name = package.replace('-', "_");
     let items = model.tokens;
@@ -146,6 +162,8 @@ pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError>
         planner: plan.planner.to_string(),
         arena_lower_bound_bytes: plan.lower_bound,
         surface: model.surface,
+        kernel_set: *set,
+        kernels: model.kernels,
     };
     let mut files = vec![
         (PathBuf::from("Cargo.toml"), cargo),

@@ -13,8 +13,10 @@ use std::sync::Arc;
 use zant_kernels::fused::conv2d::{self as conv2d_k, MaxPoolFuse};
 
 use crate::ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
+use crate::kernel_set::KernelSet;
 use crate::ops::conv::Conv;
 use crate::ops::conv_direct::ConvDirect;
+use crate::ops::conv_fast::{ConvFast, FastKind};
 use crate::ops::gemm::Gemm;
 use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
@@ -25,12 +27,13 @@ use crate::ops::{Activation, InputInfo, Op};
 pub struct PassOptions {
     /// Fuse activations into Conv/Gemm.
     pub fuse_activations: bool,
-    /// Turn suitable Convs into direct convolutions with packed weights and
-    /// fuse a following MaxPool into them.
+    /// Turn suitable Convs into fast convolutions with weights re-laid for
+    /// their kernel (depthwise, 1×1, strided: [`fast_conv`]; stride 1:
+    /// [`direct_conv`]) and fuse a following MaxPool into the stride-1 ones.
     pub direct_conv: bool,
-    /// Output positions per pass of the direct convolution: 3 for scalar
-    /// FPUs (the default), 2 for cores with vector units (Helium).
-    pub conv_positions: usize,
+    /// The kernel set of the build (its tuning, e.g. the stride-1 direct
+    /// convolution's output positions per pass).
+    pub kernels: KernelSet,
 }
 
 impl Default for PassOptions {
@@ -38,7 +41,7 @@ impl Default for PassOptions {
         PassOptions {
             fuse_activations: true,
             direct_conv: true,
-            conv_positions: 3,
+            kernels: KernelSet::portable(),
         }
     }
 }
@@ -52,10 +55,119 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
         g = fuse_activations(&g);
     }
     if opts.direct_conv {
-        g = direct_conv(&g, opts.conv_positions);
+        g = fast_conv(&g);
+        g = direct_conv(&g, opts.kernels.conv_positions);
         g = fuse_max_pool(&g);
     }
     g
+}
+
+/// Adds a constant tensor to `g`; returns its id.
+fn push_const(g: &mut Graph, name: String, data: TensorData) -> TensorId {
+    let id = TensorId(g.tensors.len());
+    g.tensors.push(Tensor {
+        name,
+        dtype: data.dtype,
+        shape: data.shape.clone(),
+        data: Some(Arc::new(data)),
+    });
+    id
+}
+
+/// Replaces 2-D, batch-1, undilated f32 Convs with constant weights that the
+/// stride-1 [`direct_conv`] does not take by a [`ConvFast`]: depthwise
+/// convolutions (`group = C = M`), 1×1 stride-1 unpadded convolutions (a
+/// packed matrix product) and strided single-group convolutions (the indirect
+/// direct convolution, with a table of tap offsets).
+pub fn fast_conv(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        match fast_conv_node(graph, &mut g, n) {
+            Some(node) => nodes.push(node),
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph { nodes, ..g }
+}
+
+fn fast_conv_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let c = n.op.as_any().downcast_ref::<Conv>()?;
+    let (x, w) = (n.input(0)?, n.input(1)?);
+    let (xt, wt) = (graph.tensor(x), graph.tensor(w));
+    let wd = wt.data.as_ref()?;
+    if xt.shape.len() != 4 || xt.shape[0] != 1 || xt.dtype != DType::F32 || wt.dtype != DType::F32 {
+        return None;
+    }
+    if let Some(b) = n.input(2) {
+        if graph.tensor(b).dtype != DType::F32 {
+            return None;
+        }
+    }
+    let geo = c.geometry(&xt.shape, &wt.shape).ok()?;
+    if geo.dilations.iter().any(|&d| d != 1) {
+        return None;
+    }
+    let (m, ci, kh, kw) = (wt.shape[0], xt.shape[1], wt.shape[2], wt.shape[3]);
+    let strides = [geo.strides[0], geo.strides[1]];
+    let pads_begin = [geo.pads_begin[0], geo.pads_begin[1]];
+    let depthwise = c.group == ci && m == ci && wt.shape[1] == 1 && ci > 1;
+    let pointwise = c.group == 1
+        && [kh, kw] == [1, 1]
+        && strides == [1, 1]
+        && geo.pads_begin.iter().chain(&geo.pads_end).all(|&p| p == 0);
+    let kind = if depthwise {
+        FastKind::Depthwise
+    } else if pointwise {
+        FastKind::Pointwise
+    } else if c.group == 1 && strides != [1, 1] {
+        FastKind::Direct
+    } else {
+        return None;
+    };
+    let mut inputs = vec![Some(x)];
+    match kind {
+        // Depthwise weights are read as ONNX lays them out.
+        FastKind::Depthwise => inputs.push(Some(w)),
+        FastKind::Pointwise | FastKind::Direct => {
+            let k = ci * kh * kw;
+            let mut packed = vec![0f32; zant_kernels::fast::packed_len(m, k, 4)];
+            zant_kernels::fast::pack_rows::<4>(&wd.as_f32(), m, k, k, 1, &mut packed);
+            let len = packed.len();
+            inputs.push(Some(push_const(
+                g,
+                format!("{}:packed", wt.name),
+                TensorData::from_f32(vec![len], &packed),
+            )));
+        }
+    }
+    inputs.push(n.input(2));
+    if kind == FastKind::Direct {
+        let k = ci * kh * kw;
+        let mut offs = vec![0u32; k];
+        zant_kernels::fast::conv::offsets(ci, [xt.shape[2], xt.shape[3]], [kh, kw], &mut offs);
+        inputs.push(Some(push_const(
+            g,
+            format!("{}:offsets", wt.name),
+            TensorData::from_u32(vec![k], &offs),
+        )));
+    }
+    let op = ConvFast {
+        kind,
+        in_channels: ci,
+        out_channels: m,
+        in_hw: [xt.shape[2], xt.shape[3]],
+        out_hw: [geo.out[0], geo.out[1]],
+        kernel: [kh, kw],
+        strides,
+        pads_begin,
+        activation: c.activation,
+    };
+    Some(Node {
+        inputs,
+        op: Arc::new(op),
+        ..n.clone()
+    })
 }
 
 /// Replaces 2-D, batch-1, single-group, stride-1, undilated f32 Convs with

@@ -223,14 +223,10 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
     steps.step("checking and compiling the model");
     let graph = load_model(&a.model)?;
     let planner = a.model.planner()?;
-    // The board's kernel set: cores with Helium vectorize the direct
-    // convolution best two output positions at a time.
+    // The board's kernel set picks the kernel variants and their tuning.
+    let kernels = zant_codegen::KernelSet::for_board(&board);
     let pass_opts = zant_codegen::passes::PassOptions {
-        conv_positions: if board.simd.contains(&zant_boards::Simd::Mve) {
-            2
-        } else {
-            3
-        },
+        kernels,
         ..Default::default()
     };
     let compiled = zant_codegen::passes::run(&graph, &pass_opts);
@@ -241,7 +237,8 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
                 board.name
             ))
         })?;
-    let files = krate::crate_files(&compiled, &plan).map_err(super::compile::crate_error)?;
+    let files =
+        krate::crate_files_for(&compiled, &plan, &kernels).map_err(super::compile::crate_error)?;
     let model_dir = dir.join("model");
     std::fs::create_dir_all(&dir)
         .map_err(|e| CliError::failed(anyhow!("cannot create {}: {e}", dir.display())))?;

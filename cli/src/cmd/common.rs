@@ -93,3 +93,13 @@ pub fn load_model(args: &ModelArgs) -> Result<Graph, CliError> {
     let opts = args.load_options()?;
     load::load_file(&args.model, &opts).map_err(|e| load_error(&args.model, e))
 }
+
+/// The kernel set of `--board B` (the portable set without a board).
+pub fn kernel_set(board: Option<&str>) -> Result<zant_codegen::KernelSet, CliError> {
+    match board {
+        None => Ok(zant_codegen::KernelSet::portable()),
+        Some(b) => zant_boards::resolve(b)
+            .map(|b| zant_codegen::KernelSet::for_board(&b))
+            .map_err(super::boards::board_error),
+    }
+}

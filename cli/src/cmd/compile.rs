@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use zant_codegen::krate::{self, CrateError, CrateManifest};
 
-use super::common::{load_model, ModelArgs};
+use super::common::{kernel_set, load_model, ModelArgs};
 use crate::out::{self, CliError, CliResult};
 
 /// Arguments of `zant compile`.
@@ -26,6 +26,10 @@ pub struct Args {
     /// Print one JSON object describing the crate.
     #[arg(long)]
     json: bool,
+    /// Compile for this board's kernel set (a built-in name, an alias or a
+    /// board TOML); without it, the portable kernels.
+    #[arg(long, short)]
+    board: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -47,10 +51,11 @@ pub fn crate_error(e: CrateError) -> CliError {
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
     let planner = args.model.planner()?;
+    let set = kernel_set(args.board.as_deref())?;
     krate::check_dir(&args.out, args.force).map_err(crate_error)?;
     let graph = load_model(&args.model)?;
-    let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
-    let files = krate::crate_files(&compiled, &plan).map_err(crate_error)?;
+    let (compiled, plan) = zant_codegen::compile_for(&graph, planner.as_ref(), &set);
+    let files = krate::crate_files_for(&compiled, &plan, &set).map_err(crate_error)?;
     krate::write_crate(&files, &args.out, args.force).map_err(crate_error)?;
     let m = &files.manifest;
     if args.json {
@@ -98,6 +103,16 @@ pub fn run(args: Args) -> CliResult {
             out::thousands(m.arena_lower_bound_bytes as u64)
         ),
     ]);
+    t.add_row(vec![
+        "kernel set".to_string(),
+        m.kernel_set.name().to_string(),
+    ]);
     out::print(&t.to_string());
+    out::print("");
+    let mut k = out::table(&["node", "kernel"], &[]);
+    for nk in &m.kernels {
+        k.add_row(vec![nk.node.clone(), nk.kernel.clone()]);
+    }
+    out::print(&k.to_string());
     Ok(())
 }
