@@ -17,7 +17,7 @@ use crate::kernel_set::KernelSet;
 use crate::ops::conv::Conv;
 use crate::ops::conv_direct::ConvDirect;
 use crate::ops::conv_fast::{ConvFast, FastKind};
-use crate::ops::gemm::Gemm;
+use crate::ops::gemm::{Gemm, GemmFast};
 use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
 use crate::ops::{Activation, InputInfo, Op};
@@ -56,6 +56,7 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     }
     if opts.direct_conv {
         g = fast_conv(&g);
+        g = fast_gemm(&g);
         g = direct_conv(&g, opts.kernels.conv_positions);
         g = fuse_max_pool(&g);
     }
@@ -165,6 +166,79 @@ fn fast_conv_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     };
     Some(Node {
         inputs,
+        op: Arc::new(op),
+        ..n.clone()
+    })
+}
+
+/// Replaces f32 Gemms with a constant `B` and a constant `C` that is the same
+/// for every row (or no `C`) by [`GemmFast`]: `alpha · op(B)` re-laid for the
+/// packed kernels, `beta · C` as a bias vector.
+pub fn fast_gemm(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        match fast_gemm_node(graph, &mut g, n) {
+            Some(node) => nodes.push(node),
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph { nodes, ..g }
+}
+
+fn fast_gemm_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let gm = n.op.as_any().downcast_ref::<Gemm>()?;
+    let (a, b) = (n.input(0)?, n.input(1)?);
+    let (at, bt) = (graph.tensor(a), graph.tensor(b));
+    let bd = bt.data.as_ref()?;
+    if at.dtype != DType::F32 || bt.dtype != DType::F32 {
+        return None;
+    }
+    let c = n.input(2).map(|c| graph.tensor(c));
+    let p = gm
+        .params(&at.shape, &bt.shape, c.map(|c| c.shape.as_slice()))
+        .ok()?;
+    let bias = match c {
+        None => None,
+        Some(ct) => {
+            let cd = ct.data.as_ref()?;
+            if ct.dtype != DType::F32 || p.c_stride_m != 0 {
+                return None;
+            }
+            let cv = cd.as_f32();
+            let bias: Vec<f32> = (0..p.n).map(|j| p.beta * cv[j * p.c_stride_n]).collect();
+            Some(push_const(
+                g,
+                format!("{}:bias", ct.name),
+                TensorData::from_f32(vec![p.n], &bias),
+            ))
+        }
+    };
+    let op = GemmFast {
+        m: p.m,
+        k: p.k,
+        n: p.n,
+        trans_a: p.trans_a,
+        activation: gm.activation,
+    };
+    // Row j of the packed matrix is column j of op(B), times alpha.
+    let bv: Vec<f32> = bd.as_f32().iter().map(|v| p.alpha * v).collect();
+    let (rs, cs) = if p.trans_b { (p.k, 1) } else { (1, p.n) };
+    let r = op.panel();
+    let mut packed = vec![0f32; zant_kernels::fast::packed_len(p.n, p.k, r)];
+    if r == 8 {
+        zant_kernels::fast::pack_rows::<8>(&bv, p.n, p.k, rs, cs, &mut packed);
+    } else {
+        zant_kernels::fast::pack_rows::<4>(&bv, p.n, p.k, rs, cs, &mut packed);
+    }
+    let len = packed.len();
+    let w = push_const(
+        g,
+        format!("{}:packed", bt.name),
+        TensorData::from_f32(vec![len], &packed),
+    );
+    Some(Node {
+        inputs: vec![Some(a), Some(w), bias],
         op: Arc::new(op),
         ..n.clone()
     })
