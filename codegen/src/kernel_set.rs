@@ -98,10 +98,13 @@ impl KernelSet {
 
     /// Path (under the vendored kernels `zk`) of the micro-kernel type the
     /// matrix-product drivers are instantiated with.
+    /// The Arm variants exist only in builds for hard-float Arm targets.
     pub fn micro(&self) -> &'static str {
-        // Every class uses the portable micro-kernel until an
-        // architecture-specific one is vendored for it.
-        "micro::Portable"
+        match self.isa {
+            Isa::CortexMFpu | Isa::CortexM7 => "arm::fpu::CortexMFpu",
+            Isa::Helium => "arm::mve::Helium",
+            Isa::Portable | Isa::NoFpu => "micro::Portable",
+        }
     }
 
     /// A label of the set: `helium`, `cortex-m-fpu`, …
@@ -122,6 +125,11 @@ mod tests {
         assert_eq!(isa("qemu-mps3-an547"), Isa::Helium);
         assert_eq!(isa("qemu-mps2-an385"), Isa::NoFpu);
         assert_eq!(isa("qemu-riscv32-virt"), Isa::NoFpu);
+        assert_eq!(
+            KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).micro(),
+            "arm::mve::Helium"
+        );
+        assert_eq!(KernelSet::portable().micro(), "micro::Portable");
         assert_eq!(
             KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).conv_positions,
             2

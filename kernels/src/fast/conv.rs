@@ -4,12 +4,12 @@
 //! The compiler packs the weights `[ceil(M/4)][C·kH·kW][4]` and stores the
 //! input offset of every tap, `offs[(c·kH + ky)·kW + kx] = c·H·W + ky·W + kx`
 //! (see [`offsets`]). Four horizontally adjacent output positions whose taps
-//! all fall inside the input are then one call of [`Micro::mk4x4_ind`] with
+//! all fall inside the input are then one call of [`Micro::mk4x4_taps`] with
 //! column stride `stride_w`: four output channels × four positions per pass,
 //! in registers. Positions near the borders are computed one at a time with
 //! bounds.
 
-use super::super::micro::Micro;
+use super::super::micro::{Micro, Taps};
 use super::super::reference::activation::Activation;
 use super::act;
 
@@ -67,7 +67,7 @@ pub fn conv<M: Micro>(
     let k = p.in_channels * kh * kw;
     let m = p.out_channels;
     let plane = oh * ow;
-    let offs = &offs[..k];
+    let table = Taps::new(&offs[..k]);
     for blk in 0..m.div_ceil(4) {
         let ap = &wp[blk * k * 4..][..k * 4];
         let i0 = blk * 4;
@@ -85,7 +85,7 @@ pub fn conv<M: Micro>(
                 if row_in && ox + 4 <= ow && ix0 >= 0 && ix0 as usize + 3 * sw + kw <= w {
                     let base = iy0 as usize * w + ix0 as usize;
                     let mut acc = [[b4[0]; 4], [b4[1]; 4], [b4[2]; 4], [b4[3]; 4]];
-                    M::mk4x4_ind(ap, &x[base..], offs, sw, &mut acc);
+                    M::mk4x4_taps(ap, &x[base..], &table, sw, &mut acc);
                     for (i, ai) in acc.iter().enumerate().take(rows) {
                         let yr = &mut y[(i0 + i) * plane + oy * ow + ox..][..4];
                         for (yv, &v) in yr.iter_mut().zip(ai) {
