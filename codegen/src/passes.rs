@@ -31,6 +31,10 @@ pub struct PassOptions {
     /// their kernel (depthwise, 1×1, strided: [`fast_conv`]; stride 1:
     /// [`direct_conv`]) and fuse a following MaxPool into the stride-1 ones.
     pub direct_conv: bool,
+    /// Put Gemms with constant weights on the packed kernels ([`fast_gemm`]).
+    /// Off by default: it moves mnist-8's figures, whose regression
+    /// baselines have not been re-measured with it yet.
+    pub fast_gemm: bool,
     /// The kernel set of the build (its tuning, e.g. the stride-1 direct
     /// convolution's output positions per pass).
     pub kernels: KernelSet,
@@ -41,6 +45,7 @@ impl Default for PassOptions {
         PassOptions {
             fuse_activations: true,
             direct_conv: true,
+            fast_gemm: false,
             kernels: KernelSet::portable(),
         }
     }
@@ -56,7 +61,9 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     }
     if opts.direct_conv {
         g = fast_conv(&g);
-        g = fast_gemm(&g);
+        if opts.fast_gemm {
+            g = fast_gemm(&g);
+        }
         g = direct_conv(&g, opts.kernels.conv_positions);
         g = fuse_max_pool(&g);
     }
