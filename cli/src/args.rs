@@ -201,3 +201,13 @@ pub fn parse_tolerance(s: &str) -> Result<f64, String> {
     }
     Ok(v)
 }
+
+/// The kernel set of `--board B` (the portable set without a board).
+pub fn kernel_set(board: Option<&str>) -> Result<zant_codegen::KernelSet, CliError> {
+    match board {
+        None => Ok(zant_codegen::KernelSet::portable()),
+        Some(b) => Ok(zant_codegen::KernelSet::for_board(&zant_boards::resolve(
+            b,
+        )?)),
+    }
+}

@@ -4,14 +4,17 @@
 //! output is deterministic: the same graph and plan give byte-identical files.
 //! Weights become `static` arrays (they stay in flash), activations live in an
 //! [`Arena`](#the-arena) laid out by the [`Plan`], and the generated code
-//! calls the vendored `zant-kernels` reference kernels directly.
+//! calls the vendored `zant-kernels` kernels the [`KernelSet`] chose directly
+//! (no run-time dispatch).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet};
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{DType, Graph, Node, TensorData, TensorId};
+use crate::kernel_set::KernelSet;
 use crate::ops::{InputInfo, OpError, OutputInfo};
 use crate::plan::{Plan, Storage};
 
@@ -39,6 +42,8 @@ pub struct NodeCx<'a> {
     graph: &'a Graph,
     node: &'a Node,
     inplace: bool,
+    set: &'a KernelSet,
+    chosen: RefCell<Option<String>>,
 }
 
 impl<'a> NodeCx<'a> {
@@ -47,10 +52,41 @@ impl<'a> NodeCx<'a> {
         self.node
     }
 
-    /// Path of the kernel module set chosen for this node (`zk::reference`).
-    /// Board-specific variants will be chosen here.
+    /// The kernel set of this build.
+    pub fn kernel_set(&self) -> &KernelSet {
+        self.set
+    }
+
+    /// Path of the reference kernel modules (`zk::reference`), which
+    /// implement every operator. Records `reference` as this node's kernel
+    /// unless the node names a specific one with [`kernel`](Self::kernel).
     pub fn kernels(&self) -> TokenStream {
+        let mut c = self.chosen.borrow_mut();
+        if c.is_none() {
+            *c = Some("reference".to_string());
+        }
         quote!(zk::reference)
+    }
+
+    /// The kernel function at `path` (under the vendored kernels, e.g.
+    /// `fast::depthwise::depthwise`), recorded as this node's kernel.
+    pub fn kernel(&self, path: &str) -> TokenStream {
+        *self.chosen.borrow_mut() = Some(path.to_string());
+        zk_path(path)
+    }
+
+    /// The kernel function at `path` instantiated with the micro-kernel of
+    /// the kernel set (`fast::conv::conv::<zk::micro::Portable>`), recorded
+    /// as this node's kernel.
+    pub fn micro_kernel(&self, path: &str) -> TokenStream {
+        let micro = self.set.micro();
+        *self.chosen.borrow_mut() = Some(format!(
+            "{path}<{}>",
+            micro.rsplit("::").next().unwrap_or(micro)
+        ));
+        let f = zk_path(path);
+        let m = zk_path(micro);
+        quote!(#f::<#m>)
     }
 
     /// Path of the kernel math module.
@@ -117,6 +153,13 @@ impl<'a> NodeCx<'a> {
     pub fn inplace(&self) -> bool {
         self.inplace
     }
+}
+
+/// `zk::<path>` as a path expression.
+fn zk_path(path: &str) -> TokenStream {
+    let p: syn::Path = syn::parse_str(&format!("zk::{path}"))
+        .unwrap_or_else(|_| panic!("kernel path `{path}` is a Rust path"));
+    quote!(#p)
 }
 
 /// A `usize` literal.
@@ -218,7 +261,7 @@ pub fn sanitize(name: &str) -> String {
     }
 }
 
-pub use zant_common::surface::{IoSpec, Surface};
+pub use zant_common::surface::{IoSpec, NodeKernel, Surface};
 
 /// The generated module body and its surface.
 #[derive(Debug)]
@@ -227,6 +270,8 @@ pub struct EmittedModel {
     pub tokens: TokenStream,
     /// Inputs, outputs and sizes.
     pub surface: Surface,
+    /// The kernel each node calls, in execution order.
+    pub kernels: Vec<NodeKernel>,
 }
 
 fn unique_idents(names: &[&str], taken: &mut HashSet<String>) -> Vec<String> {
@@ -245,10 +290,21 @@ fn unique_idents(names: &[&str], taken: &mut HashSet<String>) -> Vec<String> {
         .collect()
 }
 
-/// Emits the items of one model: weights, the arena type, `predict_in` and
-/// `predict`. The items expect the vendored kernels as `zk` in scope
-/// (`mod zk;` at a crate root, `use crate::zk;` in a nested module).
+/// Emits the items of one model with the portable kernel set; see
+/// [`emit_model_with`].
 pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError> {
+    emit_model_with(graph, plan, &KernelSet::portable())
+}
+
+/// Emits the items of one model: weights, the arena type, `predict_in` and
+/// `predict`, calling the kernel variants of `set`. The items expect the
+/// vendored kernels as `zk` in scope (`mod zk;` at a crate root,
+/// `use crate::zk;` in a nested module).
+pub fn emit_model_with(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+) -> Result<EmittedModel, EmitError> {
     let mut taken: HashSet<String> = ["arena", "r0", "zk"]
         .iter()
         .map(|s| s.to_string())
@@ -289,8 +345,52 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             )));
         }
     }
+    let weights = emit_weights(graph, plan);
+    let in_params: Vec<Ident> = in_idents.iter().map(|s| format_ident!("{}", s)).collect();
+    let out_params: Vec<Ident> = out_idents.iter().map(|s| format_ident!("{}", s)).collect();
+    let nodes = emit_nodes(graph, plan, set, &weights, &in_params, &out_params)?;
+    let tokens = emit_scaffold(
+        graph,
+        plan,
+        &weights.items,
+        &nodes.body,
+        &in_params,
+        &out_params,
+    );
+    Ok(EmittedModel {
+        tokens,
+        surface: Surface {
+            inputs: spec(&graph.inputs, &in_idents),
+            outputs: spec(&graph.outputs, &out_idents),
+            arena_bytes: plan.arena_bytes(),
+            weight_bytes: weights.bytes,
+        },
+        kernels: nodes.kernels,
+    })
+}
 
-    // Constants read by nodes or returned as outputs become statics.
+/// The kernel each node of a compiled graph calls with the kernel set `set`
+/// (what `zant inspect --board` shows).
+pub fn node_kernels(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+) -> Result<Vec<NodeKernel>, EmitError> {
+    Ok(emit_model_with(graph, plan, set)?.kernels)
+}
+
+/// The `static` weight arrays of a model.
+struct Weights {
+    /// Static of each constant tensor (by root tensor index).
+    idents: BTreeMap<usize, Ident>,
+    /// The `static` items.
+    items: Vec<TokenStream>,
+    /// Bytes of constant data.
+    bytes: usize,
+}
+
+/// Constants read by nodes or returned as outputs become statics.
+fn emit_weights(graph: &Graph, plan: &Plan) -> Weights {
     let mut weight_idents: BTreeMap<usize, Ident> = BTreeMap::new();
     let mut weights = Vec::new();
     let mut weight_bytes = 0;
@@ -329,10 +429,29 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     for id in &graph.outputs {
         need_const(*id, &mut weight_idents);
     }
+    Weights {
+        idents: weight_idents,
+        items: weights,
+        bytes: weight_bytes,
+    }
+}
 
-    let in_params: Vec<Ident> = in_idents.iter().map(|s| format_ident!("{}", s)).collect();
-    let out_params: Vec<Ident> = out_idents.iter().map(|s| format_ident!("{}", s)).collect();
+/// The node bodies of `run` and the kernel each node calls.
+struct Nodes {
+    body: Vec<TokenStream>,
+    kernels: Vec<NodeKernel>,
+}
 
+/// One block per node: bindings of its inputs and outputs, then its call.
+fn emit_nodes(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+    weights: &Weights,
+    in_params: &[Ident],
+    out_params: &[Ident],
+) -> Result<Nodes, EmitError> {
+    let weight_idents = &weights.idents;
     let read_expr = |id: TensorId| -> TokenStream {
         let t = graph.tensor(id);
         let ty = rust_type(t.dtype);
@@ -380,8 +499,13 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     };
 
     let mut body = Vec::new();
+    let mut kernels = Vec::new();
     for (step, node) in graph.nodes.iter().enumerate() {
         if plan.aliased_view[step] {
+            kernels.push(NodeKernel {
+                node: node.name.clone(),
+                kernel: "view".to_string(),
+            });
             continue;
         }
         let inplace = plan.inplace[step];
@@ -389,12 +513,18 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             graph,
             node,
             inplace,
+            set,
+            chosen: RefCell::new(None),
         };
         let call = node.op.emit(&cx).map_err(|error| EmitError::Node {
             node: node.name.clone(),
             op_type: node.op_type.clone(),
             error,
         })?;
+        kernels.push(NodeKernel {
+            node: node.name.clone(),
+            kernel: cx.chosen.take().unwrap_or_else(|| "inline".to_string()),
+        });
         let skip_input = if inplace {
             node.op.inplace_input()
         } else {
@@ -435,7 +565,18 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             body.push(quote!(#p.copy_from_slice(#e);));
         }
     }
+    Ok(Nodes { body, kernels })
+}
 
+/// The arena type, region statics, weights, `run`, `predict_in` and `predict`.
+fn emit_scaffold(
+    graph: &Graph,
+    plan: &Plan,
+    weights: &[TokenStream],
+    body: &[TokenStream],
+    in_params: &[Ident],
+    out_params: &[Ident],
+) -> TokenStream {
     let arena_bytes = plan.arena_bytes();
     let arena_n = lit_usize(arena_bytes);
     let region_fields: Vec<Ident> = (0..plan.regions.len())
@@ -461,7 +602,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     let in_sig: Vec<TokenStream> = graph
         .inputs
         .iter()
-        .zip(&in_params)
+        .zip(in_params)
         .map(|(&id, p)| {
             let t = graph.tensor(id);
             let ty = rust_type(t.dtype);
@@ -472,7 +613,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
     let out_sig: Vec<TokenStream> = graph
         .outputs
         .iter()
-        .zip(&out_params)
+        .zip(out_params)
         .map(|(&id, p)| {
             let t = graph.tensor(id);
             let ty = rust_type(t.dtype);
@@ -618,15 +759,7 @@ pub fn emit_model(graph: &Graph, plan: &Plan) -> Result<EmittedModel, EmitError>
             Ok(())
         }
     };
-    Ok(EmittedModel {
-        tokens,
-        surface: Surface {
-            inputs: spec(&graph.inputs, &in_idents),
-            outputs: spec(&graph.outputs, &out_idents),
-            arena_bytes,
-            weight_bytes,
-        },
-    })
+    tokens
 }
 
 // Linker section of the static arena of a memory region

@@ -15,11 +15,12 @@ impl LoadError {
 }
 
 impl CrateError {
-    /// Exit status: 2 for a directory zant did not create, 1 when emitting
+    /// Exit status: 2 for a directory zant did not create or an invalid
+    /// package name, 1 when emitting
     /// or writing the crate failed.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CrateError::NotOurs(_) => 2,
+            CrateError::NotOurs(_) | CrateError::BadName { .. } => 2,
             CrateError::Emit(_) | CrateError::Io { .. } => 1,
         }
     }

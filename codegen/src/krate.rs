@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{emit_model, format_file, EmitError};
+use crate::emit::{emit_model_with, format_file, EmitError};
 use crate::ir::Graph;
+use crate::kernel_set::KernelSet;
 use crate::plan::Plan;
 
 mod sources {
@@ -170,21 +171,33 @@ fn header(graph: &Graph) -> String {
     )
 }
 
-/// Builds the files of a model crate in memory, named after the model
-/// ([`package_name`]).
+/// Builds the files of a model crate in memory, calling the portable kernels,
+/// named after the model ([`package_name`]).
 pub fn crate_files(graph: &Graph, plan: &Plan) -> Result<CrateFiles, CrateError> {
-    crate_files_named(graph, plan, &package_name(&graph.name))
+    crate_files_for(graph, plan, &KernelSet::portable())
 }
 
-/// Builds the files of a model crate in memory under the package name
-/// `package` (checked with [`check_package_name`]).
+/// Builds the files of a model crate in memory, calling the kernels of `set`
+/// (the graph was compiled with the same set, see
+/// [`compile_for`](crate::compile_for)), named after the model.
+pub fn crate_files_for(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+) -> Result<CrateFiles, CrateError> {
+    crate_files_named(graph, plan, set, &package_name(&graph.name))
+}
+
+/// Builds the files of a model crate in memory, calling the kernels of `set`,
+/// under the package name `package` (checked with [`check_package_name`]).
 pub fn crate_files_named(
     graph: &Graph,
     plan: &Plan,
+    set: &KernelSet,
     package: &str,
 ) -> Result<CrateFiles, CrateError> {
     check_package_name(package)?;
-    let model = emit_model(graph, plan)?;
+    let model = emit_model_with(graph, plan, set)?;
     let package = package.to_string();
     let lib_name = package.replace('-', "_");
     let items = model.tokens;
@@ -221,6 +234,8 @@ pub fn crate_files_named(
         planner: plan.planner.to_string(),
         arena_lower_bound_bytes: plan.lower_bound,
         surface: model.surface,
+        kernel_set: set.name().to_string(),
+        kernels: model.kernels,
     };
     let mut files = vec![
         (PathBuf::from("Cargo.toml"), cargo),

@@ -12,6 +12,7 @@ pub mod emit;
 mod exit;
 pub mod hostrun;
 pub mod ir;
+pub mod kernel_set;
 pub mod krate;
 pub mod load;
 pub mod ops;
@@ -27,11 +28,26 @@ pub mod proto {
 
 pub use builder::Builder;
 pub use ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
+pub use kernel_set::{Isa, KernelSet};
 pub use load::{load_bytes, load_file, LoadError, LoadOptions};
 
-/// Runs the passes and the planner: the compiled graph and its memory plan.
+/// Runs the passes and the planner with the portable kernel set: the
+/// compiled graph and its memory plan.
 pub fn compile(graph: &Graph, planner: &dyn plan::Planner) -> (Graph, plan::Plan) {
-    let compiled = passes::run(graph, &passes::PassOptions::default());
+    compile_for(graph, planner, &kernel_set::KernelSet::portable())
+}
+
+/// Runs the passes for the kernel set `set`, then the planner.
+pub fn compile_for(
+    graph: &Graph,
+    planner: &dyn plan::Planner,
+    set: &kernel_set::KernelSet,
+) -> (Graph, plan::Plan) {
+    let opts = passes::PassOptions {
+        kernels: *set,
+        ..Default::default()
+    };
+    let compiled = passes::run(graph, &opts);
     let p = plan::plan(&compiled, planner);
     (compiled, p)
 }

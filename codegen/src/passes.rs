@@ -13,9 +13,11 @@ use std::sync::Arc;
 use zant_kernels::fused::conv2d::{self as conv2d_k, MaxPoolFuse};
 
 use crate::ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
+use crate::kernel_set::KernelSet;
 use crate::ops::conv::Conv;
 use crate::ops::conv_direct::ConvDirect;
-use crate::ops::gemm::Gemm;
+use crate::ops::conv_fast::{ConvFast, FastKind};
+use crate::ops::gemm::{Gemm, GemmFast};
 use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
 use crate::ops::{Activation, InputInfo, Op};
@@ -25,12 +27,17 @@ use crate::ops::{Activation, InputInfo, Op};
 pub struct PassOptions {
     /// Fuse activations into Conv/Gemm.
     pub fuse_activations: bool,
-    /// Turn suitable Convs into direct convolutions with packed weights and
-    /// fuse a following MaxPool into them.
+    /// Turn suitable Convs into fast convolutions with weights re-laid for
+    /// their kernel (depthwise, 1×1, strided: [`fast_conv`]; stride 1:
+    /// [`direct_conv`]) and fuse a following MaxPool into the stride-1 ones.
     pub direct_conv: bool,
-    /// Output positions per pass of the direct convolution: 3 for scalar
-    /// FPUs (the default), 2 for cores with vector units (Helium).
-    pub conv_positions: usize,
+    /// Put Gemms with constant weights on the packed kernels ([`fast_gemm`]).
+    /// Off by default: it moves mnist-8's figures, whose regression
+    /// baselines have not been re-measured with it yet.
+    pub fast_gemm: bool,
+    /// The kernel set of the build (its tuning, e.g. the stride-1 direct
+    /// convolution's output positions per pass).
+    pub kernels: KernelSet,
 }
 
 impl Default for PassOptions {
@@ -38,7 +45,8 @@ impl Default for PassOptions {
         PassOptions {
             fuse_activations: true,
             direct_conv: true,
-            conv_positions: 3,
+            fast_gemm: false,
+            kernels: KernelSet::portable(),
         }
     }
 }
@@ -52,10 +60,195 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
         g = fuse_activations(&g);
     }
     if opts.direct_conv {
-        g = direct_conv(&g, opts.conv_positions);
+        g = fast_conv(&g);
+        if opts.fast_gemm {
+            g = fast_gemm(&g);
+        }
+        g = direct_conv(&g, opts.kernels.conv_positions);
         g = fuse_max_pool(&g);
     }
     g
+}
+
+/// Adds a constant tensor to `g`; returns its id.
+fn push_const(g: &mut Graph, name: String, data: TensorData) -> TensorId {
+    let id = TensorId(g.tensors.len());
+    g.tensors.push(Tensor {
+        name,
+        dtype: data.dtype,
+        shape: data.shape.clone(),
+        data: Some(Arc::new(data)),
+    });
+    id
+}
+
+/// Replaces 2-D, batch-1, undilated f32 Convs with constant weights that the
+/// stride-1 [`direct_conv`] does not take by a [`ConvFast`]: depthwise
+/// convolutions (`group = C = M`), 1×1 stride-1 unpadded convolutions (a
+/// packed matrix product) and strided single-group convolutions (the indirect
+/// direct convolution, with a table of tap offsets).
+pub fn fast_conv(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        match fast_conv_node(graph, &mut g, n) {
+            Some(node) => nodes.push(node),
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph { nodes, ..g }
+}
+
+fn fast_conv_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let c = n.op.as_any().downcast_ref::<Conv>()?;
+    let (x, w) = (n.input(0)?, n.input(1)?);
+    let (xt, wt) = (graph.tensor(x), graph.tensor(w));
+    let wd = wt.data.as_ref()?;
+    if xt.shape.len() != 4 || xt.shape[0] != 1 || xt.dtype != DType::F32 || wt.dtype != DType::F32 {
+        return None;
+    }
+    if let Some(b) = n.input(2) {
+        if graph.tensor(b).dtype != DType::F32 {
+            return None;
+        }
+    }
+    let geo = c.geometry(&xt.shape, &wt.shape).ok()?;
+    if geo.dilations.iter().any(|&d| d != 1) {
+        return None;
+    }
+    let (m, ci, kh, kw) = (wt.shape[0], xt.shape[1], wt.shape[2], wt.shape[3]);
+    let strides = [geo.strides[0], geo.strides[1]];
+    let pads_begin = [geo.pads_begin[0], geo.pads_begin[1]];
+    let depthwise = c.group == ci && m == ci && wt.shape[1] == 1 && ci > 1;
+    let pointwise = c.group == 1
+        && [kh, kw] == [1, 1]
+        && strides == [1, 1]
+        && geo.pads_begin.iter().chain(&geo.pads_end).all(|&p| p == 0);
+    let kind = if depthwise {
+        FastKind::Depthwise
+    } else if pointwise {
+        FastKind::Pointwise
+    } else if c.group == 1 && strides != [1, 1] {
+        FastKind::Direct
+    } else {
+        return None;
+    };
+    let mut inputs = vec![Some(x)];
+    match kind {
+        // Depthwise weights are read as ONNX lays them out.
+        FastKind::Depthwise => inputs.push(Some(w)),
+        FastKind::Pointwise | FastKind::Direct => {
+            let k = ci * kh * kw;
+            let mut packed = vec![0f32; zant_kernels::fast::packed_len(m, k, 4)];
+            zant_kernels::fast::pack_rows::<4>(&wd.as_f32(), m, k, k, 1, &mut packed);
+            let len = packed.len();
+            inputs.push(Some(push_const(
+                g,
+                format!("{}:packed", wt.name),
+                TensorData::from_f32(vec![len], &packed),
+            )));
+        }
+    }
+    inputs.push(n.input(2));
+    if kind == FastKind::Direct {
+        let k = ci * kh * kw;
+        let mut offs = vec![0u32; k];
+        zant_kernels::fast::conv::offsets(ci, [xt.shape[2], xt.shape[3]], [kh, kw], &mut offs);
+        inputs.push(Some(push_const(
+            g,
+            format!("{}:offsets", wt.name),
+            TensorData::from_u32(vec![k], &offs),
+        )));
+    }
+    let op = ConvFast {
+        kind,
+        in_channels: ci,
+        out_channels: m,
+        in_hw: [xt.shape[2], xt.shape[3]],
+        out_hw: [geo.out[0], geo.out[1]],
+        kernel: [kh, kw],
+        strides,
+        pads_begin,
+        activation: c.activation,
+    };
+    Some(Node {
+        inputs,
+        op: Arc::new(op),
+        ..n.clone()
+    })
+}
+
+/// Replaces f32 Gemms with a constant `B` and a constant `C` that is the same
+/// for every row (or no `C`) by [`GemmFast`]: `alpha · op(B)` re-laid for the
+/// packed kernels, `beta · C` as a bias vector.
+pub fn fast_gemm(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        match fast_gemm_node(graph, &mut g, n) {
+            Some(node) => nodes.push(node),
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph { nodes, ..g }
+}
+
+fn fast_gemm_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let gm = n.op.as_any().downcast_ref::<Gemm>()?;
+    let (a, b) = (n.input(0)?, n.input(1)?);
+    let (at, bt) = (graph.tensor(a), graph.tensor(b));
+    let bd = bt.data.as_ref()?;
+    if at.dtype != DType::F32 || bt.dtype != DType::F32 {
+        return None;
+    }
+    let c = n.input(2).map(|c| graph.tensor(c));
+    let p = gm
+        .params(&at.shape, &bt.shape, c.map(|c| c.shape.as_slice()))
+        .ok()?;
+    let bias = match c {
+        None => None,
+        Some(ct) => {
+            let cd = ct.data.as_ref()?;
+            if ct.dtype != DType::F32 || p.c_stride_m != 0 {
+                return None;
+            }
+            let cv = cd.as_f32();
+            let bias: Vec<f32> = (0..p.n).map(|j| p.beta * cv[j * p.c_stride_n]).collect();
+            Some(push_const(
+                g,
+                format!("{}:bias", ct.name),
+                TensorData::from_f32(vec![p.n], &bias),
+            ))
+        }
+    };
+    let op = GemmFast {
+        m: p.m,
+        k: p.k,
+        n: p.n,
+        trans_a: p.trans_a,
+        activation: gm.activation,
+    };
+    // Row j of the packed matrix is column j of op(B), times alpha.
+    let bv: Vec<f32> = bd.as_f32().iter().map(|v| p.alpha * v).collect();
+    let (rs, cs) = if p.trans_b { (p.k, 1) } else { (1, p.n) };
+    let r = op.panel();
+    let mut packed = vec![0f32; zant_kernels::fast::packed_len(p.n, p.k, r)];
+    if r == 8 {
+        zant_kernels::fast::pack_rows::<8>(&bv, p.n, p.k, rs, cs, &mut packed);
+    } else {
+        zant_kernels::fast::pack_rows::<4>(&bv, p.n, p.k, rs, cs, &mut packed);
+    }
+    let len = packed.len();
+    let w = push_const(
+        g,
+        format!("{}:packed", bt.name),
+        TensorData::from_f32(vec![len], &packed),
+    );
+    Some(Node {
+        inputs: vec![Some(a), Some(w), bias],
+        op: Arc::new(op),
+        ..n.clone()
+    })
 }
 
 /// Replaces 2-D, batch-1, single-group, stride-1, undilated f32 Convs with

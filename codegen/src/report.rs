@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::emit::NodeKernel;
 use crate::ir::{Graph, TensorId};
 use crate::load::{Survey, UnsupportedOp};
 use crate::ops::InputInfo;
@@ -27,6 +28,9 @@ pub struct NodeReport {
     pub macs: u64,
     /// Bytes of all outputs.
     pub output_bytes: usize,
+    /// Kernel the compiled node calls (see [`NodeKernel`]); `fused into X`
+    /// for a node the passes merged into node `X`; `None` in a survey.
+    pub kernel: Option<String>,
 }
 
 /// Parameters of one element type.
@@ -67,6 +71,8 @@ pub struct ModelReport {
     pub arena_bytes: usize,
     /// Planner that made the arena.
     pub planner: String,
+    /// Kernel set the kernels were chosen from (empty in a survey).
+    pub kernel_set: String,
     /// Operators zant cannot compile (empty here; see [`survey_report`]).
     pub unsupported: Vec<UnsupportedOp>,
     /// Every arena buffer: which tensor (views and in-place outputs share it),
@@ -171,9 +177,33 @@ pub fn node_reports(graph: &Graph) -> Vec<NodeReport> {
                 params,
                 macs: n.op.macs(&ins, &outs),
                 output_bytes: n.outputs.iter().map(|&o| graph.tensor(o).bytes()).sum(),
+                kernel: None,
             }
         })
         .collect()
+}
+
+/// Fills in the kernel of every node of `report` (its nodes are the imported
+/// graph's) from the kernels of the compiled graph: a node keeps its name
+/// through the passes, and a node merged into another (an activation, a
+/// MaxPool, a folded BatchNormalization) shows `fused into <node>`.
+pub fn set_kernels(report: &mut ModelReport, kernel_set: &str, kernels: &[NodeKernel]) {
+    report.kernel_set = kernel_set.to_string();
+    let by_name: std::collections::HashMap<&str, &str> = kernels
+        .iter()
+        .map(|k| (k.node.as_str(), k.kernel.as_str()))
+        .collect();
+    let mut last = String::new();
+    for n in &mut report.nodes {
+        n.kernel = Some(match by_name.get(n.name.as_str()) {
+            Some(k) => {
+                last = n.name.clone();
+                k.to_string()
+            }
+            None if last.is_empty() => "fused".to_string(),
+            None => format!("fused into {last}"),
+        });
+    }
 }
 
 /// The full report of an imported graph, its compiled form and its plan.
@@ -212,6 +242,7 @@ pub fn model_report(imported: &Graph, compiled: &Graph, plan: &Plan) -> ModelRep
         arena_lower_bound_bytes: plan.lower_bound,
         arena_bytes: plan.arena_bytes(),
         planner: plan.planner.to_string(),
+        kernel_set: String::new(),
         unsupported: Vec::new(),
         arena_buffers: arena_buffers(compiled, plan),
     }
@@ -244,6 +275,7 @@ pub fn survey_report(name: &str, sha256: &str, s: &Survey) -> ModelReport {
                 params: 0,
                 macs: 0,
                 output_bytes: 0,
+                kernel: None,
             })
             .collect(),
         macs: 0,
@@ -254,6 +286,7 @@ pub fn survey_report(name: &str, sha256: &str, s: &Survey) -> ModelReport {
         arena_lower_bound_bytes: 0,
         arena_bytes: 0,
         planner: String::new(),
+        kernel_set: String::new(),
         unsupported: s.unsupported.clone(),
         arena_buffers: Vec::new(),
     }

@@ -73,6 +73,22 @@ pub struct Manifest {
     /// Inputs, outputs, arena and weights.
     #[serde(flatten)]
     pub surface: Surface,
+    /// The kernel set the crate was compiled for (`portable`, `cortex-m-fpu`…).
+    #[serde(default)]
+    pub kernel_set: String,
+    /// The kernel each node calls, in execution order.
+    #[serde(default)]
+    pub kernels: Vec<NodeKernel>,
+}
+
+/// Which kernel one node of the compiled graph calls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeKernel {
+    /// Node name.
+    pub node: String,
+    /// Kernel path under the vendored kernels (`fast::conv::conv<Portable>`,
+    /// `fused::conv2d`, `reference`), or `view` for a node the plan aliases.
+    pub kernel: String,
 }
 
 /// The manifest could not be read.
@@ -132,6 +148,11 @@ mod tests {
                 arena_bytes: 12,
                 weight_bytes: 34,
             },
+            kernel_set: "cortex-m-fpu".into(),
+            kernels: vec![NodeKernel {
+                node: "conv".into(),
+                kernel: "fast::conv::conv".into(),
+            }],
         };
         let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(back, m);

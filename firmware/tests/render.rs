@@ -42,6 +42,8 @@ fn model_crate(dir: &Path) {
             arena_bytes: 64,
             weight_bytes: 32,
         },
+        kernel_set: "portable".into(),
+        kernels: vec![],
     };
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(dir.join("zant-model.json"), m.to_json()).unwrap();

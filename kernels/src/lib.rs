@@ -8,6 +8,8 @@
 //! * [`math`]: scalar `f32` math (exp, log, sqrt, pow, tanh, erf, sin, ...)
 //!   ported from musl or evaluated in double precision, since `core` has none.
 //! * [`reference`](mod@reference): one module per operator family; plain, correct loops.
+//! * [`fast`]: drivers with compiler-packed weights (matrix product, direct and
+//!   depthwise convolution), generic over a [`micro`] kernel.
 //! * [`micro`]: register-blocked `f32` micro-kernels behind the [`micro::Micro`]
 //!   trait, a portable one and Arm ones (FPU `vfma.f32`, Helium).
 //!
@@ -16,6 +18,7 @@
 //! paths (only `super::`), and only this file has inner attributes.
 
 pub mod arm;
+pub mod fast;
 pub mod fused;
 pub mod math;
 pub mod micro;

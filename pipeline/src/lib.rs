@@ -25,13 +25,14 @@ mod error;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use zant_boards::{Board, RegionKind, Runner, Simd};
+use zant_boards::{Board, RegionKind, Runner};
 use zant_codegen::hostrun::{build_harness, run_cases, CaseResult, HostCase};
 use zant_codegen::ir::{DType, Graph, TensorData};
 use zant_codegen::krate;
 use zant_codegen::load::{self, LoadOptions};
 use zant_codegen::passes::{self, PassOptions};
 use zant_codegen::plan::{self, plan_in_regions, Plan, RegionBudget};
+use zant_codegen::KernelSet;
 use zant_firmware::{Footprint, RegionUse};
 
 pub use error::PipelineError;
@@ -244,16 +245,11 @@ pub fn arena_budgets(board: &Board) -> Vec<RegionBudget> {
         .collect()
 }
 
-/// The compiler passes for the board's kernel set: cores with Helium
-/// vectorize the direct convolution best two output positions at a time,
-/// the others three.
+/// The compiler passes for the board's kernel set, which picks the kernel
+/// variants and their tuning from the board's core, FPU and SIMD.
 pub fn pass_options(board: &Board) -> PassOptions {
     PassOptions {
-        conv_positions: if board.simd.contains(&Simd::Mve) {
-            2
-        } else {
-            3
-        },
+        kernels: KernelSet::for_board(board),
         ..Default::default()
     }
 }
@@ -309,7 +305,7 @@ pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineEr
         plan,
         macs,
     } = compile(req)?;
-    let files = krate::crate_files(&compiled, &plan)?;
+    let files = krate::crate_files_for(&compiled, &plan, &KernelSet::for_board(board))?;
     let model_dir = dir.join("model");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::CreateDir {
         path: dir.clone(),

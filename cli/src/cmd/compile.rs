@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use zant_codegen::krate::{self, CrateManifest};
 
-use crate::args::ModelArgs;
+use crate::args::{kernel_set, ModelArgs};
 use crate::out::{self, CliResult};
 
 /// Arguments of `zant compile`.
@@ -32,6 +32,10 @@ pub struct Args {
     /// Print one JSON object describing the crate.
     #[arg(long)]
     json: bool,
+    /// Compile for this board's kernel set (a built-in name, an alias or a
+    /// board TOML); without it, the portable kernels.
+    #[arg(long, short)]
+    board: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -44,17 +48,18 @@ struct Report<'a> {
 /// Runs `zant compile`.
 pub fn run(args: Args) -> CliResult {
     let planner = args.model.planner()?;
+    let set = kernel_set(args.board.as_deref())?;
     if let Some(n) = &args.name {
         krate::check_package_name(n)?;
     }
     krate::check_dir(&args.out, args.force)?;
     let graph = args.model.load()?;
-    let (compiled, plan) = zant_codegen::compile(&graph, planner.as_ref());
+    let (compiled, plan) = zant_codegen::compile_for(&graph, planner.as_ref(), &set);
     let package = args
         .name
         .clone()
         .unwrap_or_else(|| krate::package_name(&compiled.name));
-    let files = krate::crate_files_named(&compiled, &plan, &package)?;
+    let files = krate::crate_files_named(&compiled, &plan, &set, &package)?;
     krate::write_crate(&files, &args.out, args.force)?;
     if let Some(ws) = krate::enclosing_workspace(&args.out) {
         out::note(&format!(
@@ -112,6 +117,13 @@ pub fn run(args: Args) -> CliResult {
             out::thousands(m.arena_lower_bound_bytes as u64)
         ),
     ]);
+    t.add_row(vec!["kernel set".to_string(), m.kernel_set.clone()]);
     out::print(&t.to_string());
+    out::print("");
+    let mut k = out::table(&["node", "kernel"], &[]);
+    for nk in &m.kernels {
+        k.add_row(vec![nk.node.clone(), nk.kernel.clone()]);
+    }
+    out::print(&k.to_string());
     Ok(())
 }

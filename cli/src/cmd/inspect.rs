@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
+use zant_codegen::emit;
 use zant_codegen::load::{self, LoadError};
 use zant_codegen::passes::{self, PassOptions};
 use zant_codegen::plan;
 use zant_codegen::report::{self, ModelReport};
 
-use crate::args::ModelArgs;
+use crate::args::{kernel_set, ModelArgs};
 use crate::out::{self, CliError, CliResult};
 
 /// Arguments of `zant inspect`.
@@ -24,12 +25,17 @@ pub struct Args {
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+    /// Show the kernels this board's kernel set picks (a built-in name, an
+    /// alias or a board TOML); without it, the portable kernels.
+    #[arg(long, short)]
+    board: Option<String>,
 }
 
 /// Runs `zant inspect`.
 pub fn run(args: Args) -> CliResult {
     let opts = args.model.load_options()?;
     let planner = args.model.planner()?;
+    let set = kernel_set(args.board.as_deref())?;
     let path: PathBuf = args.model.model.clone();
     let bytes = std::fs::read(&path)
         .map_err(|e| CliError::input(anyhow!("cannot read {}: {e}", path.display())))?;
@@ -39,9 +45,16 @@ pub fn run(args: Args) -> CliResult {
         .unwrap_or_default();
     match load::load_bytes(&bytes, &name, &opts) {
         Ok(graph) => {
-            let compiled = passes::run(&graph, &PassOptions::default());
+            let opts = PassOptions {
+                kernels: set,
+                ..Default::default()
+            };
+            let compiled = passes::run(&graph, &opts);
             let p = plan::plan(&compiled, planner.as_ref());
-            let r = report::model_report(&graph, &compiled, &p);
+            let mut r = report::model_report(&graph, &compiled, &p);
+            let kernels = emit::node_kernels(&compiled, &p, &set)
+                .map_err(|e| CliError::failed(anyhow!("{e}")))?;
+            report::set_kernels(&mut r, set.name(), &kernels);
             if args.json {
                 out::json(&r)
             } else {
@@ -80,6 +93,7 @@ fn print_report(r: &ModelReport) {
             "params",
             "MACs",
             "out bytes",
+            "kernel",
         ],
         &[0, 5, 6, 7],
     );
@@ -95,11 +109,13 @@ fn print_report(r: &ModelReport) {
             out::thousands(n.params as u64),
             out::thousands(n.macs),
             out::thousands(n.output_bytes as u64),
+            n.kernel.clone().unwrap_or_default(),
         ]);
     }
     out::print(&t.to_string());
     out::print("");
     let mut s = out::table(&["total", "value"], &[1]);
+    s.add_row(vec!["kernel set".to_string(), r.kernel_set.clone()]);
     s.add_row(vec![
         "multiply-accumulates".to_string(),
         out::thousands(r.macs),

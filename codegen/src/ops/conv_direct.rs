@@ -101,6 +101,7 @@ impl Op for ConvDirect {
         let x = req(&cx.inputs(), 0)?;
         let p = self.params(x.shape);
         let k = cx.kernels();
+        let call = cx.kernel("fused::conv2d::conv2d");
         let f = quote!(zk::fused::conv2d);
         let act = self.activation.tokens(&quote!(#k::activation));
         let [cin, cout, positions] = [p.in_channels, p.out_channels, p.positions].map(lit_usize);
@@ -116,7 +117,7 @@ impl Op for ConvDirect {
         };
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
         Ok(quote! {
-            #f::conv2d(#xs, #ws, #b, #y, &#f::Conv2dParams {
+            #call(#xs, #ws, #b, #y, &#f::Conv2dParams {
                 in_channels: #cin, out_channels: #cout, in_hw: #ihw, conv_hw: #chw, kernel: #ker,
                 pads_begin: #pb, activation: #act, pool: #pool, positions: #positions,
             });

@@ -179,3 +179,126 @@ impl Op for Gemm {
         self
     }
 }
+
+/// What the passes turn a Gemm with constant `B` (and a `C` that is constant
+/// and the same for every row) into: `alpha` folded into `B`, which is
+/// re-laid for the packed kernels, and `beta · C` into a bias vector.
+/// One row (`M = 1`) runs the matrix-vector kernel (`B` packed
+/// `[ceil(N/8)][K][8]`), more rows the matrix product (`[ceil(N/4)][K][4]`).
+///
+/// Inputs: 0 `A`, 1 packed `B`, 2 optional bias `[N]`.
+#[derive(Debug, Clone)]
+pub struct GemmFast {
+    /// Rows of `Y`.
+    pub m: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// Columns of `Y`.
+    pub n: usize,
+    /// `A` is stored `[K, M]`.
+    pub trans_a: bool,
+    /// Fused activation.
+    pub activation: Activation,
+}
+
+impl GemmFast {
+    /// Rows per weight panel: 8 for the matrix-vector kernel, else 4.
+    pub fn panel(&self) -> usize {
+        if self.m == 1 {
+            8
+        } else {
+            4
+        }
+    }
+
+    fn matmul(&self) -> zant_kernels::fast::matmul::MatmulParams {
+        // Yᵀ = op(B)ᵀ · op(A)ᵀ: rows are Y's columns, columns are A's rows.
+        let (ldb, sb) = if self.trans_a {
+            (self.m, 1)
+        } else {
+            (1, self.k)
+        };
+        zant_kernels::fast::matmul::MatmulParams {
+            m: self.n,
+            k: self.k,
+            n: self.m,
+            ldb,
+            sb,
+            ldy: 1,
+            sy: self.n,
+            activation: self.activation,
+        }
+    }
+}
+
+impl Op for GemmFast {
+    fn name(&self) -> String {
+        self.activation.suffixed("Gemm")
+    }
+
+    fn infer(&self, _inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
+        Ok(vec![OutputInfo::new(DType::F32, vec![self.m, self.n])])
+    }
+
+    fn macs(&self, _inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
+        (self.m * self.k * self.n) as u64
+    }
+
+    fn eval(
+        &self,
+        inputs: &[Option<&TensorData>],
+        outputs: &[OutputInfo],
+    ) -> Result<Vec<TensorData>, OpError> {
+        use zant_kernels::micro::Portable;
+        let (Some(Some(a)), Some(Some(w))) = (inputs.first(), inputs.get(1)) else {
+            return Err(OpError::NotFoldable);
+        };
+        let (a, w) = (a.as_f32(), w.as_f32());
+        let bias = inputs.get(2).copied().flatten().map(|b| b.as_f32());
+        let mut y = vec![0f32; numel(&outputs[0].shape)];
+        if self.m == 1 {
+            zant_kernels::fast::matmul::matvec::<Portable>(
+                &w,
+                &a,
+                bias.as_deref(),
+                &mut y,
+                self.n,
+                self.k,
+                self.activation,
+            );
+        } else {
+            zant_kernels::fast::matmul::matmul::<Portable>(
+                &w,
+                &a,
+                bias.as_deref(),
+                &mut y,
+                &self.matmul(),
+            );
+        }
+        Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)])
+    }
+
+    fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
+        req(&cx.inputs(), 0)?;
+        let kk = cx.kernels();
+        let act = self.activation.tokens(&quote!(#kk::activation));
+        let (xa, w, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
+        if self.m == 1 {
+            let f = cx.micro_kernel("fast::matmul::matvec");
+            let [n, k] = [self.n, self.k].map(lit_usize);
+            return Ok(quote!(#f(#w, #xa, #b, #y, #n, #k, #act);));
+        }
+        let p = self.matmul();
+        let f = cx.micro_kernel("fast::matmul::matmul");
+        let [m, k, n, ldb, sb, ldy, sy] = [p.m, p.k, p.n, p.ldb, p.sb, p.ldy, p.sy].map(lit_usize);
+        Ok(quote! {
+            #f(#w, #xa, #b, #y, &zk::fast::matmul::MatmulParams {
+                m: #m, k: #k, n: #n, ldb: #ldb, sb: #sb, ldy: #ldy, sy: #sy, activation: #act,
+            });
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -170,6 +170,7 @@ pub mod where_op;
 
 mod activation;
 pub mod conv_direct;
+pub mod conv_fast;
 pub mod movebytes;
 pub mod util;
 pub use activation::{Activation, ActivationExt};

@@ -1,0 +1,138 @@
+//! The kernel set: which kernel variants the generated code calls, chosen
+//! once per build from the board's core, FPU and SIMD extensions.
+//!
+//! The choice is made at compile time: passes read the set to decide which
+//! fast paths (and which weight layouts) a node takes, and the emitter asks it
+//! for the path of the micro-kernel the generated code names directly. There
+//! is no run-time dispatch. Without a board, [`KernelSet::portable`] is used:
+//! the fast drivers with the plain-Rust micro-kernel, which builds and runs
+//! everywhere (the host included).
+
+use serde::Serialize;
+use zant_boards::{Board, Core, Fpu, Simd};
+
+/// Instruction-set class of the target, as far as kernels care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isa {
+    /// Generic scalar code (no board given, or a core zant knows nothing of).
+    Portable,
+    /// Cortex-M with a single-precision FPU (M4F, M33F): `vfma.f32`, `vldmia`.
+    CortexMFpu,
+    /// Cortex-M7: FPU and a dual-issue pipeline.
+    CortexM7,
+    /// Cortex-M55 with Helium (MVE-F): four f32 lanes.
+    Helium,
+    /// Cores without an FPU (M0+, M3, RV32): floats in software, so the
+    /// kernels only avoid redundant work.
+    NoFpu,
+}
+
+impl Isa {
+    /// Short name, as shown by `zant inspect`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::CortexMFpu => "cortex-m-fpu",
+            Isa::CortexM7 => "cortex-m7",
+            Isa::Helium => "helium",
+            Isa::NoFpu => "no-fpu",
+        }
+    }
+}
+
+/// The kernel variants one build uses, and their tuning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct KernelSet {
+    /// Instruction-set class.
+    pub isa: Isa,
+    /// Output positions per pass of the stride-1 direct convolution
+    /// (`fused::conv2d`): 3 on scalar FPUs, 2 where the compiler vectorizes
+    /// the four-channel accumulation (Helium).
+    pub conv_positions: usize,
+}
+
+impl Default for KernelSet {
+    fn default() -> Self {
+        Self::portable()
+    }
+}
+
+impl KernelSet {
+    /// The set used without a board: portable drivers, plain-Rust micro-kernel.
+    pub const fn portable() -> Self {
+        KernelSet {
+            isa: Isa::Portable,
+            conv_positions: 3,
+        }
+    }
+
+    /// The set for an instruction-set class.
+    pub const fn for_isa(isa: Isa) -> Self {
+        KernelSet {
+            isa,
+            conv_positions: match isa {
+                Isa::Helium => 2,
+                _ => 3,
+            },
+        }
+    }
+
+    /// The class of a core with the given FPU and SIMD extensions.
+    pub fn isa_of(core: Core, fpu: Fpu, simd: &[Simd]) -> Isa {
+        if simd.contains(&Simd::Mve) && fpu != Fpu::None {
+            return Isa::Helium;
+        }
+        match (core, fpu) {
+            (_, Fpu::None) => Isa::NoFpu,
+            (Core::CortexM7, _) => Isa::CortexM7,
+            (Core::CortexM4 | Core::CortexM33 | Core::CortexM55, _) => Isa::CortexMFpu,
+            _ => Isa::Portable,
+        }
+    }
+
+    /// The set for a board.
+    pub fn for_board(board: &Board) -> Self {
+        Self::for_isa(Self::isa_of(board.core, board.fpu, &board.simd))
+    }
+
+    /// Path (under the vendored kernels `zk`) of the micro-kernel type the
+    /// matrix-product drivers are instantiated with.
+    /// The Arm variants exist only in builds for hard-float Arm targets.
+    pub fn micro(&self) -> &'static str {
+        match self.isa {
+            Isa::CortexMFpu | Isa::CortexM7 => "arm::fpu::CortexMFpu",
+            Isa::Helium => "arm::mve::Helium",
+            Isa::Portable | Isa::NoFpu => "micro::Portable",
+        }
+    }
+
+    /// A label of the set: `helium`, `cortex-m-fpu`, …
+    pub fn name(&self) -> &'static str {
+        self.isa.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_boards_map_to_their_class() {
+        let isa = |n: &str| KernelSet::for_board(&zant_boards::resolve(n).unwrap()).isa;
+        assert_eq!(isa("qemu-mps2-an386"), Isa::CortexMFpu);
+        assert_eq!(isa("qemu-mps2-an500"), Isa::CortexM7);
+        assert_eq!(isa("qemu-mps3-an547"), Isa::Helium);
+        assert_eq!(isa("qemu-mps2-an385"), Isa::NoFpu);
+        assert_eq!(isa("qemu-riscv32-virt"), Isa::NoFpu);
+        assert_eq!(
+            KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).micro(),
+            "arm::mve::Helium"
+        );
+        assert_eq!(KernelSet::portable().micro(), "micro::Portable");
+        assert_eq!(
+            KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).conv_positions,
+            2
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! One property-test suite per signature of the `fast` drivers, each
+//! instantiated for every micro-kernel variant that runs on the host, against
+//! the reference kernels (random shapes, strides, pads, channel counts that
+//! are not multiples of the blocking).
+
+use proptest::prelude::*;
+use zant_kernels::fast::conv::{self as fconv, DirectConvParams};
+use zant_kernels::fast::depthwise::{depthwise, DepthwiseParams};
+use zant_kernels::fast::matmul::{matmul, matvec, MatmulParams};
+use zant_kernels::fast::{pack_rows, packed_len};
+use zant_kernels::micro::{Micro, Portable};
+use zant_kernels::reference::activation::Activation;
+use zant_kernels::reference::conv::{conv, ConvParams};
+use zant_kernels::reference::gemm::{gemm, GemmParams};
+
+fn vals(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s % 2001) as f32 - 1000.0) / 1000.0
+        })
+        .collect()
+}
+
+fn close(got: &[f32], want: &[f32], k: usize, what: &str) {
+    assert_eq!(got.len(), want.len());
+    let tol = 1e-5 * (k as f32 + 1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol, "{what}: [{i}] {g} vs {w}");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reference_conv(
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    c: usize,
+    m: usize,
+    group: usize,
+    hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    act: Activation,
+) -> (Vec<f32>, [usize; 2]) {
+    let oh = (hw[0] + pb[0] + pe[0] - k[0]) / s[0] + 1;
+    let ow = (hw[1] + pb[1] + pe[1] - k[1]) / s[1] + 1;
+    let p = ConvParams {
+        batch: 1,
+        in_channels: c,
+        out_channels: m,
+        group,
+        in_spatial: [1, hw[0], hw[1]],
+        out_spatial: [1, oh, ow],
+        kernel: [1, k[0], k[1]],
+        strides: [1, s[0], s[1]],
+        dilations: [1, 1, 1],
+        pads_begin: [0, pb[0], pb[1]],
+        pads_end: [0, pe[0], pe[1]],
+        activation: act,
+    };
+    let mut y = vec![0f32; m * oh * ow];
+    conv(x, w, Some(b), &mut y, &p);
+    (y, [oh, ow])
+}
+
+/// The indirect direct convolution equals the reference convolution.
+#[allow(clippy::too_many_arguments)]
+fn check_direct<M: Micro>(
+    c: usize,
+    m: usize,
+    hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    seed: u64,
+) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(m * c * k[0] * k[1], seed ^ 0xabc);
+    let b = vals(m, seed ^ 0x123);
+    let (want, out_hw) = reference_conv(&x, &w, &b, c, m, 1, hw, k, s, pb, pe, Activation::Relu);
+    let kk = c * k[0] * k[1];
+    let mut wp = vec![0f32; packed_len(m, kk, 4)];
+    pack_rows::<4>(&w, m, kk, kk, 1, &mut wp);
+    let mut offs = vec![0u32; kk];
+    fconv::offsets(c, hw, k, &mut offs);
+    let mut y = vec![f32::NAN; want.len()];
+    fconv::conv::<M>(
+        &x,
+        &wp,
+        &offs,
+        Some(&b),
+        &mut y,
+        &DirectConvParams {
+            in_channels: c,
+            out_channels: m,
+            in_hw: hw,
+            out_hw,
+            kernel: k,
+            strides: s,
+            pads_begin: pb,
+            activation: Activation::Relu,
+        },
+    );
+    close(&y, &want, kk, "direct conv");
+}
+
+/// The 1×1 convolution as a packed matrix product equals the reference.
+fn check_pointwise<M: Micro>(c: usize, m: usize, hw: [usize; 2], seed: u64) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(m * c, seed ^ 0x55);
+    let b = vals(m, seed ^ 0x77);
+    let act = Activation::Clip { min: 0.0, max: 6.0 };
+    let (want, _) = reference_conv(&x, &w, &b, c, m, 1, hw, [1, 1], [1, 1], [0, 0], [0, 0], act);
+    let n = hw[0] * hw[1];
+    let mut wp = vec![0f32; packed_len(m, c, 4)];
+    pack_rows::<4>(&w, m, c, c, 1, &mut wp);
+    let mut y = vec![f32::NAN; want.len()];
+    matmul::<M>(
+        &wp,
+        &x,
+        Some(&b),
+        &mut y,
+        &MatmulParams {
+            m,
+            k: c,
+            n,
+            ldb: n,
+            sb: 1,
+            ldy: n,
+            sy: 1,
+            activation: act,
+        },
+    );
+    close(&y, &want, c, "pointwise");
+}
+
+/// `Y[M][N] = X[M][K] · B[K][N] + C` with constant `B`, as the transposed
+/// packed product (`Bᵀ` packed, `X` read with strides) and, for one row, as
+/// the packed matrix-vector product.
+fn check_gemm<M: Micro>(rows: usize, k: usize, n: usize, seed: u64) {
+    let x = vals(rows * k, seed);
+    let bw = vals(k * n, seed ^ 0x99);
+    let c = vals(n, seed ^ 0x11);
+    let mut want = vec![0f32; rows * n];
+    gemm(
+        &x,
+        &bw,
+        Some(&c),
+        &mut want,
+        &GemmParams {
+            m: rows,
+            n,
+            k,
+            trans_a: false,
+            trans_b: false,
+            alpha: 1.0,
+            beta: 1.0,
+            c_stride_m: 0,
+            c_stride_n: 1,
+            activation: Activation::None,
+        },
+    );
+    // Output channel j of the product reads column j of B: rows of Bᵀ.
+    let mut wp = vec![0f32; packed_len(n, k, 4)];
+    pack_rows::<4>(&bw, n, k, 1, n, &mut wp);
+    let mut y = vec![f32::NAN; rows * n];
+    matmul::<M>(
+        &wp,
+        &x,
+        Some(&c),
+        &mut y,
+        &MatmulParams {
+            m: n,
+            k,
+            n: rows,
+            ldb: 1,
+            sb: k,
+            ldy: 1,
+            sy: n,
+            activation: Activation::None,
+        },
+    );
+    close(&y, &want, k, "gemm (matmul)");
+    if rows == 1 {
+        let mut wp8 = vec![0f32; packed_len(n, k, 8)];
+        pack_rows::<8>(&bw, n, k, 1, n, &mut wp8);
+        let mut y = vec![f32::NAN; n];
+        matvec::<M>(&wp8, &x, Some(&c), &mut y, n, k, Activation::None);
+        close(&y, &want, k, "gemm (matvec)");
+    }
+}
+
+/// The depthwise convolution equals the reference grouped convolution.
+fn check_depthwise(
+    c: usize,
+    hw: [usize; 2],
+    k: usize,
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    seed: u64,
+) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(c * k * k, seed ^ 0x3);
+    let b = vals(c, seed ^ 0x4);
+    let act = Activation::Clip { min: 0.0, max: 6.0 };
+    let (want, out_hw) = reference_conv(&x, &w, &b, c, c, c, hw, [k, k], s, pb, pe, act);
+    let mut y = vec![f32::NAN; want.len()];
+    depthwise(
+        &x,
+        &w,
+        Some(&b),
+        &mut y,
+        &DepthwiseParams {
+            channels: c,
+            in_hw: hw,
+            out_hw,
+            kernel: [k, k],
+            strides: s,
+            pads_begin: pb,
+            activation: act,
+        },
+    );
+    close(&y, &want, k * k, "depthwise");
+}
+
+/// Instantiates the suites that take a micro-kernel for one variant.
+macro_rules! micro_suites {
+    ($modname:ident, $micro:ty) => {
+        mod $modname {
+            use super::*;
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(48))]
+
+                #[test]
+                fn direct_conv_matches_reference(
+                    c in 1usize..7, m in 1usize..11, h in 1usize..13, w in 1usize..17,
+                    kh in 1usize..6, kw in 1usize..6, sh in 1usize..4, sw in 1usize..4,
+                    pt in 0usize..3, pl in 0usize..3, pbot in 0usize..3, pr in 0usize..3,
+                    seed in any::<u64>(),
+                ) {
+                    prop_assume!(h + pt + pbot >= kh && w + pl + pr >= kw);
+                    prop_assume!(pt < kh && pbot < kh && pl < kw && pr < kw);
+                    check_direct::<$micro>(c, m, [h, w], [kh, kw], [sh, sw], [pt, pl], [pbot, pr], seed);
+                }
+
+                #[test]
+                fn pointwise_matches_reference(
+                    c in 1usize..21, m in 1usize..19, h in 1usize..9, w in 1usize..11,
+                    seed in any::<u64>(),
+                ) {
+                    check_pointwise::<$micro>(c, m, [h, w], seed);
+                }
+
+                #[test]
+                fn gemm_matches_reference(
+                    rows in 1usize..6, k in 1usize..40, n in 1usize..23, seed in any::<u64>(),
+                ) {
+                    check_gemm::<$micro>(rows, k, n, seed);
+                }
+            }
+        }
+    };
+}
+
+micro_suites!(portable, Portable);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn depthwise_matches_reference(
+        c in 1usize..6, h in 1usize..14, w in 1usize..14,
+        k in prop::sample::select(vec![1usize, 2, 3, 5, 7]),
+        sh in 1usize..3, sw in 1usize..3,
+        pt in 0usize..3, pl in 0usize..3, pbot in 0usize..3, pr in 0usize..3,
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(h + pt + pbot >= k && w + pl + pr >= k);
+        prop_assume!(pt < k && pbot < k && pl < k && pr < k);
+        check_depthwise(c, [h, w], k, [sh, sw], [pt, pl], [pbot, pr], seed);
+    }
+}
