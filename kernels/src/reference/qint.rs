@@ -131,6 +131,11 @@ pub fn qconv<X: QuantInt, W: QuantInt, Y: QuantInt>(
     q: &QConvParams,
 ) {
     let p = &q.conv;
+    if pointwise(x, w, w_zero_point, bias, requant, y, q)
+        || depthwise(x, w, w_zero_point, bias, requant, y, q)
+    {
+        return;
+    }
     let x_zp = q.x_zero_point;
     let [id, ih, iw] = p.in_spatial;
     let [od, oh, ow] = p.out_spatial;
@@ -186,6 +191,164 @@ pub fn qconv<X: QuantInt, W: QuantInt, Y: QuantInt>(
             }
         }
     }
+}
+
+/// Input channels [`pointwise`] gathers per output position.
+const COL: usize = 128;
+
+/// 1×1 convolutions without padding or groups (the pointwise layers that
+/// hold most of a MobileNet's MACs): per output position the input column
+/// is gathered once (zero point subtracted) and dotted with four weight rows
+/// at a time. Returns false, doing nothing, for other convolutions.
+fn pointwise<X: QuantInt, W: QuantInt, Y: QuantInt>(
+    x: &[X],
+    w: &[W],
+    w_zero_point: &[i32],
+    bias: &[i32],
+    requant: &[Requant],
+    y: &mut [Y],
+    q: &QConvParams,
+) -> bool {
+    let p = &q.conv;
+    let cin = p.in_channels;
+    let cout = p.out_channels;
+    if p.kernel != [1, 1, 1] || p.pads_begin != [0, 0, 0] || p.group > 1 || cin > COL {
+        return false;
+    }
+    let [_, ih, iw] = p.in_spatial;
+    let [od, oh, ow] = p.out_spatial;
+    let [sd, sh, sw] = p.strides;
+    let in_plane = p.in_spatial[0] * ih * iw;
+    let out_plane = od * oh * ow;
+    let mut col = [0i32; COL];
+    for n in 0..p.batch {
+        let xb = &x[n * cin * in_plane..][..cin * in_plane];
+        let yb = &mut y[n * cout * out_plane..][..cout * out_plane];
+        for a in 0..od {
+            for b in 0..oh {
+                for c in 0..ow {
+                    let ip = ((a * sd) * ih + b * sh) * iw + c * sw;
+                    let op = (a * oh + b) * ow + c;
+                    let col = &mut col[..cin];
+                    let mut sum = 0i32;
+                    for (ic, v) in col.iter_mut().enumerate() {
+                        *v = xb[ic * in_plane + ip].to_i32() - q.x_zero_point;
+                        sum = sum.wrapping_add(*v);
+                    }
+                    let col = &col[..cin];
+                    let mut store = |oc: usize, acc: i32| {
+                        let acc = acc
+                            .wrapping_sub(w_zero_point[oc].wrapping_mul(sum))
+                            .wrapping_add(bias[oc]);
+                        yb[oc * out_plane + op] = q.out.store(requant[oc].apply(acc));
+                    };
+                    let mut oc = 0;
+                    while oc + 4 <= cout {
+                        let rows = &w[oc * cin..][..4 * cin];
+                        let (r0, rest) = rows.split_at(cin);
+                        let (r1, rest) = rest.split_at(cin);
+                        let (r2, r3) = rest.split_at(cin);
+                        let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+                        for i in 0..cin {
+                            let v = col[i];
+                            a0 = a0.wrapping_add(v * r0[i].to_i32());
+                            a1 = a1.wrapping_add(v * r1[i].to_i32());
+                            a2 = a2.wrapping_add(v * r2[i].to_i32());
+                            a3 = a3.wrapping_add(v * r3[i].to_i32());
+                        }
+                        store(oc, a0);
+                        store(oc + 1, a1);
+                        store(oc + 2, a2);
+                        store(oc + 3, a3);
+                        oc += 4;
+                    }
+                    while oc < cout {
+                        let r = &w[oc * cin..][..cin];
+                        let acc = col
+                            .iter()
+                            .zip(r)
+                            .fold(0i32, |s, (v, wv)| s.wrapping_add(v * wv.to_i32()));
+                        store(oc, acc);
+                        oc += 1;
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Kernel taps [`depthwise`] keeps in registers' reach.
+const TAPS: usize = 64;
+
+/// 2-D depthwise convolutions (one input channel per group, any number of
+/// output channels per group, at most [`TAPS`] taps): the weights of a channel, zero point subtracted,
+/// are loaded once, and each output position visits only the taps inside
+/// the input. Returns false, doing nothing, for other convolutions.
+fn depthwise<X: QuantInt, W: QuantInt, Y: QuantInt>(
+    x: &[X],
+    w: &[W],
+    w_zero_point: &[i32],
+    bias: &[i32],
+    requant: &[Requant],
+    y: &mut [Y],
+    q: &QConvParams,
+) -> bool {
+    let p = &q.conv;
+    // The two spatial axes in use: 2-D convs come with a trailing unit axis
+    // (`spatial3`), 1-D ones with two.
+    let unit = |a: usize| p.kernel[a] == 1 && p.in_spatial[a] == 1 && p.out_spatial[a] == 1;
+    let (ay, ax) = if unit(2) {
+        (0, 1)
+    } else if unit(0) {
+        (1, 2)
+    } else {
+        return false;
+    };
+    let (kh, kw) = (p.kernel[ay], p.kernel[ax]);
+    let taps = kh * kw;
+    if p.group != p.in_channels || !p.out_channels.is_multiple_of(p.group) || taps > TAPS {
+        return false;
+    }
+    // Output channels per input channel (1 for depthwise proper; a
+    // single-channel input's first convolution has all of them).
+    let mult = p.out_channels / p.group;
+    let (ih, iw) = (p.in_spatial[ay], p.in_spatial[ax]);
+    let (oh, ow) = (p.out_spatial[ay], p.out_spatial[ax]);
+    let (sh, sw) = (p.strides[ay], p.strides[ax]);
+    let (dh, dw) = (p.dilations[ay], p.dilations[ax]);
+    let (ph, pw) = (p.pads_begin[ay], p.pads_begin[ax]);
+    let (in_plane, out_plane) = (ih * iw, oh * ow);
+    let mut wk = [0i32; TAPS];
+    for n in 0..p.batch {
+        for ch in 0..p.out_channels {
+            let xp = &x[(n * p.in_channels + ch / mult) * in_plane..][..in_plane];
+            let yp = &mut y[(n * p.out_channels + ch) * out_plane..][..out_plane];
+            for (d, s) in wk.iter_mut().zip(&w[ch * taps..][..taps]) {
+                *d = s.to_i32() - w_zero_point[ch];
+            }
+            let (b, r) = (bias[ch], requant[ch]);
+            for oy in 0..oh {
+                let y0 = (oy * sh) as isize - ph as isize;
+                let (v0, v1) = valid_range(kh, ih, dh, y0);
+                for ox in 0..ow {
+                    let x0 = (ox * sw) as isize - pw as isize;
+                    let (t0, t1) = valid_range(kw, iw, dw, x0);
+                    let mut acc = 0i32;
+                    for v in v0..v1 {
+                        let row = &xp[(y0 + (v * dh) as isize) as usize * iw..][..iw];
+                        let wr = &wk[v * kw..][..kw];
+                        for t in t0..t1 {
+                            let xv = row[(x0 + (t * dw) as isize) as usize].to_i32();
+                            acc = acc.wrapping_add((xv - q.x_zero_point) * wr[t]);
+                        }
+                    }
+                    yp[oy * ow + ox] = q.out.store(r.apply(acc.wrapping_add(b)));
+                }
+            }
+        }
+    }
+    true
 }
 
 /// Parameters of [`qmatmul`].
@@ -283,6 +446,112 @@ mod tests {
             let want = (acc as f32 * 0.013_671_875).round_ties_even() as i32;
             assert_eq!(r.apply(acc), want, "{acc}");
         }
+    }
+
+    #[test]
+    fn pointwise_path_matches_the_general_loop() {
+        // 1x1 conv, 6 -> 7 channels (groups of four plus a remainder), 3x2
+        // pixels, per-channel weight zero points; against the sums written out.
+        let (cin, cout, h, w_) = (6usize, 7usize, 3usize, 2usize);
+        let x: [i8; 36] = core::array::from_fn(|i| (i as i32 * 37 % 251 - 120) as i8);
+        let wt: [i8; 42] = core::array::from_fn(|i| (i as i32 * 53 % 241 - 117) as i8);
+        let zp: [i32; 7] = [0, 1, -2, 0, 3, 0, -1];
+        let bias: [i32; 7] = [10, -20, 30, 0, 5, -5, 100];
+        let rq = [Requant::from_f32(0.0123).unwrap(); 7];
+        let conv = ConvParams {
+            batch: 1,
+            in_channels: cin,
+            out_channels: cout,
+            group: 1,
+            in_spatial: [1, h, w_],
+            out_spatial: [1, h, w_],
+            kernel: [1, 1, 1],
+            strides: [1, 1, 1],
+            dilations: [1, 1, 1],
+            pads_begin: [0, 0, 0],
+            pads_end: [0, 0, 0],
+            activation: super::super::activation::Activation::None,
+        };
+        let q = QConvParams {
+            conv,
+            x_zero_point: 7,
+            out: QOut {
+                zero_point: -3,
+                min: -100,
+                max: 120,
+            },
+        };
+        let mut fast = [0i8; 42];
+        qconv(&x, &wt, &zp, &bias, &rq, &mut fast, &q);
+        // The same sums written out.
+        let mut want = [0i8; 42];
+        for oc in 0..cout {
+            for p in 0..h * w_ {
+                let mut acc = 0i32;
+                for ic in 0..cin {
+                    acc += (x[ic * 6 + p] as i32 - 7) * (wt[oc * cin + ic] as i32 - zp[oc]);
+                }
+                want[oc * 6 + p] = q.out.store(rq[oc].apply(acc + bias[oc]));
+            }
+        }
+        assert_eq!(fast, want);
+    }
+
+    #[test]
+    fn depthwise_path_matches_the_sums() {
+        // 3 channels, 5x4 input, 3x3 kernel, stride 2, pads 1 (begin) / 1 (end).
+        let (ch, h, w_) = (3usize, 5usize, 4usize);
+        let x: [u8; 60] = core::array::from_fn(|i| (i * 37 % 251) as u8);
+        let wt: [i8; 27] = core::array::from_fn(|i| (i as i32 * 53 % 241 - 117) as i8);
+        let zp = [0i32, 2, -1];
+        let bias = [7i32, -9, 0];
+        let rq = [Requant::from_f32(0.0071).unwrap(); 3];
+        let (oh, ow) = (3usize, 2usize);
+        let conv = ConvParams {
+            batch: 1,
+            in_channels: ch,
+            out_channels: ch,
+            group: ch,
+            in_spatial: [h, w_, 1],
+            out_spatial: [oh, ow, 1],
+            kernel: [3, 3, 1],
+            strides: [2, 2, 1],
+            dilations: [1, 1, 1],
+            pads_begin: [1, 1, 0],
+            pads_end: [1, 1, 0],
+            activation: super::super::activation::Activation::None,
+        };
+        let q = QConvParams {
+            conv,
+            x_zero_point: 128,
+            out: QOut {
+                zero_point: 5,
+                min: 0,
+                max: 255,
+            },
+        };
+        let mut fast = [0u8; 18];
+        qconv(&x, &wt, &zp, &bias, &rq, &mut fast, &q);
+        let mut want = [0u8; 18];
+        for c in 0..ch {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let mut acc = 0i32;
+                    for v in 0..3 {
+                        for t in 0..3 {
+                            let (iy, ix) = ((oy * 2 + v) as isize - 1, (ox * 2 + t) as isize - 1);
+                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w_ as isize {
+                                continue;
+                            }
+                            let xv = x[c * h * w_ + iy as usize * w_ + ix as usize] as i32 - 128;
+                            acc += xv * (wt[c * 9 + v * 3 + t] as i32 - zp[c]);
+                        }
+                    }
+                    want[c * oh * ow + oy * ow + ox] = q.out.store(rq[c].apply(acc + bias[c]));
+                }
+            }
+        }
+        assert_eq!(fast, want);
     }
 
     #[test]
