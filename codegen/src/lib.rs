@@ -18,6 +18,7 @@ pub mod load;
 pub mod ops;
 pub mod passes;
 pub mod plan;
+pub mod qdq;
 pub mod report;
 
 /// Rust types generated from the vendored official `onnx.proto` (Apache-2.0).

@@ -5,6 +5,8 @@
 //! - BatchNormalization after a Conv/Gemm with constant parameters is folded
 //!   into its weights and bias (`ops::batch_norm::fold_batch_norm`);
 //!
+//! - QDQ: float islands of quantized graphs onto integer kernels (`crate::qdq`);
+//!
 //! Constant folding happens during import; views (Reshape, Flatten, Squeeze,
 //! Unsqueeze, Identity, Dropout) cost nothing because the planner aliases them.
 
@@ -56,6 +58,9 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     // BatchNormalization after a Conv/Gemm with constant parameters becomes
     // part of that node's weights and bias.
     let mut g = crate::ops::batch_norm::fold_batch_norm(graph);
+    // Quantized graphs: float islands between integer operators become
+    // integer operators (`crate::qdq`).
+    g = crate::qdq::run(&g);
     if opts.fuse_activations {
         g = fuse_activations(&g);
     }

@@ -132,3 +132,52 @@ fn arena_split_over_two_regions_still_matches() {
         .fold(0f32, f32::max);
     assert!(err <= 1e-4, "{err}");
 }
+
+/// beer (int8, QLinearConv with float Clip/Add/Softmax between
+/// Quantize/DequantizeLinear): compiled onto integer kernels, compared with
+/// onnxruntime's output. The output is a softmax over logits quantized with
+/// scale `LOGIT_STEP`; one step of a logit moves a probability by at most
+/// half a step (|∂p/∂z| summed over the logits ≤ 1/2).
+#[test]
+fn beer_int8_matches_onnxruntime_within_one_step() {
+    const LOGIT_STEP: f32 = 0.139_419_8;
+    let g = load_file(&root().join("examples/beer.onnx"), &LoadOptions::default()).unwrap();
+    let (g, p) = zant_codegen::compile(&g, &plan::GreedyBySize);
+    // Integer operators only between the float edges.
+    let ops: Vec<String> = g.nodes.iter().map(|n| n.op.name()).collect();
+    eprintln!("{ops:?}");
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("beer-harness");
+    let h = build_harness(
+        &[HostCase {
+            name: "beer".into(),
+            graph: &g,
+            plan: &p,
+        }],
+        &work,
+        None,
+    )
+    .unwrap();
+    let x = read_f32(&root().join("tests/data/ref/beer/input.bin"));
+    let shape = g.tensor(g.inputs[0]).shape.clone();
+    let r = run_cases(
+        &h,
+        &[&g],
+        &[vec![TensorData::from_f32(shape, &x)]],
+        &work.join("io"),
+    )
+    .unwrap();
+    let got = match r.into_iter().next().unwrap() {
+        CaseResult::Ok(o) => o[0].as_f32(),
+        CaseResult::Failed(e) => panic!("beer: {e}"),
+    };
+    let want = read_f32(&root().join("tests/data/ref/beer/output.bin"));
+    assert_eq!(got.len(), want.len());
+    let diffs: Vec<f32> = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).collect();
+    let err = diffs.iter().copied().fold(0f32, f32::max);
+    let exact = diffs.iter().filter(|&&d| d < 1e-6).count();
+    eprintln!(
+        "beer: max abs error {err:e}, {exact} of {} outputs exact",
+        got.len()
+    );
+    assert!(err <= LOGIT_STEP / 2.0, "beer: max abs error {err}");
+}

@@ -158,6 +158,8 @@ pub mod matmul;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod qlinear;
+pub mod quant;
 pub mod reduce;
 pub mod resize;
 pub mod shape;
@@ -272,6 +274,14 @@ registry! {
     pad => ["Pad": 1 => pad::parse];
     where_op => ["Where": 9 => where_op::parse];
     expand => ["Expand": 8 => expand::parse_expand, "Tile": 6 => expand::parse_tile];
+    quant => [
+        "QuantizeLinear": 10 => quant::parse_quantize,
+        "DequantizeLinear": 10 => quant::parse_dequantize,
+    ];
+    qlinear => [
+        "QLinearConv": 10 => qlinear::parse_conv,
+        "QLinearMatMul": 10 => qlinear::parse_matmul,
+    ];
 }
 
 /// Looks up an operator by ONNX op type.

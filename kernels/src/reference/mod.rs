@@ -52,6 +52,7 @@
 //! | Resize Upsample | [`resize::resize`] |
 //! | QuantizeLinear DequantizeLinear DynamicQuantizeLinear | [`quant`] |
 //! | MatMulInteger QLinearMatMul ConvInteger QLinearConv | [`quant`] |
+//! | QLinearConv QLinearMatMul, QDQ Add (integer-only requantization) | [`qint`] |
 //! | RNN GRU LSTM | [`rnn::rnn`] |
 //! | LpPool RMSNormalization Shrink | [`pool::lp_pool`], [`norm::rms_norm`], [`unary::UnaryOp::Shrink`] |
 //! | CumSum Trilu OneHot TopK | [`misc`] |
@@ -74,6 +75,7 @@ pub mod misc;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod qint;
 pub mod quant;
 pub mod reduce;
 pub mod resize;

@@ -1,0 +1,356 @@
+//! The QDQ pass: quantized graphs onto integer kernels.
+//!
+//! Quantized ONNX graphs (QDQ format, or QOperator format with float
+//! operators between `QuantizeLinear`/`DequantizeLinear` pairs, like
+//! `beer.onnx`) compute in float between their integer operators. This pass
+//! rewrites the float islands that have an integer equivalent:
+//!
+//! - `QLinearConv`/`QLinearMatMul → DequantizeLinear → [Relu | Clip] →
+//!   QuantizeLinear`: the operator requantizes straight to the
+//!   QuantizeLinear's scale and zero point, the activation narrows its output
+//!   range (no float, one rounding instead of two);
+//! - `DequantizeLinear(a), DequantizeLinear(b) → Add → QuantizeLinear`:
+//!   an integer [`QAdd`]; when the float sum is also read elsewhere, those
+//!   readers get `DequantizeLinear` of the integer sum (the quantized value
+//!   stands for the float one, as in the integer runtimes);
+//! - `DequantizeLinear → QuantizeLinear` with the same scale and zero point:
+//!   both disappear;
+//! - nodes whose outputs nobody reads any more are removed.
+//!
+//! Float graph inputs and outputs keep their single QuantizeLinear /
+//! DequantizeLinear at the edge. Everything not matched stays as it was, so
+//! the graph computes the same function either way.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ir::{DType, Graph, Node, TensorId};
+use crate::ops::qlinear::{QAdd, QLinearConv, QLinearMatMul, QParam};
+use crate::ops::quant::{QuantKind, QuantLinear};
+use crate::ops::unary::{Unary, UnaryKind};
+use crate::ops::{Activation, InputInfo, Op};
+
+/// Runs the QDQ rewrites (a no-op on graphs without quantized operators).
+pub fn run(graph: &Graph) -> Graph {
+    let has_quant = graph
+        .nodes
+        .iter()
+        .any(|n| n.op.as_any().downcast_ref::<QuantLinear>().is_some());
+    if !has_quant {
+        return graph.clone();
+    }
+    let g = fold_activations(graph);
+    let g = integer_add(&g);
+    let g = drop_requant_pairs(&g);
+    remove_dead(&g)
+}
+
+fn quant_of(n: &Node) -> Option<&QuantLinear> {
+    n.op.as_any().downcast_ref::<QuantLinear>()
+}
+
+/// Scale, zero point and integer type of a per-tensor Q/DQ node with constant
+/// parameters. A QuantizeLinear needs its zero point (it fixes the type).
+fn per_tensor(graph: &Graph, n: &Node) -> Option<(QParam, DType)> {
+    let q = quant_of(n)?;
+    if q.block_size != 0 {
+        return None;
+    }
+    let s = graph.tensor(n.input(1)?);
+    let scale = s.data.as_ref()?.to_f64();
+    if scale.len() != 1 {
+        return None;
+    }
+    let (zero_point, dtype) = match n.input(2) {
+        Some(z) => {
+            let t = graph.tensor(z);
+            let v = t.data.as_ref()?.to_i64()?;
+            if v.len() != 1 {
+                return None;
+            }
+            (v[0] as i32, t.dtype)
+        }
+        None if q.kind == QuantKind::Dequantize => (0, graph.tensor(n.input(0)?).dtype),
+        None => return None,
+    };
+    if !matches!(dtype, DType::I8 | DType::U8) {
+        return None;
+    }
+    Some((
+        QParam {
+            scale: scale[0] as f32,
+            zero_point,
+        },
+        dtype,
+    ))
+}
+
+fn is_kind(n: &Node, kind: QuantKind) -> bool {
+    quant_of(n).is_some_and(|q| q.kind == kind)
+}
+
+/// Float bounds of a Relu or a Clip with constant bounds.
+fn activation_bounds(graph: &Graph, n: &Node) -> Option<(f32, f32)> {
+    let u = n.op.as_any().downcast_ref::<Unary>()?;
+    let infos: Vec<Option<InputInfo<'_>>> = n
+        .inputs
+        .iter()
+        .map(|id| {
+            id.map(|id| {
+                let t = graph.tensor(id);
+                InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: t.data.as_deref(),
+                }
+            })
+        })
+        .collect();
+    match u.resolved(&infos).ok()? {
+        UnaryKind::Act(Activation::Relu) => Some((0.0, f32::INFINITY)),
+        UnaryKind::Act(Activation::Clip { min, max }) => Some((min, max)),
+        _ => None,
+    }
+}
+
+fn intersect(a: Option<(f32, f32)>, b: (f32, f32)) -> (f32, f32) {
+    match a {
+        None => b,
+        Some((lo, hi)) => (lo.max(b.0), hi.min(b.1)),
+    }
+}
+
+/// The only reader of `t`, if it has exactly one and is not a graph output.
+fn sole_reader(graph: &Graph, consumers: &[Vec<usize>], t: TensorId) -> Option<usize> {
+    match consumers[t.0].as_slice() {
+        [j] if !graph.outputs.contains(&t) => Some(*j),
+        _ => None,
+    }
+}
+
+/// `QLinearConv/QLinearMatMul → DQ → [Relu|Clip] → Q` into one integer node.
+fn fold_activations(graph: &Graph) -> Graph {
+    let consumers = graph.consumers();
+    let mut skip = vec![false; graph.nodes.len()];
+    let mut nodes = Vec::with_capacity(graph.nodes.len());
+    for (i, n) in graph.nodes.iter().enumerate() {
+        if skip[i] {
+            continue;
+        }
+        let fused = (|| {
+            let conv = n.op.as_any().downcast_ref::<QLinearConv>();
+            let mm = n.op.as_any().downcast_ref::<QLinearMatMul>();
+            let clip0 = conv.map(|c| c.clip).or(mm.map(|m| m.clip))?;
+            // The DQ must undo exactly the operator's own output quantization.
+            let d = sole_reader(graph, &consumers, n.outputs[0])?;
+            let dq = &graph.nodes[d];
+            if !is_kind(dq, QuantKind::Dequantize) {
+                return None;
+            }
+            let (dp, _) = per_tensor(graph, dq)?;
+            let ys = graph.tensor(n.input(6)?).data.as_ref()?.to_f64();
+            let yz = match n.input(7) {
+                Some(z) => graph.tensor(z).data.as_ref()?.to_i64()?,
+                None => vec![0],
+            };
+            if ys != [dp.scale as f64] || yz != [dp.zero_point as i64] {
+                return None;
+            }
+            let mut j = sole_reader(graph, &consumers, dq.outputs[0])?;
+            let mut clip = clip0;
+            let mut act = None;
+            if let Some(b) = activation_bounds(graph, &graph.nodes[j]) {
+                clip = Some(intersect(clip, b));
+                act = Some(j);
+                j = sole_reader(graph, &consumers, graph.nodes[j].outputs[0])?;
+            }
+            let q = &graph.nodes[j];
+            if !is_kind(q, QuantKind::Quantize) {
+                return None;
+            }
+            per_tensor(graph, q)?;
+            let op: Arc<dyn Op> = match (conv, mm) {
+                (Some(c), _) => Arc::new(QLinearConv {
+                    conv: c.conv.clone(),
+                    clip,
+                }),
+                _ => Arc::new(QLinearMatMul { clip }),
+            };
+            let mut inputs = n.inputs.clone();
+            inputs.resize(inputs.len().max(8), None);
+            inputs[6] = q.input(1);
+            inputs[7] = q.input(2);
+            Some((
+                Node {
+                    inputs,
+                    outputs: q.outputs.clone(),
+                    op,
+                    ..n.clone()
+                },
+                [Some(d), act, Some(j)],
+            ))
+        })();
+        match fused {
+            Some((node, gone)) => {
+                for k in gone.into_iter().flatten() {
+                    skip[k] = true;
+                }
+                nodes.push(node);
+            }
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph {
+        nodes,
+        ..graph.clone()
+    }
+}
+
+/// `DQ(a) + DQ(b) → Q` into an integer [`QAdd`].
+fn integer_add(graph: &Graph) -> Graph {
+    let consumers = graph.consumers();
+    let mut g = graph.clone();
+    let mut skip = vec![false; graph.nodes.len()];
+    let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
+    // Producer (in `nodes`) of each tensor, to see DQs this pass inserted.
+    let mut producer: HashMap<TensorId, usize> = HashMap::new();
+    for (i, n) in graph.nodes.iter().enumerate() {
+        if skip[i] {
+            continue;
+        }
+        let rewritten = (|| {
+            if n.op_type != "Add" || n.inputs.len() != 2 || n.outputs.len() != 1 {
+                return None;
+            }
+            let repr = |t: TensorId| -> Option<(TensorId, QParam)> {
+                let dq = &nodes[*producer.get(&t)?];
+                if !is_kind(dq, QuantKind::Dequantize) {
+                    return None;
+                }
+                Some((dq.input(0)?, per_tensor(&g, dq)?.0))
+            };
+            let (qa, pa) = repr(n.input(0)?)?;
+            let (qb, pb) = repr(n.input(1)?)?;
+            if g.tensor(qa).shape != g.tensor(qb).shape {
+                return None;
+            }
+            let out = n.outputs[0];
+            let j = consumers[out.0].iter().copied().find(|&j| {
+                !skip[j]
+                    && is_kind(&graph.nodes[j], QuantKind::Quantize)
+                    && per_tensor(graph, &graph.nodes[j]).is_some()
+            })?;
+            let q = &graph.nodes[j];
+            let (py, yt) = per_tensor(graph, q)?;
+            let add = Node {
+                inputs: vec![Some(qa), Some(qb)],
+                outputs: q.outputs.clone(),
+                op: Arc::new(QAdd {
+                    a: pa,
+                    b: pb,
+                    y: py,
+                    y_dtype: yt,
+                    clip: None,
+                }),
+                ..n.clone()
+            };
+            let others = graph.outputs.contains(&out) || consumers[out.0].len() > 1;
+            let dq = others.then(|| Node {
+                name: format!("{}:dequantized", n.name),
+                op_type: "DequantizeLinear".into(),
+                opset: q.opset,
+                inputs: vec![Some(q.outputs[0]), q.input(1), q.input(2)],
+                outputs: vec![out],
+                op: Arc::new(QuantLinear {
+                    kind: QuantKind::Dequantize,
+                    axis: 1,
+                    block_size: 0,
+                    output_dtype: None,
+                }),
+            });
+            Some((j, add, dq))
+        })();
+        let mut push = |n: Node, nodes: &mut Vec<Node>| {
+            for o in &n.outputs {
+                producer.insert(*o, nodes.len());
+            }
+            nodes.push(n);
+        };
+        match rewritten {
+            Some((j, add, dq)) => {
+                skip[j] = true;
+                push(add, &mut nodes);
+                if let Some(dq) = dq {
+                    push(dq, &mut nodes);
+                }
+            }
+            None => push(n.clone(), &mut nodes),
+        }
+    }
+    g.nodes = nodes;
+    g
+}
+
+/// `Q(DQ(x))` with the same scale, zero point and type reads `x` directly.
+fn drop_requant_pairs(graph: &Graph) -> Graph {
+    let producers = graph.producers();
+    let mut subst: HashMap<TensorId, TensorId> = HashMap::new();
+    let mut nodes = Vec::with_capacity(graph.nodes.len());
+    for n in &graph.nodes {
+        let mut n = n.clone();
+        for t in n.inputs.iter_mut().flatten() {
+            if let Some(s) = subst.get(t) {
+                *t = *s;
+            }
+        }
+        let pair = (|| {
+            if !is_kind(&n, QuantKind::Quantize) || graph.outputs.contains(&n.outputs[0]) {
+                return None;
+            }
+            let d = &graph.nodes[producers[n.input(0)?.0]?];
+            if !is_kind(d, QuantKind::Dequantize) {
+                return None;
+            }
+            let (qp, qt) = per_tensor(graph, &n)?;
+            let (dp, dt) = per_tensor(graph, d)?;
+            (qp == dp && qt == dt).then_some(d.input(0)?)
+        })();
+        match pair {
+            Some(x) => {
+                subst.insert(n.outputs[0], x);
+            }
+            None => nodes.push(n),
+        }
+    }
+    Graph {
+        nodes,
+        ..graph.clone()
+    }
+}
+
+/// Removes nodes none of whose outputs is read or returned.
+fn remove_dead(graph: &Graph) -> Graph {
+    let mut live = vec![false; graph.tensors.len()];
+    for o in &graph.outputs {
+        live[o.0] = true;
+    }
+    let mut keep = vec![false; graph.nodes.len()];
+    for (i, n) in graph.nodes.iter().enumerate().rev() {
+        if n.outputs.iter().any(|o| live[o.0]) {
+            keep[i] = true;
+            for t in n.inputs.iter().flatten() {
+                live[t.0] = true;
+            }
+        }
+    }
+    Graph {
+        nodes: graph
+            .nodes
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(n, _)| n.clone())
+            .collect(),
+        ..graph.clone()
+    }
+}
