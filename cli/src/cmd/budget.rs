@@ -79,6 +79,7 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
             json: true,
             quiet: true,
             verbose: false,
+            opt: super::build::OptArg::Speed,
         };
         let board = zant_boards::resolve(&build.board).map_err(super::boards::board_error)?;
         let m = if board.is_qemu() {

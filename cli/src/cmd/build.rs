@@ -43,6 +43,28 @@ pub struct BuildArgs {
     /// More output: cargo's own progress while cross-compiling.
     #[arg(short, long)]
     pub verbose: bool,
+    /// What the firmware's release profile optimizes for: `speed`
+    /// (opt-level 3) or `size` (opt-level "z").
+    #[arg(long, value_enum, default_value_t = OptArg::Speed, value_name = "speed|size")]
+    pub opt: OptArg,
+}
+
+/// `--opt`: the firmware's optimization goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptArg {
+    /// Fastest code: opt-level 3.
+    Speed,
+    /// Smallest code: opt-level "z".
+    Size,
+}
+
+impl From<OptArg> for zant_firmware::Opt {
+    fn from(o: OptArg) -> Self {
+        match o {
+            OptArg::Speed => zant_firmware::Opt::Speed,
+            OptArg::Size => zant_firmware::Opt::Size,
+        }
+    }
 }
 
 /// Arguments of `zant build`.
@@ -254,7 +276,7 @@ pub fn build_firmware(a: &BuildArgs, steps: &Steps) -> Result<Built, CliError> {
     ));
     let raw: Vec<Vec<u8>> = inputs.iter().map(|t| t.bytes.clone()).collect();
     // The directory was checked above (absent, empty, ours, or --force).
-    let project = zant_firmware::render_project(&board, &model_dir, &raw, &dir, true)
+    let project = zant_firmware::render_project(&board, &model_dir, &raw, &dir, true, a.opt.into())
         .map_err(firmware_error)?;
     if zant_firmware::ensure_target(&board.target.triple).map_err(firmware_error)? {
         steps.note(&format!(
