@@ -17,6 +17,9 @@ ci/setup.sh
 step "ONNX backend node test cases"
 ci/gen-node-tests.sh
 
+step "MLPerf Tiny benchmark models (target/bench-models)"
+ci/gen-bench-models.sh
+
 if [ "$quick" = 0 ]; then
   step "cargo fmt --check"
   cargo fmt --all -- --check

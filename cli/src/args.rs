@@ -113,6 +113,28 @@ pub struct BuildArgs {
     /// More output: cargo's own progress while cross-compiling.
     #[arg(short, long)]
     pub verbose: bool,
+    /// What the firmware's release profile optimizes for: `speed`
+    /// (opt-level 3) or `size` (opt-level "z").
+    #[arg(long, value_enum, default_value_t = OptArg::Speed, value_name = "speed|size")]
+    pub opt: OptArg,
+}
+
+/// `--opt`: the firmware's optimization goal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptArg {
+    /// Fastest code: opt-level 3.
+    Speed,
+    /// Smallest code: opt-level "z".
+    Size,
+}
+
+impl From<OptArg> for zant_firmware::Opt {
+    fn from(o: OptArg) -> Self {
+        match o {
+            OptArg::Speed => zant_firmware::Opt::Speed,
+            OptArg::Size => zant_firmware::Opt::Size,
+        }
+    }
 }
 
 impl BuildArgs {
@@ -128,6 +150,7 @@ impl BuildArgs {
             input: self.input.clone(),
             force: self.force,
             verbose: self.verbose,
+            opt: self.opt.into(),
         })
     }
 }

@@ -381,3 +381,42 @@ fn bench_counts_are_deterministic_and_outputs_checked() {
     assert!(a > 0);
     assert_eq!(a, b, "the same ELF must give the same instruction count");
 }
+
+#[test]
+fn opt_size_builds_a_smaller_firmware_whose_outputs_still_match() {
+    let bench = |opt: &str| {
+        let dir = tmp(&format!("opt-{opt}"));
+        let out = zant()
+            .args([
+                "bench",
+                "--board",
+                "qemu-mps2-an386",
+                "examples/debug_model.onnx",
+            ])
+            .args(["--opt", opt, "--json", "-o"])
+            .arg(&dir)
+            .args(["--expect", "tests/data/ref/debug_model/output.bin"])
+            .args(["--input", "tests/data/ref/debug_model/input.bin"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "--opt {opt}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["outputs_match"], true, "--opt {opt}");
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        (v["flash_bytes"].as_u64().unwrap(), manifest)
+    };
+    let (speed, speed_toml) = bench("speed");
+    let (size, size_toml) = bench("size");
+    assert!(speed_toml.contains("opt-level = 3"), "{speed_toml}");
+    assert!(size_toml.contains("opt-level = \"z\""), "{size_toml}");
+    assert!(size < speed, "--opt size {size} B, --opt speed {speed} B");
+
+    let out = mnist(
+        "build",
+        "qemu-mps2-an386",
+        &["--opt", "fast"],
+        &tmp("opt-bad"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("speed"), "{}", text(&out.stderr));
+}

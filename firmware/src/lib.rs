@@ -274,6 +274,35 @@ fn check_esp(board: &Board, chip: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What the generated firmware's release profile optimizes for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Opt {
+    /// `opt-level = 3`: fastest code (the default).
+    #[default]
+    Speed,
+    /// `opt-level = "z"`: smallest code, for flash-bound boards.
+    Size,
+}
+
+impl Opt {
+    /// The `opt-level` value written into the project's `Cargo.toml`.
+    pub fn opt_level(self) -> &'static str {
+        match self {
+            Opt::Speed => "3",
+            Opt::Size => "\"z\"",
+        }
+    }
+
+    /// The name used on the command line (`speed`, `size`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Opt::Speed => "speed",
+            Opt::Size => "size",
+        }
+    }
+}
+
 /// A rendered firmware project.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -359,13 +388,15 @@ pub fn qemu_runner_line(board: &Board) -> Option<String> {
 }
 
 /// Renders the firmware project for `board` around the model crate in
-/// `model_dir` into `out`, with the input tensors compiled in.
+/// `model_dir` into `out`, with the input tensors compiled in; `opt` sets
+/// the release profile's `opt-level`.
 pub fn render_project(
     board: &Board,
     model_dir: &Path,
     inputs: &[Vec<u8>],
     out: &Path,
     force: bool,
+    opt: Opt,
 ) -> Result<Project, FirmwareError> {
     let rt = runtime(board)?;
     check_dir(out, force)?;
@@ -509,6 +540,8 @@ pub fn render_project(
         outputs => io_ctx(&surface.outputs),
         counter => counter,
         has_cas => has_cas,
+        opt => opt.name(),
+        opt_level => opt.opt_level(),
         boot => match board.chip.family.as_str() {
             "RP2040" => "rp2040",
             "RP2350" => "rp2350",

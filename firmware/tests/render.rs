@@ -62,7 +62,15 @@ fn render(board: &str) -> String {
     model_crate(&model);
     let out = base.join("fw");
     let b = zant_boards::resolve(board).unwrap();
-    zant_firmware::render_project(&b, &model, &[vec![0u8; 16]], &out, false).unwrap();
+    zant_firmware::render_project(
+        &b,
+        &model,
+        &[vec![0u8; 16]],
+        &out,
+        false,
+        zant_firmware::Opt::Speed,
+    )
+    .unwrap();
     let mut files: Vec<String> = Vec::new();
     for rel in [
         "Cargo.toml",
@@ -113,8 +121,15 @@ fn input_of_the_wrong_size_is_a_clear_error() {
     let model = base.join("model-crate");
     model_crate(&model);
     let b = zant_boards::resolve("qemu-mps2-an386").unwrap();
-    let e = zant_firmware::render_project(&b, &model, &[vec![0u8; 3]], &base.join("fw"), false)
-        .unwrap_err()
-        .to_string();
+    let e = zant_firmware::render_project(
+        &b,
+        &model,
+        &[vec![0u8; 3]],
+        &base.join("fw"),
+        false,
+        zant_firmware::Opt::Speed,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("has 3 bytes, expected 16"), "{e}");
 }

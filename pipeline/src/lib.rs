@@ -58,6 +58,8 @@ pub struct Request {
     pub force: bool,
     /// Let cargo print its own progress while cross-compiling.
     pub verbose: bool,
+    /// What the firmware's release profile optimizes for.
+    pub opt: zant_firmware::Opt,
 }
 
 impl Request {
@@ -73,6 +75,7 @@ impl Request {
             input: None,
             force: false,
             verbose: false,
+            opt: zant_firmware::Opt::Speed,
         }
     }
 
@@ -320,7 +323,7 @@ pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineEr
     ));
     let raw: Vec<Vec<u8>> = inputs.iter().map(|t| t.bytes.clone()).collect();
     // The directory was checked above (absent, empty, ours, or forced).
-    let project = zant_firmware::render_project(board, &model_dir, &raw, &dir, true)?;
+    let project = zant_firmware::render_project(board, &model_dir, &raw, &dir, true, req.opt)?;
     if zant_firmware::ensure_target(&board.target.triple)? {
         progress.note(&format!(
             "installed the Rust target {} with rustup",

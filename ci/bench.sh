@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The benchmark (a table, not a test): mnist-8 and the four MLPerf Tiny
+# models (ci/bench/make_models.py) on the QEMU boards, each built, run under
+# QEMU with exact instruction counts, and checked against its onnxruntime
+# reference outputs (tests/data/ref/) by `zant bench --json`. Writes the
+# markdown table to stdout and to target/bench/table-<opt>.md.
+#
+#   ci/bench.sh                      every model on every board, --opt speed
+#   ci/bench.sh --opt size           the firmware built for size
+#   MODELS="mnist-8 ds-cnn" BOARDS="qemu-mps2-an386" ci/bench.sh
+#   ZANT=target/debug/zant ci/bench.sh   an already built zant
+#
+# Boards run one after another (each firmware build uses every core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+opt=speed
+if [ "${1:-}" = "--opt" ]; then
+  opt="${2:?--opt needs speed or size}"
+fi
+models="${MODELS:-mnist-8 ds-cnn resnet-8 mobilenet-v1-vww fc-autoencoder}"
+boards="${BOARDS:-qemu-mps2-an386 qemu-mps2-an500 qemu-mps3-an547 qemu-riscv32-virt}"
+py="${PYTHON:-python3}"
+
+ci/gen-bench-models.sh
+# The figures come from the firmware (always a release build); the zant
+# binary's own profile does not change them. ZANT=path skips this build.
+if [ -z "${ZANT:-}" ]; then
+  cargo build --release --quiet -p zant-cli
+fi
+zant="${ZANT:-target/release/zant}"
+res="target/bench/results-$opt"
+rm -rf "$res"
+mkdir -p "$res"
+
+model_path() {
+  case "$1" in
+    mnist-8) echo examples/mnist-8.onnx ;;
+    *) echo "target/bench-models/$1.onnx" ;;
+  esac
+}
+
+for m in $models; do
+  "$zant" inspect --json "$(model_path "$m")" > "$res/$m.inspect.json"
+done
+for b in $boards; do
+  for m in $models; do
+    echo "bench: $m on $b (--opt $opt)" >&2
+    start=$(date +%s)
+    # A failing run (exit 1) still prints its JSON; keep going.
+    "$zant" bench --board "$b" "$(model_path "$m")" --opt "$opt" \
+      --input "tests/data/ref/$m/input.bin" --expect "tests/data/ref/$m/output.bin" \
+      -o "target/bench/fw/$m-$b-$opt" --force --timeout 600 --json -q \
+      > "$res/$m@$b.json" || echo "bench: $m on $b failed (exit $?)" >&2
+    echo "bench: $m on $b took $(( $(date +%s) - start )) s" >&2
+  done
+done
+"$py" ci/bench/table.py "$res" | tee "target/bench/table-$opt.md"
