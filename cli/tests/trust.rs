@@ -274,7 +274,7 @@ fn a_failing_json_command_prints_one_error_object() {
     );
     // A command that reports its result and then fails prints only the result.
     let out = zant()
-        .args(["inspect", "examples/beer.onnx", "--json"])
+        .args(["inspect", "cli/tests/data/unsupported-ops.onnx", "--json"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
