@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The benchmark (a table, not a test): mnist-8 and the four MLPerf Tiny
-# models (ci/bench/make_models.py) on the QEMU boards, each built, run under
+# The benchmark (a table, not a test): mnist-8, the int8 detector beer and
+# the four MLPerf Tiny models (ci/bench/make_models.py) on the QEMU boards, each built, run under
 # QEMU with exact instruction counts, and checked against its onnxruntime
 # reference outputs (tests/data/ref/) by `zant bench --json`. Writes the
 # markdown table to stdout and to target/bench/table-<opt>.md.
@@ -17,7 +17,7 @@ opt=speed
 if [ "${1:-}" = "--opt" ]; then
   opt="${2:?--opt needs speed or size}"
 fi
-models="${MODELS:-mnist-8 ds-cnn resnet-8 mobilenet-v1-vww fc-autoencoder}"
+models="${MODELS:-mnist-8 ds-cnn resnet-8 mobilenet-v1-vww fc-autoencoder beer}"
 boards="${BOARDS:-qemu-mps2-an386 qemu-mps2-an500 qemu-mps3-an547 qemu-riscv32-virt}"
 py="${PYTHON:-python3}"
 
@@ -35,6 +35,7 @@ mkdir -p "$res"
 model_path() {
   case "$1" in
     mnist-8) echo examples/mnist-8.onnx ;;
+    beer) echo examples/beer.onnx ;;
     *) echo "target/bench-models/$1.onnx" ;;
   esac
 }

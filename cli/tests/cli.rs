@@ -57,7 +57,7 @@ fn inspect_lists_every_unsupported_node_and_exits_1() {
     // mnist-8 with its two Relu nodes renamed to operators zant does not
     // support (beer, the int8 model this test used, now compiles).
     let f = "cli/tests/data/unsupported-ops.onnx";
-    let out = zant().args(["inspect", "--json"]).arg(&f).output().unwrap();
+    let out = zant().args(["inspect", "--json"]).arg(f).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
