@@ -387,6 +387,23 @@ pub fn qemu_runner_line(board: &Board) -> Option<String> {
     }
 }
 
+/// The boot block the board's runtime template places (`rp2040`: a
+/// second-stage boot loader; `rp2350`: an image definition), or `none`.
+fn boot_name(board: &Board) -> &'static str {
+    match board.chip.family.as_str() {
+        "RP2040" => "rp2040",
+        "RP2350" => "rp2350",
+        _ => "none",
+    }
+}
+
+/// Flash the runtime uses outside the board's regions: the RP2040's
+/// second-stage boot loader, 256 bytes at 0x10000000 before the FLASH
+/// region (`templates/cortex-m/memory.x.j2`). Start and length.
+pub(crate) fn boot_block(board: &Board) -> Option<(u64, u64)> {
+    (boot_name(board) == "rp2040").then_some((0x1000_0000, 0x100))
+}
+
 /// Renders the firmware project for `board` around the model crate in
 /// `model_dir` into `out`, with the input tensors compiled in; `opt` sets
 /// the release profile's `opt-level`.
@@ -542,11 +559,7 @@ pub fn render_project(
         has_cas => has_cas,
         opt => opt.name(),
         opt_level => opt.opt_level(),
-        boot => match board.chip.family.as_str() {
-            "RP2040" => "rp2040",
-            "RP2350" => "rp2350",
-            _ => "none",
-        },
+        boot => boot_name(board),
     };
     // The linker script: memory.x from the board's regions, or (esp-hal,
     // which has its own) zant.x with zant's checks.

@@ -242,6 +242,11 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
             });
             match at {
                 Some(i) => regions[i].used += size,
+                // The RP2040's second-stage boot loader: the runtime places it
+                // in the 256 bytes of flash before the board's FLASH region.
+                None if board
+                    .and_then(crate::boot_block)
+                    .is_some_and(|(start, len)| lma >= start && lma + size <= start + len) => {}
                 None if board.is_some() => outside.push(format!(
                     "{name} at {:#010x}..{:#010x} ({size} B, stored in flash)",
                     lma,
