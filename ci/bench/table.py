@@ -21,7 +21,7 @@ ZANT_MNIST = {
 }
 # Boards whose flash is smaller than the biggest model's weights.
 FLASH = {"qemu-mps3-an547": 512 * 1024}
-MODELS = ["mnist-8", "ds-cnn", "resnet-8", "mobilenet-v1-vww", "fc-autoencoder"]
+MODELS = ["mnist-8", "ds-cnn", "resnet-8", "mobilenet-v1-vww", "fc-autoencoder", "beer"]
 BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps3-an547", "qemu-riscv32-virt"]
 CORES = {
     "qemu-mps2-an386": "Cortex-M4F",
@@ -55,7 +55,9 @@ def main():
             except ValueError:
                 r = {}
             if r.get("instructions_per_inference") is None:
-                why = "does not fit" if r == {} and insp["weight_bytes"] > FLASH.get(b, 1 << 62) else "failed"
+                # A failed run prints `{"error": …}` (or nothing, before that contract).
+                failed = r == {} or "error" in r
+                why = "does not fit" if failed and insp["weight_bytes"] > FLASH.get(b, 1 << 62) else "failed"
                 rows.append(f"| {m} | {b} ({CORES[b]}) | {n(insp['macs'])} | — | — | — | — | — | — | {why} | |")
                 continue
             instr = r["instructions_per_inference"]
