@@ -96,19 +96,12 @@ impl<'a> NodeCx<'a> {
 
     /// Type and shape (and data, for constants) of input `i`, if present.
     pub fn input(&self, i: usize) -> Option<InputInfo<'a>> {
-        self.node.input(i).map(|id| {
-            let t = self.graph.tensor(id);
-            InputInfo {
-                dtype: t.dtype,
-                shape: &t.shape,
-                data: t.data.as_deref(),
-            }
-        })
+        self.node.input(i).map(|id| self.graph.input_info(id))
     }
 
     /// All inputs, as given to [`Op::infer`](crate::ops::Op::infer).
     pub fn inputs(&self) -> Vec<Option<InputInfo<'a>>> {
-        (0..self.node.inputs.len()).map(|i| self.input(i)).collect()
+        self.graph.input_infos(self.node)
     }
 
     /// Type and shape of output `i`.

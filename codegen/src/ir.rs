@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::ops::Op;
+use crate::ops::{InputInfo, Op};
 
 /// Element type of a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -390,6 +390,26 @@ impl Graph {
             .iter()
             .position(|t| t.name == name)
             .map(TensorId)
+    }
+
+    /// Type, shape and (for constants) data of tensor `id`, as operators
+    /// see their inputs.
+    pub fn input_info(&self, id: TensorId) -> InputInfo<'_> {
+        let t = self.tensor(id);
+        InputInfo {
+            dtype: t.dtype,
+            shape: &t.shape,
+            data: t.data.as_deref(),
+        }
+    }
+
+    /// Every input of `node` as given to [`Op::infer`] (`None` for an
+    /// omitted optional input).
+    pub fn input_infos(&self, node: &Node) -> Vec<Option<InputInfo<'_>>> {
+        node.inputs
+            .iter()
+            .map(|id| id.map(|id| self.input_info(id)))
+            .collect()
     }
 
     /// For each tensor, the index of the node producing it, if any.

@@ -218,14 +218,22 @@ fn check_supported(model: &proto::ModelProto) -> Vec<UnsupportedOp> {
     for (i, n) in graph.node.iter().enumerate() {
         let name = node_name(n, i);
         let domain = n.domain().to_string();
-        let reason = if !is_default_domain(&domain) {
+        let domain_set = if is_default_domain(&domain) {
+            opset
+        } else {
+            domain_opset(model, &domain)
+        };
+        let reason = if !is_default_domain(&domain) && domain != ops::MS_DOMAIN {
             Some(format!("operators of domain `{domain}` are not supported"))
-        } else if n.op_type() == "Constant" {
+        } else if n.op_type() == "Constant" && is_default_domain(&domain) {
             None
         } else {
-            match ops::lookup(n.op_type()) {
-                None => Some("no implementation in zant".to_string()),
-                Some(def) if opset < def.since => Some(format!(
+            match ops::lookup_in(&domain, n.op_type()) {
+                None if is_default_domain(&domain) => Some("no implementation in zant".to_string()),
+                None => Some(format!(
+                    "no implementation in zant (of the `{domain}` operators zant compiles the QOperator ones of onnxruntime's quantizer)"
+                )),
+                Some(def) if domain_set < def.since => Some(format!(
                     "zant supports {} from opset {}",
                     def.op_type, def.since
                 )),
@@ -236,11 +244,7 @@ fn check_supported(model: &proto::ModelProto) -> Vec<UnsupportedOp> {
             out.push(UnsupportedOp {
                 node: name,
                 op_type: n.op_type().to_string(),
-                opset: if is_default_domain(&domain) {
-                    opset
-                } else {
-                    domain_opset(model, &domain)
-                },
+                opset: domain_set,
                 domain,
                 reason,
             });
@@ -683,7 +687,7 @@ fn convert_node(
         return Ok(None);
     }
 
-    let def = ops::lookup(n.op_type()).expect("checked in check_supported");
+    let def = ops::lookup_in(n.domain(), n.op_type()).expect("checked in check_supported");
     let op = (def.parse)(&attrs, opset).map_err(node_err)?;
 
     let mut in_ids = Vec::with_capacity(n.input.len());

@@ -22,7 +22,7 @@ use crate::ops::conv_fast::{ConvFast, FastKind};
 use crate::ops::gemm::{Gemm, GemmFast};
 use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
-use crate::ops::{Activation, InputInfo, Op};
+use crate::ops::{Activation, Op};
 
 /// Options of the pass pipeline.
 #[derive(Debug, Clone, Copy)]
@@ -385,23 +385,11 @@ pub fn fuse_max_pool(graph: &Graph) -> Graph {
     }
 }
 
-fn activation_of(graph: &Graph, node: &Node) -> Option<Activation> {
+/// The activation a `Unary` node computes (a Clip's bounds resolved from its
+/// constant inputs); `None` for other nodes. Shared with the QDQ pass.
+pub(crate) fn activation_of(graph: &Graph, node: &Node) -> Option<Activation> {
     let u = node.op.as_any().downcast_ref::<Unary>()?;
-    let infos: Vec<Option<InputInfo<'_>>> = node
-        .inputs
-        .iter()
-        .map(|id| {
-            id.map(|id| {
-                let t = graph.tensor(id);
-                InputInfo {
-                    dtype: t.dtype,
-                    shape: &t.shape,
-                    data: t.data.as_deref(),
-                }
-            })
-        })
-        .collect();
-    match u.resolved(&infos).ok()? {
+    match u.resolved(&graph.input_infos(node)).ok()? {
         UnaryKind::Act(a) => Some(a),
         _ => None,
     }

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use crate::ir::{DType, Graph, Node, TensorId};
 use crate::ops::qlinear::{QAdd, QLinearConv, QLinearMatMul, QParam};
 use crate::ops::quant::{QuantKind, QuantLinear};
-use crate::ops::unary::{Unary, UnaryKind};
-use crate::ops::{Activation, InputInfo, Op};
+use crate::ops::{Activation, Op};
+use crate::passes::activation_of;
 
 /// Runs the QDQ rewrites (a no-op on graphs without quantized operators).
 pub fn run(graph: &Graph) -> Graph {
@@ -91,24 +91,9 @@ fn is_kind(n: &Node, kind: QuantKind) -> bool {
 
 /// Float bounds of a Relu or a Clip with constant bounds.
 fn activation_bounds(graph: &Graph, n: &Node) -> Option<(f32, f32)> {
-    let u = n.op.as_any().downcast_ref::<Unary>()?;
-    let infos: Vec<Option<InputInfo<'_>>> = n
-        .inputs
-        .iter()
-        .map(|id| {
-            id.map(|id| {
-                let t = graph.tensor(id);
-                InputInfo {
-                    dtype: t.dtype,
-                    shape: &t.shape,
-                    data: t.data.as_deref(),
-                }
-            })
-        })
-        .collect();
-    match u.resolved(&infos).ok()? {
-        UnaryKind::Act(Activation::Relu) => Some((0.0, f32::INFINITY)),
-        UnaryKind::Act(Activation::Clip { min, max }) => Some((min, max)),
+    match activation_of(graph, n)? {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
         _ => None,
     }
 }

@@ -99,6 +99,15 @@ struct Case {
     skipped: bool,
 }
 
+/// Input slots of a quantized operator that hold scales and zero points.
+fn quant_param_slots(op_type: &str) -> &'static [usize] {
+    match op_type {
+        "QLinearConv" | "QLinearMatMul" => &[1, 2, 4, 5, 6, 7],
+        "ConvInteger" | "MatMulInteger" => &[2, 3],
+        _ => &[],
+    }
+}
+
 fn read_pb(path: &Path) -> Option<TensorData> {
     let bytes = std::fs::read(path).ok()?;
     let t = zant_codegen::proto::TensorProto::decode(bytes.as_slice()).ok()?;
@@ -157,12 +166,29 @@ fn prepare(dir: &Path) -> Case {
     // Inputs that zant needs at compile time (integer shapes, axes, pads,
     // sizes, repeats, indices; Resize scales and roi) are bound as constants,
     // as `zant compile --const` does for a deployment.
+    // Quantization parameters (scales, zero points) fed as graph inputs are
+    // bound the same way: integer kernels fix their requantization at
+    // compile time, as a deployment with `--const` does.
+    let quant_params: BTreeSet<String> = model
+        .as_ref()
+        .and_then(|m| m.graph.as_ref())
+        .map(|g| {
+            g.node
+                .iter()
+                .flat_map(|n| {
+                    quant_param_slots(n.op_type())
+                        .iter()
+                        .filter_map(|&i| n.input.get(i).cloned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut opts = LoadOptions::default();
     for (n, t) in &inputs_by_name {
         opts.shapes.insert(n.clone(), t.shape.clone());
         let small_int = matches!(t.dtype, DType::I64 | DType::I32) && t.numel() <= 64;
         let resize_param = matches!(n.as_str(), "scales" | "roi" | "sizes");
-        if small_int || resize_param {
+        if small_int || resize_param || quant_params.contains(n) {
             opts.constants.insert(n.clone(), t.clone());
         }
     }

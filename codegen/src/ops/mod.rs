@@ -158,6 +158,8 @@ pub mod matmul;
 pub mod norm;
 pub mod pad;
 pub mod pool;
+pub mod qcontrib;
+pub mod qinteger;
 pub mod qlinear;
 pub mod quant;
 pub mod reduce;
@@ -282,9 +284,76 @@ registry! {
         "QLinearConv": 10 => qlinear::parse_conv,
         "QLinearMatMul": 10 => qlinear::parse_matmul,
     ];
+    qinteger => [
+        "ConvInteger": 10 => qinteger::parse_conv_integer,
+        "MatMulInteger": 10 => qinteger::parse_matmul_integer,
+    ];
 }
 
 /// Looks up an operator by ONNX op type.
 pub fn lookup(op_type: &str) -> Option<&'static OpDef> {
     REGISTRY.iter().find(|d| d.op_type == op_type)
+}
+
+/// The `com.microsoft` domain of onnxruntime's contrib operators.
+pub const MS_DOMAIN: &str = "com.microsoft";
+
+/// The `com.microsoft` operators zant compiles: the QOperator ops of
+/// onnxruntime's quantizer (`since` is that domain's opset, 1).
+pub static MS_REGISTRY: &[OpDef] = &[
+    OpDef {
+        op_type: "QLinearAdd",
+        since: 1,
+        parse: qcontrib::parse_qlinear_add,
+    },
+    OpDef {
+        op_type: "QLinearMul",
+        since: 1,
+        parse: qcontrib::parse_qlinear_mul,
+    },
+    OpDef {
+        op_type: "QLinearGlobalAveragePool",
+        since: 1,
+        parse: qcontrib::parse_qlinear_global_average_pool,
+    },
+    OpDef {
+        op_type: "QLinearAveragePool",
+        since: 1,
+        parse: qcontrib::parse_qlinear_average_pool,
+    },
+    OpDef {
+        op_type: "QLinearSigmoid",
+        since: 1,
+        parse: qcontrib::parse_qlinear_sigmoid,
+    },
+    OpDef {
+        op_type: "QLinearLeakyRelu",
+        since: 1,
+        parse: qcontrib::parse_qlinear_leaky_relu,
+    },
+    OpDef {
+        op_type: "QLinearConcat",
+        since: 1,
+        parse: qcontrib::parse_qlinear_concat,
+    },
+    OpDef {
+        op_type: "QLinearSoftmax",
+        since: 1,
+        parse: qcontrib::parse_qlinear_softmax,
+    },
+    OpDef {
+        op_type: "QGemm",
+        since: 1,
+        parse: qcontrib::parse_qgemm,
+    },
+];
+
+/// Looks up an operator by domain and op type (`""` and `ai.onnx` are the
+/// default domain).
+pub fn lookup_in(domain: &str, op_type: &str) -> Option<&'static OpDef> {
+    match domain {
+        "" | "ai.onnx" => lookup(op_type),
+        MS_DOMAIN => MS_REGISTRY.iter().find(|d| d.op_type == op_type),
+        _ => None,
+    }
 }

@@ -32,20 +32,20 @@ fn lit_i32(v: i32) -> Literal {
     Literal::i64_unsuffixed(v as i64)
 }
 
-/// The values of a constant scale input.
-fn const_scales(
+/// The values of a constant scale input (`float` or `float16`).
+pub(crate) fn const_scales(
     inputs: &[Option<InputInfo<'_>>],
     i: usize,
     what: &str,
 ) -> Result<Vec<f32>, OpError> {
     let s = req(inputs, i)?;
-    expect_dtype(what, s.dtype, &[DType::F32])?;
+    expect_dtype(what, s.dtype, &[DType::F32, DType::F16])?;
     let d = s.data.ok_or_else(|| {
         unsupported(format!(
             "{what} computed at run time (integer kernels fix their requantization at compile time; bind it with --const NAME=FILE)"
         ))
     })?;
-    let v = d.as_f32();
+    let v: Vec<f32> = d.to_f64().into_iter().map(|v| v as f32).collect();
     if let Some(bad) = v.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
         return Err(shape_err(format!("{what} {bad} is not a positive number")));
     }
@@ -53,7 +53,7 @@ fn const_scales(
 }
 
 /// The values of a constant zero-point input (0 when omitted).
-fn const_zero_points(
+pub(crate) fn const_zero_points(
     inputs: &[Option<InputInfo<'_>>],
     i: usize,
     what: &str,
@@ -74,7 +74,7 @@ fn const_zero_points(
 }
 
 /// One value per channel: a single value repeated, or `n` values.
-fn per_channel<T: Copy>(v: &[T], n: usize, what: &str) -> Result<Vec<T>, OpError> {
+pub(crate) fn per_channel<T: Copy>(v: &[T], n: usize, what: &str) -> Result<Vec<T>, OpError> {
     match v.len() {
         1 => Ok(vec![v[0]; n]),
         l if l == n => Ok(v.to_vec()),

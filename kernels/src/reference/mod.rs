@@ -53,6 +53,8 @@
 //! | QuantizeLinear DequantizeLinear DynamicQuantizeLinear | [`quant`] |
 //! | MatMulInteger QLinearMatMul ConvInteger QLinearConv | [`quant`] |
 //! | QLinearConv QLinearMatMul, QDQ Add (integer-only requantization) | [`qint`] |
+//! | com.microsoft QLinearAdd QGemm | [`qint`] |
+//! | com.microsoft QLinearMul QLinear{Global,}AveragePool QLinearSigmoid QLinearLeakyRelu QLinearConcat QLinearSoftmax | [`qops`] |
 //! | RNN GRU LSTM | [`rnn::rnn`] |
 //! | LpPool RMSNormalization Shrink | [`pool::lp_pool`], [`norm::rms_norm`], [`unary::UnaryOp::Shrink`] |
 //! | CumSum Trilu OneHot TopK | [`misc`] |
@@ -76,6 +78,7 @@ pub mod norm;
 pub mod pad;
 pub mod pool;
 pub mod qint;
+pub mod qops;
 pub mod quant;
 pub mod reduce;
 pub mod resize;

@@ -49,10 +49,12 @@ fn tap_range(start: isize, kernel: usize, dil: usize, lo: isize, hi: isize) -> (
 
 /// Calls `f(plane_in, plane_out)` per (n, c) and, inside, `g` per output
 /// position with the valid tap ranges of each axis and the padded count.
+/// Generic over the element types, so the integer pools
+/// ([`super::qops::qaverage_pool`]) walk windows the same way.
 #[inline(always)]
-fn pool<F: FnMut(&[f32], [(usize, usize); 3], usize) -> f32>(
-    x: &[f32],
-    y: &mut [f32],
+pub(crate) fn pool<T: Copy, U, F: FnMut(&[T], [(usize, usize); 3], usize) -> U>(
+    x: &[T],
+    y: &mut [U],
     p: &PoolParams,
     mut f: F,
 ) {
