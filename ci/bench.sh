@@ -17,7 +17,8 @@ opt=speed
 if [ "${1:-}" = "--opt" ]; then
   opt="${2:?--opt needs speed or size}"
 fi
-models="${MODELS:-mnist-8 ds-cnn resnet-8 mobilenet-v1-vww fc-autoencoder beer}"
+int8="ds-cnn-int8-qdq ds-cnn-int8-qop resnet-8-int8-qdq resnet-8-int8-qop mobilenet-v1-vww-int8-qdq mobilenet-v1-vww-int8-qop fc-autoencoder-int8-qdq fc-autoencoder-int8-qop"
+models="${MODELS:-mnist-8 ds-cnn resnet-8 mobilenet-v1-vww fc-autoencoder beer $int8}"
 boards="${BOARDS:-qemu-mps2-an386 qemu-mps2-an500 qemu-mps3-an547 qemu-riscv32-virt}"
 py="${PYTHON:-python3}"
 
@@ -40,6 +41,24 @@ model_path() {
   esac
 }
 
+# Output tolerance: 1e-4 for float models; one quantization step (the scale
+# of the DequantizeLinear that makes the float output) for the int8 twins.
+tolerance() {
+  case "$1" in
+    *-int8-*) "$py" - "$(model_path "$1")" <<'PY'
+import sys, onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+out = m.graph.output[0].name
+dq = [n for n in m.graph.node if n.op_type == "DequantizeLinear" and out in n.output][0]
+s = [numpy_helper.to_array(t) for t in m.graph.initializer if t.name == dq.input[1]][0]
+print(f"{float(s) * 1.001:.6g}")
+PY
+    ;;
+    *) echo 1e-4 ;;
+  esac
+}
+
 for m in $models; do
   "$zant" inspect --json "$(model_path "$m")" > "$res/$m.inspect.json"
 done
@@ -50,6 +69,7 @@ for b in $boards; do
     # A failing run (exit 1) still prints its JSON; keep going.
     "$zant" bench --board "$b" "$(model_path "$m")" --opt "$opt" \
       --input "tests/data/ref/$m/input.bin" --expect "tests/data/ref/$m/output.bin" \
+      --tolerance "$(tolerance "$m")" \
       -o "target/bench/fw/$m-$b-$opt" --force --timeout 600 --json -q \
       > "$res/$m@$b.json" || echo "bench: $m on $b failed (exit $?)" >&2
     echo "bench: $m on $b took $(( $(date +%s) - start )) s" >&2

@@ -216,6 +216,10 @@ pub struct Entry {
     pub input: Option<PathBuf>,
     /// Expected outputs to check on the target (raw little-endian).
     pub expect: Option<PathBuf>,
+    /// Largest absolute difference from `expect` a float output may have
+    /// (`tolerance = 0.0039`: one quantization step of an int8 model's
+    /// dequantized output); `None` for the default of `zant run`.
+    pub tolerance: Option<f64>,
 }
 
 /// A parsed budget file.
@@ -287,8 +291,9 @@ impl BudgetFile {
                 vec![]
             }
         };
-        const KEYS: [&str; 9] = [
+        const KEYS: [&str; 10] = [
             "input",
+            "tolerance",
             "expect",
             "name",
             "model",
@@ -343,7 +348,21 @@ impl BudgetFile {
             if entries.iter().any(|e: &Entry| e.name == name) {
                 problems.push(format!("entry {}: name `{name}` is used twice", i + 1));
             }
+            let tolerance = match t.get("tolerance") {
+                None => None,
+                Some(v) => match v.as_float().or_else(|| v.as_integer().map(|i| i as f64)) {
+                    Some(x) if x.is_finite() && x >= 0.0 => Some(x),
+                    _ => {
+                        problems.push(format!(
+                            "{}: must be a finite number ≥ 0 (e.g. 0.0039, one step of an int8 output)",
+                            at("tolerance")
+                        ));
+                        None
+                    }
+                },
+            };
             entries.push(Entry {
+                tolerance,
                 name,
                 model: PathBuf::from(model),
                 board,

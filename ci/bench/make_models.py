@@ -18,6 +18,14 @@ BatchNormalization nodes stay in the graph as a trainer exports them; the
 "same" padding of a Keras strided convolution is written as the explicit,
 asymmetric pads a converter writes (the extra row and column at the end).
 
+With --int8, also writes each model quantized to int8 by onnxruntime's
+quantize_static (after its quant_pre_process, which folds BatchNormalization;
+per-channel int8 weights, int8 activations, calibration on 8 seeded uniform
+[0,1) inputs) in both formats:
+
+  <model>-int8-qdq.onnx  QuantizeLinear/DequantizeLinear around float ops
+  <model>-int8-qop.onnx  QOperator: QLinearConv, com.microsoft QLinearAdd, QGemm…
+
 With --refs, also writes REF_DIR/<model>/{input.bin,output.bin,meta.json}:
 a uniform [0,1) input from a fixed seed and the outputs computed with
 onnxruntime (graph optimizations disabled), as tests/data/ref/ holds them.
@@ -267,10 +275,49 @@ def write_refs(name, model, path, ref_dir):
         f.write("\n")
 
 
+QUANT_FORMATS = ("qdq", "qop")
+
+
+def quantize(name, path, out_dir):
+    """The int8 twins of one model (see the module doc); returns their paths."""
+    import tempfile
+
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    model = onnx.load(path)
+    inp = model.graph.input[0]
+    shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+
+    class Calibration(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(SEED + 1)
+            self.it = iter([{inp.name: rng.random(shape, dtype=np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    paths = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pre = os.path.join(tmp, name + "-pre.onnx")
+        quant_pre_process(path, pre, skip_symbolic_shape=True)
+        for fmt in QUANT_FORMATS:
+            q = os.path.join(out_dir, f"{name}-int8-{fmt}.onnx")
+            quantize_static(pre, q, Calibration(),
+                            quant_format=QuantFormat.QDQ if fmt == "qdq" else QuantFormat.QOperator,
+                            per_channel=True, activation_type=QuantType.QInt8,
+                            weight_type=QuantType.QInt8)
+            print(f"{q}: {os.path.getsize(q):,} B", file=sys.stderr)
+            paths.append(q)
+    return paths
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", help="directory the .onnx files are written to")
     ap.add_argument("--refs", help="also write onnxruntime reference data here")
+    ap.add_argument("--int8", action="store_true", help="also write the int8 twins (needs onnxruntime)")
     ap.add_argument("--only", action="append", choices=sorted(MODELS), help="only this model (repeatable)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -283,6 +330,11 @@ def main():
         print(f"{path}: {len(data):,} B, {len(model.graph.node)} nodes", file=sys.stderr)
         if args.refs:
             write_refs(name, model, path, args.refs)
+        if args.int8:
+            for q in quantize(name, path, args.out):
+                qname = os.path.basename(q)[: -len(".onnx")]
+                if args.refs:
+                    write_refs(qname, onnx.load(q), q, args.refs)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,14 @@
 //!   an integer [`QAdd`]; when the float sum is also read elsewhere, those
 //!   readers get `DequantizeLinear` of the integer sum (the quantized value
 //!   stands for the float one, as in the integer runtimes);
+//! - `DequantizeLinear → op → QuantizeLinear` islands (QDQ format, as
+//!   onnxruntime's quantizer writes it): Conv (optionally followed by a
+//!   Relu/Clip) becomes `QLinearConv`, MatMul `QLinearMatMul`, Gemm `QGemm`,
+//!   GlobalAveragePool / AveragePool / Sigmoid / Softmax / Mul / Concat their
+//!   `com.microsoft` QLinear operators, MaxPool an integer max pool and
+//!   Reshape/Flatten/Squeeze/Unsqueeze views of the integer tensor (these
+//!   last two only when the QuantizeLinear repeats the DequantizeLinear's
+//!   scale and zero point);
 //! - `DequantizeLinear → QuantizeLinear` with the same scale and zero point:
 //!   both disappear;
 //! - nodes whose outputs nobody reads any more are removed.
@@ -24,9 +32,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::ir::{DType, Graph, Node, TensorId};
+use crate::ir::{numel, DType, Graph, Node, TensorId};
+use crate::ops::concat::Concat;
+use crate::ops::conv::Conv;
+use crate::ops::gemm::Gemm;
+use crate::ops::pool::{Pool, PoolKind};
+use crate::ops::qcontrib::{
+    QBinaryKind, QGemm, QLinearAveragePool, QLinearBinary, QLinearConcat, QLinearGlobalAveragePool,
+    QLinearLookup, QLinearSoftmax, QLookupKind, QMaxPool,
+};
 use crate::ops::qlinear::{QAdd, QLinearConv, QLinearMatMul, QParam};
 use crate::ops::quant::{QuantKind, QuantLinear};
+use crate::ops::softmax::Softmax;
 use crate::ops::{Activation, Op};
 use crate::passes::activation_of;
 
@@ -39,7 +56,8 @@ pub fn run(graph: &Graph) -> Graph {
     if !has_quant {
         return graph.clone();
     }
-    let g = fold_activations(graph);
+    let g = integer_islands(graph);
+    let g = fold_activations(&g);
     let g = integer_add(&g);
     let g = drop_requant_pairs(&g);
     remove_dead(&g)
@@ -110,6 +128,296 @@ fn sole_reader(graph: &Graph, consumers: &[Vec<usize>], t: TensorId) -> Option<u
     match consumers[t.0].as_slice() {
         [j] if !graph.outputs.contains(&t) => Some(*j),
         _ => None,
+    }
+}
+
+/// What a DequantizeLinear feeding an island gives: the integer tensor and
+/// its scale and zero-point tensors.
+#[derive(Clone, Copy)]
+struct Dq {
+    x: TensorId,
+    scale: Option<TensorId>,
+    zero_point: Option<TensorId>,
+}
+
+/// The DequantizeLinear (among `nodes`) producing `t`, per tensor when
+/// `per_tensor_only`, else per tensor or per `axis` of a constant input.
+fn dq_input(
+    g: &Graph,
+    nodes: &[Node],
+    producer: &HashMap<TensorId, usize>,
+    t: TensorId,
+    axis: Option<usize>,
+) -> Option<Dq> {
+    let dq = &nodes[*producer.get(&t)?];
+    let q = quant_of(dq)?;
+    if q.kind != QuantKind::Dequantize {
+        return None;
+    }
+    let x = dq.input(0)?;
+    if per_tensor(g, dq).is_none() {
+        // Per-axis weights: a constant 8-bit tensor quantized along `axis`.
+        let ax = axis?;
+        let xt = g.tensor(x);
+        let rank = xt.shape.len() as i64;
+        let qa = if q.axis < 0 { q.axis + rank } else { q.axis };
+        if q.block_size != 0 || qa != ax as i64 || xt.data.is_none() {
+            return None;
+        }
+        if !matches!(xt.dtype, DType::I8 | DType::U8) {
+            return None;
+        }
+        g.tensor(dq.input(1)?).data.as_ref()?;
+        if let Some(z) = dq.input(2) {
+            g.tensor(z).data.as_ref()?;
+        }
+    }
+    Some(Dq {
+        x,
+        scale: dq.input(1),
+        zero_point: dq.input(2),
+    })
+}
+
+/// A DequantizeLinear of a constant `int32` bias with zero point 0.
+fn dq_bias(
+    g: &Graph,
+    nodes: &[Node],
+    producer: &HashMap<TensorId, usize>,
+    t: TensorId,
+) -> Option<TensorId> {
+    let dq = &nodes[*producer.get(&t)?];
+    if !is_kind(dq, QuantKind::Dequantize) {
+        return None;
+    }
+    let b = dq.input(0)?;
+    let bt = g.tensor(b);
+    if bt.dtype != DType::I32 || bt.data.is_none() {
+        return None;
+    }
+    if let Some(z) = dq.input(2) {
+        if g.tensor(z).data.as_ref()?.to_i64()?.iter().any(|&v| v != 0) {
+            return None;
+        }
+    }
+    Some(b)
+}
+
+/// `DequantizeLinear → op → QuantizeLinear` into integer operators.
+fn integer_islands(graph: &Graph) -> Graph {
+    let consumers = graph.consumers();
+    let g = graph;
+    let mut skip = vec![false; graph.nodes.len()];
+    let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
+    let mut producer: HashMap<TensorId, usize> = HashMap::new();
+    for (i, n) in graph.nodes.iter().enumerate() {
+        if skip[i] {
+            continue;
+        }
+        let rewritten = (|| {
+            if n.outputs.len() != 1 {
+                return None;
+            }
+            // The op's sole reader: a QuantizeLinear, maybe after a Relu/Clip
+            // (folded into the output range of Conv and MatMul).
+            let mut j = sole_reader(g, &consumers, n.outputs[0])?;
+            let mut act = None;
+            let mut clip = None;
+            if matches!(n.op_type.as_str(), "Conv" | "MatMul") {
+                if let Some(b) = activation_bounds(g, &g.nodes[j]) {
+                    clip = Some(b);
+                    act = Some(j);
+                    j = sole_reader(g, &consumers, g.nodes[j].outputs[0])?;
+                }
+            }
+            if skip[j] || !is_kind(&g.nodes[j], QuantKind::Quantize) {
+                return None;
+            }
+            let q = &g.nodes[j];
+            let (qy, yt) = per_tensor(g, q)?;
+            let (ys, yz) = (q.input(1), q.input(2));
+            let dq =
+                |k: usize, axis: Option<usize>| dq_input(g, &nodes, &producer, n.input(k)?, axis);
+            let same = |d: &Dq| -> bool {
+                let p = &nodes[producer[&n.input(0).unwrap()]];
+                per_tensor(g, p).is_some_and(|(pp, pt)| pp == qy && pt == yt)
+                    && g.tensor(d.x).dtype == yt
+            };
+            let un = |d: Dq| vec![Some(d.x), d.scale, d.zero_point, ys, yz];
+            let any = n.op.as_any();
+            let (op, inputs): (Arc<dyn Op>, Vec<Option<TensorId>>) = match n.op_type.as_str() {
+                "Conv" => {
+                    let c = any.downcast_ref::<Conv>()?;
+                    let (x, w) = (dq(0, None)?, dq(1, Some(0))?);
+                    let b = match n.input(2) {
+                        Some(t) => Some(dq_bias(g, &nodes, &producer, t)?),
+                        None => None,
+                    };
+                    let op = QLinearConv {
+                        conv: c.clone(),
+                        clip,
+                    };
+                    let ins = vec![
+                        Some(x.x),
+                        x.scale,
+                        x.zero_point,
+                        Some(w.x),
+                        w.scale,
+                        w.zero_point,
+                        ys,
+                        yz,
+                        b,
+                    ];
+                    (Arc::new(op), ins)
+                }
+                "MatMul" => {
+                    let a = dq(0, None)?;
+                    let rank = g.tensor(n.input(1)?).shape.len();
+                    let b = dq(1, Some(rank.checked_sub(1)?))?;
+                    let ins = vec![
+                        Some(a.x),
+                        a.scale,
+                        a.zero_point,
+                        Some(b.x),
+                        b.scale,
+                        b.zero_point,
+                        ys,
+                        yz,
+                    ];
+                    (Arc::new(QLinearMatMul { clip }), ins)
+                }
+                "Gemm" => {
+                    let gm = any.downcast_ref::<Gemm>()?;
+                    if gm.trans_a
+                        || gm.alpha != 1.0
+                        || gm.beta != 1.0
+                        || gm.activation != Activation::None
+                    {
+                        return None;
+                    }
+                    let a = dq(0, None)?;
+                    let b = dq(1, Some(if gm.trans_b { 0 } else { 1 }))?;
+                    let c = match n.input(2) {
+                        Some(t) => Some(dq_bias(g, &nodes, &producer, t)?),
+                        None => None,
+                    };
+                    let ins = vec![
+                        Some(a.x),
+                        a.scale,
+                        a.zero_point,
+                        Some(b.x),
+                        b.scale,
+                        b.zero_point,
+                        c,
+                        ys,
+                        yz,
+                    ];
+                    let op = QGemm {
+                        trans_b: gm.trans_b,
+                        alpha: 1.0,
+                    };
+                    (Arc::new(op), ins)
+                }
+                "GlobalAveragePool" => {
+                    let op = QLinearGlobalAveragePool {
+                        channels_last: false,
+                    };
+                    (Arc::new(op), un(dq(0, None)?))
+                }
+                "AveragePool" => {
+                    let pool = any.downcast_ref::<Pool>()?.clone();
+                    (Arc::new(QLinearAveragePool { pool }), un(dq(0, None)?))
+                }
+                "MaxPool" => {
+                    let pool = any.downcast_ref::<Pool>()?.clone();
+                    let x = dq(0, None)?;
+                    if pool.kind != PoolKind::Max || pool.global || !same(&x) {
+                        return None;
+                    }
+                    (Arc::new(QMaxPool { pool }), vec![Some(x.x)])
+                }
+                "Sigmoid" => {
+                    let op = QLinearLookup {
+                        kind: QLookupKind::Sigmoid,
+                    };
+                    (Arc::new(op), un(dq(0, None)?))
+                }
+                "Softmax" => {
+                    let softmax = any.downcast_ref::<Softmax>()?.clone();
+                    if softmax.log {
+                        return None;
+                    }
+                    (Arc::new(QLinearSoftmax { softmax }), un(dq(0, None)?))
+                }
+                "Mul" => {
+                    let (a, b) = (dq(0, None)?, dq(1, None)?);
+                    let (sa, sb) = (&g.tensor(a.x).shape, &g.tensor(b.x).shape);
+                    if !(sa == sb || numel(sa) == 1 || numel(sb) == 1) {
+                        return None;
+                    }
+                    let op = QLinearBinary {
+                        kind: QBinaryKind::Mul,
+                    };
+                    let ins = vec![
+                        Some(a.x),
+                        a.scale,
+                        a.zero_point,
+                        Some(b.x),
+                        b.scale,
+                        b.zero_point,
+                        ys,
+                        yz,
+                    ];
+                    (Arc::new(op), ins)
+                }
+                "Concat" => {
+                    let axis = any.downcast_ref::<Concat>()?.axis;
+                    let mut ins = vec![ys, yz];
+                    for k in 0..n.inputs.len() {
+                        let d = dq(k, None)?;
+                        if g.tensor(d.x).dtype != yt {
+                            return None;
+                        }
+                        ins.extend([Some(d.x), d.scale, d.zero_point]);
+                    }
+                    (Arc::new(QLinearConcat { axis }), ins)
+                }
+                "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" => {
+                    let x = dq(0, None)?;
+                    if !n.op.is_view() || !same(&x) {
+                        return None;
+                    }
+                    let mut ins = n.inputs.clone();
+                    ins[0] = Some(x.x);
+                    (n.op.clone(), ins)
+                }
+                _ => return None,
+            };
+            let node = Node {
+                inputs,
+                outputs: q.outputs.clone(),
+                op,
+                ..n.clone()
+            };
+            Some((node, [act, Some(j)]))
+        })();
+        let node = match rewritten {
+            Some((node, gone)) => {
+                for k in gone.into_iter().flatten() {
+                    skip[k] = true;
+                }
+                node
+            }
+            None => n.clone(),
+        };
+        for o in &node.outputs {
+            producer.insert(*o, nodes.len());
+        }
+        nodes.push(node);
+    }
+    Graph {
+        nodes,
+        ..graph.clone()
     }
 }
 

@@ -67,7 +67,7 @@ fn measure_all(b: &BudgetFile, c: &Common) -> Result<BTreeMap<String, Measuremen
         let m = if req.board.is_qemu() {
             let check = Check {
                 expect: e.expect.as_ref().map(|p| b.resolve(p)),
-                tolerance: 1e-4,
+                tolerance: e.tolerance.unwrap_or(Check::default().tolerance),
             };
             let opts = RunOptions {
                 timeout: Duration::from_secs(300),

@@ -112,7 +112,15 @@ impl Op for Pool {
 
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
         let x = req(inputs, 0)?;
-        expect_dtype(&self.name(), x.dtype, &[DType::F32])?;
+        // MaxPool also runs on 8-bit quantized tensors (QOperator graphs):
+        // the maximum of the integers is the integer of the maximum.
+        let int_max = self.kind == PoolKind::Max && !self.global;
+        let allowed: &[DType] = if int_max {
+            &[DType::F32, DType::I8, DType::U8]
+        } else {
+            &[DType::F32]
+        };
+        expect_dtype(&self.name(), x.dtype, allowed)?;
         if x.shape.len() < 3 {
             return Err(shape_err(format!(
                 "input of rank {}; pooling needs N, C and spatial dims",
@@ -126,7 +134,7 @@ impl Op for Pool {
             shape.extend(self.geometry(x.shape)?.out);
         }
         // MaxPool's optional Indices output is not computed (the loader says so).
-        Ok(vec![OutputInfo::new(DType::F32, shape)])
+        Ok(vec![OutputInfo::new(x.dtype, shape)])
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
@@ -149,11 +157,12 @@ impl Op for Pool {
         let [pb, pe] = [&g.pads_begin, &g.pads_end].map(|v| arr_usize(&spatial3(v, 0)));
         let cip = self.count_include_pad;
         let f = match self.kind {
-            PoolKind::Max => quote!(max_pool),
-            PoolKind::Average => quote!(average_pool),
+            PoolKind::Max if x.dtype != DType::F32 => quote!(qops::qmax_pool),
+            PoolKind::Max => quote!(pool::max_pool),
+            PoolKind::Average => quote!(pool::average_pool),
         };
         Ok(quote! {
-            #k::pool::#f(#xs, #y, &#k::pool::PoolParams {
+            #k::#f(#xs, #y, &#k::pool::PoolParams {
                 batch: #batch, channels: #ch, in_spatial: #ins3, out_spatial: #outs, kernel: #ker,
                 strides: #st, dilations: #dil, pads_begin: #pb, pads_end: #pe, count_include_pad: #cip,
             });

@@ -837,3 +837,50 @@ impl Op for QGemm {
         self
     }
 }
+
+/// Max pooling of a quantized tensor whose output keeps the input's scale
+/// and zero point (made by the QDQ pass of `DequantizeLinear → MaxPool →
+/// QuantizeLinear`; not an ONNX operator of its own).
+#[derive(Debug, Clone)]
+pub struct QMaxPool {
+    /// Window and padding.
+    pub pool: Pool,
+}
+
+impl Op for QMaxPool {
+    fn name(&self) -> String {
+        "QMaxPool".into()
+    }
+
+    fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
+        let x = req(inputs, 0)?;
+        expect_dtype("quantized MaxPool input", x.dtype, Q8)?;
+        let g = self.pool.geometry(x.shape)?;
+        let mut shape = x.shape[..2].to_vec();
+        shape.extend(g.out);
+        Ok(vec![OutputInfo::new(x.dtype, shape)])
+    }
+
+    fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
+        let ins = cx.inputs();
+        let x = req(&ins, 0)?;
+        let g = self.pool.geometry(x.shape)?;
+        let k = cx.kernels();
+        let [batch, ch] = [x.shape[0], x.shape[1]].map(lit_usize);
+        let ins3 = arr_usize(&spatial3(&x.shape[2..], 1));
+        let [outs, ker, st, dil] =
+            [&g.out, &g.kernel, &g.strides, &g.dilations].map(|v| arr_usize(&spatial3(v, 1)));
+        let [pb, pe] = [&g.pads_begin, &g.pads_end].map(|v| arr_usize(&spatial3(v, 0)));
+        let (x0, y0) = (cx.x(0), cx.y(0));
+        Ok(quote! {
+            #k::qops::qmax_pool(#x0, #y0, &#k::pool::PoolParams {
+                batch: #batch, channels: #ch, in_spatial: #ins3, out_spatial: #outs, kernel: #ker,
+                strides: #st, dilations: #dil, pads_begin: #pb, pads_end: #pe, count_include_pad: false,
+            });
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -131,6 +131,28 @@ pub fn qaverage_pool<X: QuantInt, Y: QuantInt>(
     });
 }
 
+/// Max pooling of quantized values (NCHW): the quantization is monotonic,
+/// so the maximum of the integers is the integer of the maximum. Output and
+/// input share scale and zero point; an empty window gives `X::QMIN`.
+pub fn qmax_pool<X: QuantInt>(x: &[X], y: &mut [X], p: &PoolParams) {
+    let [_, ih, iw] = p.in_spatial;
+    let [dd, dh, dw] = p.dilations;
+    pool(x, y, p, |xp, pos, _| {
+        let mut m = X::QMIN;
+        for a in 0..pos[0].1 {
+            let zd = pos[0].0 + a * dd;
+            for b in 0..pos[1].1 {
+                let zh = pos[1].0 + b * dh;
+                let row = &xp[(zd * ih + zh) * iw..][..iw];
+                for c in 0..pos[2].1 {
+                    m = m.max(row[pos[2].0 + c * dw].to_i32());
+                }
+            }
+        }
+        X::from_i32(m)
+    });
+}
+
 /// Copies one input of a Concat into its place in `y`, through `table` (the
 /// input's requantization to the output's scale and zero point) when given.
 /// The input is `[outer, part]`; `y` is `[outer, stride]`, the part starting

@@ -1,0 +1,1 @@
+2ByJdÿstv^ÿfšÿÿkÂmÿf{ÿ_j~veÿ_ÿÿc˜ÿ˜ŸŸúxklxyÀ~ÿóÎvÿmjÇŸìchÿÿÿÿyooÿ¦øÿlfjåÿeÿxbegjÿÿÜÿ»waÿúÿŒ²ãÿÿÿĞnÒuÿŠÿÿx

@@ -1,0 +1,1 @@
+ByJdv¶[ƒqShM‡µ‰| Qr£kMoxbe^žž‹yY‡†NQ’‚©p°‡m‚bSŠ§ZP•±Z­OŸdt‘ŠS~^`•}T°Ÿqœ‡ˆqN¦«ª‰v~dx¯yP‚•‡©ˆ¤rnzz…ˆ
