@@ -843,6 +843,30 @@ instructions = "baseline + 2%"
     }
 
     #[test]
+    fn entry_tolerance_is_a_non_negative_number() {
+        let entry = |t: &str| {
+            format!("schema-version = 1\n[[entry]]\nmodel = \"m.onnx\"\nboard = \"b\"\nram-bytes = 1\n{t}")
+        };
+        let b = BudgetFile::parse(&entry("tolerance = 0.0039"), Path::new("b.toml")).unwrap();
+        assert_eq!(b.entries[0].tolerance, Some(0.0039));
+        let b = BudgetFile::parse(&entry(""), Path::new("b.toml")).unwrap();
+        assert_eq!(b.entries[0].tolerance, None);
+        for bad in [
+            "tolerance = -1.0",
+            "tolerance = \"one step\"",
+            "tolerance = nan",
+        ] {
+            let e = BudgetFile::parse(&entry(bad), Path::new("b.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("`tolerance`: must be a finite number"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn every_problem_at_once() {
         let bad = "schema-version = 2\nentri = 1\n[[entry]]\nmodel = \"m.onnx\"\nboard = \"b\"\nflash-byts = 3\nram-bytes = \"lots\"\n";
         let e = BudgetFile::parse(bad, Path::new("b.toml"))

@@ -14,13 +14,15 @@ use std::sync::Arc;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
-use zant_kernels::reference::qint::{QOut, Requant};
+use zant_kernels::reference::qint::Requant;
 use zant_kernels::reference::qops::SOFTMAX_EXP_BITS;
 use zant_kernels::reference::shape::MAX_RANK;
 
 use super::conv::spatial3;
 use super::pool::{Pool, PoolKind};
-use super::qlinear::{const_scales, const_zero_points, per_channel, q_out, QAdd, QParam};
+use super::qlinear::{
+    const_scales, const_zero_points, lit_i32, per_channel, q_out, qout_tokens, QAdd, QParam,
+};
 use super::softmax::Softmax;
 use super::util::{axis, expect_dtype, opt, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
@@ -29,10 +31,6 @@ use crate::emit::{arr_usize, arr_usize_n, lit_usize, rust_type, NodeCx};
 use crate::ir::{numel, DType};
 
 const Q8: &[DType] = &[DType::I8, DType::U8];
-
-fn lit_i32(v: i32) -> Literal {
-    Literal::i64_unsuffixed(v as i64)
-}
 
 fn requant(m: f32, what: &str) -> Result<Requant, OpError> {
     Requant::from_f32(m).ok_or_else(|| {
@@ -45,11 +43,6 @@ fn requant(m: f32, what: &str) -> Result<Requant, OpError> {
 fn requant_tokens(r: Requant, k: &TokenStream) -> TokenStream {
     let (m, s) = (lit_i32(r.mult), Literal::u32_unsuffixed(r.shift));
     quote!(#k::qint::Requant { mult: #m, shift: #s })
-}
-
-fn qout_tokens(o: &QOut, k: &TokenStream) -> TokenStream {
-    let [z, lo, hi] = [o.zero_point, o.min, o.max].map(lit_i32);
-    quote!(#k::qint::QOut { zero_point: #z, min: #lo, max: #hi })
 }
 
 /// Per-tensor constant scale and zero point at inputs `s` and `z`.

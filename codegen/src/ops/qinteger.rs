@@ -9,12 +9,12 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 use zant_kernels::reference::shape::MAX_RANK;
 
 use super::conv::Conv;
-use super::qlinear::{const_zero_points, per_channel};
+use super::qlinear::{const_zero_points, lit_i32, per_channel};
 use super::util::{expect_dtype, opt, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
@@ -22,10 +22,6 @@ use crate::emit::{arr_usize, arr_usize_n, lit_usize, NodeCx};
 use crate::ir::{numel, DType};
 
 const Q8: &[DType] = &[DType::I8, DType::U8];
-
-fn lit_i32(v: i32) -> Literal {
-    Literal::i64_unsuffixed(v as i64)
-}
 
 /// Checks that optional zero-point input `i` has the type of its operand.
 fn check_zero_point(

@@ -28,7 +28,7 @@ use crate::ir::{numel, DType};
 const Q8: &[DType] = &[DType::I8, DType::U8];
 
 /// An `i32` literal.
-fn lit_i32(v: i32) -> Literal {
+pub(crate) fn lit_i32(v: i32) -> Literal {
     Literal::i64_unsuffixed(v as i64)
 }
 
@@ -119,7 +119,8 @@ pub fn q_out(dt: DType, scale: f32, zero_point: i32, clip: Option<(f32, f32)>) -
     }
 }
 
-fn qout_tokens(o: &QOut, k: &TokenStream) -> TokenStream {
+/// A [`QOut`] literal.
+pub(crate) fn qout_tokens(o: &QOut, k: &TokenStream) -> TokenStream {
     let [z, lo, hi] = [o.zero_point, o.min, o.max].map(lit_i32);
     quote!(#k::qint::QOut { zero_point: #z, min: #lo, max: #hi })
 }
