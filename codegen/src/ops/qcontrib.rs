@@ -149,9 +149,8 @@ impl Op for QLinearBinary {
         expect_dtype("QLinear input B", b.dtype, Q8)?;
         let yt = out_dtype(inputs, 7)?;
         expect_dtype("QLinear output", yt, Q8)?;
-        let shape = if a.shape == b.shape {
-            a.shape.to_vec()
-        } else if self.kind == QBinaryKind::Mul && numel(b.shape) == 1 {
+        let scalar_b = self.kind == QBinaryKind::Mul && numel(b.shape) == 1;
+        let shape = if a.shape == b.shape || scalar_b {
             a.shape.to_vec()
         } else if self.kind == QBinaryKind::Mul && numel(a.shape) == 1 {
             b.shape.to_vec()
@@ -495,7 +494,7 @@ impl Op for QLinearConcat {
     }
 
     fn infer(&self, inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
-        if inputs.len() < 5 || (inputs.len() - 2) % 3 != 0 {
+        if inputs.len() < 5 || !(inputs.len() - 2).is_multiple_of(3) {
             return Err(shape_err(format!(
                 "QLinearConcat takes Y_scale, Y_zero_point and triples (X, X_scale, X_zero_point); got {} inputs",
                 inputs.len()
@@ -560,7 +559,7 @@ impl Op for QLinearConcat {
     }
 
     fn reads_input(&self, i: usize) -> bool {
-        i >= 2 && (i - 2) % 3 == 0
+        i >= 2 && (i - 2).is_multiple_of(3)
     }
 
     fn as_any(&self) -> &dyn Any {
