@@ -234,3 +234,34 @@ pub fn kernel_set(board: Option<&str>) -> Result<zant_codegen::KernelSet, CliErr
         )?)),
     }
 }
+
+/// `--profile` and `--sort` of bench and deploy: the per-layer profile.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProfileArgs {
+    /// Also build the firmware with a marker between nodes, run it, and print
+    /// each node's instructions (QEMU, exact) or cycles (hardware), MACs,
+    /// per-MAC figure and share; the normal build's figures stay apart.
+    #[arg(long)]
+    pub profile: bool,
+    /// Order of the per-node table: `order` (execution) or `share` (largest first).
+    #[arg(long, value_enum, default_value_t = SortArg::Order, value_name = "order|share", requires = "profile")]
+    pub sort: SortArg,
+}
+
+/// `--sort`: the order of the per-node table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    /// Execution order.
+    Order,
+    /// Largest share first.
+    Share,
+}
+
+impl From<SortArg> for zant_pipeline::SortBy {
+    fn from(s: SortArg) -> Self {
+        match s {
+            SortArg::Order => zant_pipeline::SortBy::Order,
+            SortArg::Share => zant_pipeline::SortBy::Share,
+        }
+    }
+}

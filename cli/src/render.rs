@@ -5,7 +5,7 @@
 use anyhow::anyhow;
 use serde::Serialize;
 use zant_firmware::Footprint;
-use zant_pipeline::{Built, FlashImage, RunFigures};
+use zant_pipeline::{Built, FlashImage, Profile, RunFigures, SortBy};
 
 use crate::out::{self, CliError, CliResult};
 
@@ -184,4 +184,94 @@ pub fn verdict(j: &RunFigures, tolerance: f64) -> CliResult {
             j.max_abs_error
         )))
     }
+}
+
+/// JSON of `zant bench`/`zant deploy` with `--profile`: the normal build's
+/// figures, and the profiling build's figures and per-layer profile apart.
+#[derive(Debug, Serialize)]
+pub struct ProfiledJson<'a> {
+    /// The normal (marker-free) build's figures.
+    #[serde(flatten)]
+    pub figures: &'a RunFigures,
+    /// The profiling build: its own figures and the per-node profile.
+    pub profile: ProfileJson<'a>,
+}
+
+/// The profiling build in [`ProfiledJson`].
+#[derive(Debug, Serialize)]
+pub struct ProfileJson<'a> {
+    /// The profiling build's figures (its markers add instructions and code).
+    pub figures: &'a RunFigures,
+    /// Per node, in execution order; `outside_nodes` and the nodes sum to `total`.
+    #[serde(flatten)]
+    pub profile: &'a Profile,
+}
+
+/// Prints the per-layer profile table (nodes in the order asked for, then
+/// the work outside nodes and the total they add up to).
+pub fn print_profile(p: &Profile, by: SortBy) {
+    let unit = p.unit;
+    let per = if unit == "cycles" {
+        "cycles/MAC"
+    } else {
+        "instr/MAC"
+    };
+    let mut t = out::table(
+        &["#", "node", "op", "kernel", "MACs", unit, per, "share"],
+        &[0, 4, 5, 6, 7],
+    );
+    let pct = |c: u64| format!("{:.1}%", 100.0 * c as f64 / p.total.max(1) as f64);
+    for n in p.sorted(by) {
+        t.add_row(vec![
+            n.index.to_string(),
+            n.name.clone(),
+            n.op.clone(),
+            n.kernel.clone(),
+            out::thousands(n.macs),
+            out::thousands(n.count),
+            n.per_mac
+                .map(|v| format!("{v:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            pct(n.count),
+        ]);
+    }
+    t.add_row(vec![
+        String::new(),
+        "(outside nodes)".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        out::thousands(p.outside_nodes),
+        String::new(),
+        pct(p.outside_nodes),
+    ]);
+    t.add_row(vec![
+        String::new(),
+        "total".into(),
+        String::new(),
+        String::new(),
+        out::thousands(p.macs),
+        out::thousands(p.total),
+        p.per_mac
+            .map(|v| format!("{v:.2}"))
+            .unwrap_or_else(|| "-".into()),
+        "100.0%".into(),
+    ]);
+    out::print(&t.to_string());
+}
+
+/// Prints the profiling build's heading line and its per-layer table.
+pub fn print_profiled(pf: &RunFigures, p: &Profile, by: SortBy) {
+    let whole = match p.unit {
+        "cycles" => pf.cycles_per_inference,
+        _ => pf.instructions_per_inference,
+    };
+    out::print(&format!(
+        "{} of the profiling build (a marker between nodes; {} {} per inference, outputs {}):",
+        out::bold("per-layer profile"),
+        out::thousands(whole.unwrap_or(p.total)),
+        p.unit,
+        if pf.outputs_match { "match" } else { "DIFFER" }
+    ));
+    print_profile(p, by);
 }

@@ -265,6 +265,9 @@ pub struct EmittedModel {
     pub surface: Surface,
     /// The kernel each node calls, in execution order.
     pub kernels: Vec<NodeKernel>,
+    /// Profiling builds: the nodes a marker precedes, in call order (one
+    /// more marker follows the last); empty otherwise.
+    pub profile_marks: Vec<String>,
 }
 
 fn unique_idents(names: &[&str], taken: &mut HashSet<String>) -> Vec<String> {
@@ -297,6 +300,25 @@ pub fn emit_model_with(
     graph: &Graph,
     plan: &Plan,
     set: &KernelSet,
+) -> Result<EmittedModel, EmitError> {
+    emit_model_profiled(graph, plan, set, false)
+}
+
+/// Name of the profile marker function a profiling build calls before each
+/// node and after the last one (the firmware defines it).
+pub const PROFILE_MARK: &str = "zant_profile_mark";
+
+/// [`emit_model_with`], and with `profile` a profiling build: `run` calls
+/// the firmware's `extern "C" fn zant_profile_mark(node: u32)` before each
+/// node that runs code (with its index in the graph) and once after the last
+/// (with the node count), so a counter read at each call splits the
+/// inference exactly between the nodes. [`EmittedModel::profile_marks`] names
+/// the nodes in call order. Without `profile` the output is unchanged.
+pub fn emit_model_profiled(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+    profile: bool,
 ) -> Result<EmittedModel, EmitError> {
     let mut taken: HashSet<String> = ["arena", "r0", "zk"]
         .iter()
@@ -341,8 +363,8 @@ pub fn emit_model_with(
     let weights = emit_weights(graph, plan);
     let in_params: Vec<Ident> = in_idents.iter().map(|s| format_ident!("{}", s)).collect();
     let out_params: Vec<Ident> = out_idents.iter().map(|s| format_ident!("{}", s)).collect();
-    let nodes = emit_nodes(graph, plan, set, &weights, &in_params, &out_params)?;
-    let tokens = emit_scaffold(
+    let nodes = emit_nodes(graph, plan, set, &weights, &in_params, &out_params, profile)?;
+    let mut tokens = emit_scaffold(
         graph,
         plan,
         &weights.items,
@@ -350,6 +372,19 @@ pub fn emit_model_with(
         &in_params,
         &out_params,
     );
+    if profile {
+        let n = lit_usize(nodes.marks.len() + 1);
+        tokens.extend(quote! {
+            extern "C" {
+                /// Profile marker, defined by the firmware: called before each
+                /// node with its index and after the last with the node count.
+                fn zant_profile_mark(node: u32);
+            }
+
+            /// Calls of `zant_profile_mark` in one inference (profiling build).
+            pub const PROFILE_MARKS: usize = #n;
+        });
+    }
     Ok(EmittedModel {
         tokens,
         surface: Surface {
@@ -359,6 +394,7 @@ pub fn emit_model_with(
             weight_bytes: weights.bytes,
         },
         kernels: nodes.kernels,
+        profile_marks: nodes.marks,
     })
 }
 
@@ -433,6 +469,8 @@ fn emit_weights(graph: &Graph, plan: &Plan) -> Weights {
 struct Nodes {
     body: Vec<TokenStream>,
     kernels: Vec<NodeKernel>,
+    /// Profiling builds: the nodes a marker precedes, in order.
+    marks: Vec<String>,
 }
 
 /// One block per node: bindings of its inputs and outputs, then its call.
@@ -443,6 +481,7 @@ fn emit_nodes(
     weights: &Weights,
     in_params: &[Ident],
     out_params: &[Ident],
+    profile: bool,
 ) -> Result<Nodes, EmitError> {
     let weight_idents = &weights.idents;
     let read_expr = |id: TensorId| -> TokenStream {
@@ -493,6 +532,15 @@ fn emit_nodes(
 
     let mut body = Vec::new();
     let mut kernels = Vec::new();
+    let mut marks = Vec::new();
+    let mark = |i: usize| -> TokenStream {
+        let i = Literal::u32_unsuffixed(i as u32);
+        quote! {
+            // SAFETY: the firmware's marker only reads a counter and stores it
+            // in its own table; it touches nothing of the model.
+            unsafe { zant_profile_mark(#i) };
+        }
+    };
     for (step, node) in graph.nodes.iter().enumerate() {
         if plan.aliased_view[step] {
             kernels.push(NodeKernel {
@@ -542,6 +590,10 @@ fn emit_nodes(
             binds.push(quote!(let #y: &mut [#ty] = #e;));
         }
         let doc = format!("{} `{}`", node.op.name(), node.name);
+        if profile {
+            marks.push(node.name.clone());
+            body.push(mark(step));
+        }
         body.push(quote! {
             {
                 let _node = #doc;
@@ -549,6 +601,9 @@ fn emit_nodes(
                 #call
             }
         });
+    }
+    if profile {
+        body.push(mark(graph.nodes.len()));
     }
     // Outputs that no node writes: constants, inputs, or tensors listed twice.
     for (k, &id) in graph.outputs.iter().enumerate() {
@@ -558,7 +613,11 @@ fn emit_nodes(
             body.push(quote!(#p.copy_from_slice(#e);));
         }
     }
-    Ok(Nodes { body, kernels })
+    Ok(Nodes {
+        body,
+        kernels,
+        marks,
+    })
 }
 
 /// The arena type, region statics, weights, `run`, `predict_in` and `predict`.

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{emit_model_with, format_file, EmitError};
+use crate::emit::{emit_model_profiled, format_file, EmitError};
 use crate::ir::Graph;
 use crate::kernel_set::KernelSet;
 use crate::plan::Plan;
@@ -196,8 +196,23 @@ pub fn crate_files_named(
     set: &KernelSet,
     package: &str,
 ) -> Result<CrateFiles, CrateError> {
+    crate_files_profiled(graph, plan, set, package, false)
+}
+
+/// [`crate_files_named`], and with `profile` a profiling build: the model
+/// calls the firmware's `zant_profile_mark` between nodes
+/// ([`emit_model_profiled`]) and the manifest lists the marked nodes
+/// (`profile_marks`). Such a crate links only into a firmware that defines
+/// the marker (`zant bench --profile` renders one).
+pub fn crate_files_profiled(
+    graph: &Graph,
+    plan: &Plan,
+    set: &KernelSet,
+    package: &str,
+    profile: bool,
+) -> Result<CrateFiles, CrateError> {
     check_package_name(package)?;
-    let model = emit_model_with(graph, plan, set)?;
+    let model = emit_model_profiled(graph, plan, set, profile)?;
     let package = package.to_string();
     let lib_name = package.replace('-', "_");
     let items = model.tokens;
@@ -236,6 +251,7 @@ pub fn crate_files_named(
         surface: model.surface,
         kernel_set: set.name().to_string(),
         kernels: model.kernels,
+        profile_marks: model.profile_marks,
     };
     let mut files = vec![
         (PathBuf::from("Cargo.toml"), cargo),

@@ -79,6 +79,10 @@ pub struct Manifest {
     /// The kernel each node calls, in execution order.
     #[serde(default)]
     pub kernels: Vec<NodeKernel>,
+    /// Profiling builds: the nodes a `zant_profile_mark` call precedes, in
+    /// call order (one more call follows the last node). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profile_marks: Vec<String>,
 }
 
 /// Which kernel one node of the compiled graph calls.
@@ -153,6 +157,7 @@ mod tests {
                 node: "conv".into(),
                 kernel: "fast::conv::conv".into(),
             }],
+            profile_marks: vec![],
         };
         let back: Manifest = serde_json::from_str(&m.to_json()).unwrap();
         assert_eq!(back, m);

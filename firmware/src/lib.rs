@@ -560,6 +560,7 @@ pub fn render_project(
         opt => opt.name(),
         opt_level => opt.opt_level(),
         boot => boot_name(board),
+        profile_marks => if manifest.profile_marks.is_empty() { 0 } else { manifest.profile_marks.len() + 1 },
     };
     // The linker script: memory.x from the board's regions, or (esp-hal,
     // which has its own) zant.x with zant's checks.

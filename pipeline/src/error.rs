@@ -15,6 +15,9 @@ use zant_runner::RunError;
 /// What can go wrong between a model file and a checked run on the target.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// A profiling run gave no usable per-node figures.
+    #[error("no per-layer profile: {0}")]
+    Profile(String),
     /// The model could not be imported.
     #[error("cannot load model {}", path.display())]
     Load {
@@ -185,7 +188,8 @@ impl PipelineError {
             | PipelineError::HostRun { .. }
             | PipelineError::HostCase(_)
             | PipelineError::HostNothing
-            | PipelineError::OutputCount { .. } => 1,
+            | PipelineError::OutputCount { .. }
+            | PipelineError::Profile(_) => 1,
         }
     }
 }

@@ -14,13 +14,16 @@
 //! - [`run_on_target`]: one inference on the target ([`zant_runner::run`]:
 //!   QEMU, probe-rs or espflash);
 //! - [`compare`]: target outputs against the reference;
-//! - [`run`]: reference, run and comparison together, as [`RunFigures`].
+//! - [`run`]: reference, run and comparison together, as [`RunFigures`];
+//! - [`build_profiling`], [`run_profiled`]: the same with a marker between
+//!   nodes, and the per-layer [`Profile`] of the run ([`profile`]).
 //!
 //! Progress goes to a [`Progress`]; [`Silent`] shows nothing.
 
 #![warn(missing_docs)]
 
 mod error;
+pub mod profile;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +39,7 @@ use zant_codegen::KernelSet;
 use zant_firmware::{Footprint, RegionUse};
 
 pub use error::PipelineError;
+pub use profile::{NodeProfile, Profile, SortBy};
 pub use zant_runner::{Progress, RunOptions, Silent, TargetOutcome};
 
 /// What to build: a model, how to load it, the board and where.
@@ -296,9 +300,28 @@ pub fn compile(req: &Request) -> Result<Compiled, PipelineError> {
 /// firmware project and measures the ELF (and, on ESP32 boards, writes the
 /// flash image).
 pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
+    build_with(req, false, progress)
+}
+
+/// [`build`] as a profiling build: the model calls a marker before each node
+/// and after the last (see [`profile`]), into its own project directory
+/// (`zant-build/<model>-profile-<board>` unless `req.out` names one), so
+/// the normal build and its figures stay as they are.
+pub fn build_profiling(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
+    build_with(req, true, progress)
+}
+
+fn build_with(
+    req: &Request,
+    profiling: bool,
+    progress: &dyn Progress,
+) -> Result<Built, PipelineError> {
     let board = &req.board;
     zant_firmware::runtime(board)?;
-    let dir = req.dir();
+    let dir = match (&req.out, profiling) {
+        (None, true) => default_dir(&format!("{}-profile", req.stem()), board),
+        _ => req.dir(),
+    };
     zant_firmware::check_dir(&dir, req.force)?;
 
     progress.step("checking and compiling the model");
@@ -308,7 +331,13 @@ pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineEr
         plan,
         macs,
     } = compile(req)?;
-    let files = krate::crate_files_for(&compiled, &plan, &KernelSet::for_board(board))?;
+    let files = krate::crate_files_profiled(
+        &compiled,
+        &plan,
+        &KernelSet::for_board(board),
+        &krate::package_name(&compiled.name),
+        profiling,
+    )?;
     let model_dir = dir.join("model");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::CreateDir {
         path: dir.clone(),
@@ -617,6 +646,29 @@ pub fn run(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<RunFigures, PipelineError> {
+    Ok(run_outcome(b, check, opts, progress)?.0)
+}
+
+/// [`run`] on a profiling build ([`build_profiling`]): the checked figures
+/// of the profiling build and its per-layer [`Profile`].
+pub fn run_profiled(
+    b: &Built,
+    check: &Check,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<(RunFigures, Profile), PipelineError> {
+    profile::profiling_manifest(b)?;
+    let (f, o) = run_outcome(b, check, opts, progress)?;
+    let p = profile::profile(b, &o)?;
+    Ok((f, p))
+}
+
+fn run_outcome(
+    b: &Built,
+    check: &Check,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<(RunFigures, TargetOutcome), PipelineError> {
     let want = reference(b, check.expect.as_deref(), progress)?;
     let o = run_on_target(b, opts, progress)?;
     let n_out = b.compiled.outputs.len();
@@ -628,7 +680,7 @@ pub fn run(
     }
     let c = compare(&o.report.outputs, &want.outputs, check.tolerance);
     let f = &b.footprint;
-    Ok(RunFigures {
+    let figures = RunFigures {
         board: b.board.name.clone(),
         model: b.graph.name.clone(),
         elf: f.elf.display().to_string(),
@@ -650,7 +702,8 @@ pub fn run(
         max_rel_error: c.max_rel,
         outputs_match: c.matches,
         reference: want.source,
-    })
+    };
+    Ok((figures, o))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use wait_timeout::ChildExt;
 
 use crate::plugin::{plugin_path, PluginError};
-use crate::report::{self, Outcome, Report, ReportError};
+use crate::report::{self, CountUnit, MarkCounts, Outcome, Report, ReportError};
 use crate::{symbol_address, symbolize};
 
 /// How to run one ELF.
@@ -37,6 +37,9 @@ pub struct RunOutcome {
     pub report: Report,
     /// Guest instructions of one inference (when counted).
     pub instructions: Option<u64>,
+    /// Profiling builds (the ELF has `zant_profile_mark`), when counted: the
+    /// running instruction count at each marker call.
+    pub marks: Option<MarkCounts>,
     /// Everything the firmware printed.
     pub stdout: String,
     /// Wall-clock time of the run (informative only).
@@ -150,8 +153,11 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
             });
         };
         let so = plugin_path()?;
+        let marker = symbol_address(&elf_bytes, PROFILE_MARK)
+            .map(|m| format!(",marker=0x{m:x}"))
+            .unwrap_or_default();
         cmd.arg("-plugin").arg(format!(
-            "{},start=0x{start:x},end=0x{end:x},out={}",
+            "{},start=0x{start:x},end=0x{end:x},out={}{marker}",
             so.display(),
             count_file.display()
         ));
@@ -220,6 +226,7 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
             stdout: tail(&stdout, 10),
         }),
         Outcome::Report(report) => {
+            let mut marks = None;
             let instructions = if cfg.count_instructions {
                 let text = counted.ok_or_else(|| QemuError::PluginFailed(tail(&stderr, 5)))?;
                 let n = text
@@ -236,6 +243,7 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
                         "markers hit {hits} times, expected once each"
                     )));
                 }
+                marks = parse_marks(&text, n)?;
                 Some(n)
             } else {
                 None
@@ -250,11 +258,39 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
             Ok(RunOutcome {
                 report,
                 instructions,
+                marks,
                 stdout,
                 elapsed,
             })
         }
     }
+}
+
+/// The profile marker's symbol (see `zant_codegen::emit::PROFILE_MARK`).
+pub const PROFILE_MARK: &str = "zant_profile_mark";
+
+/// The plugin's `marks=` line as running instruction counts; `None` when the
+/// firmware has no profile marker. Every count lies within the inference.
+fn parse_marks(text: &str, total: u64) -> Result<Option<MarkCounts>, QemuError> {
+    let Some(list) = text.lines().find_map(|l| l.strip_prefix("marks=")) else {
+        return Ok(None);
+    };
+    let marks: Result<Vec<u64>, _> = list
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<u64>)
+        .collect();
+    let marks = marks.map_err(|_| QemuError::PluginFailed(format!("unreadable marks {list:?}")))?;
+    if marks.windows(2).any(|w| w[0] > w[1]) || marks.last().is_some_and(|&m| m > total) {
+        return Err(QemuError::PluginFailed(format!(
+            "profile marks out of order: {list}"
+        )));
+    }
+    Ok(Some(MarkCounts {
+        unit: CountUnit::Instructions,
+        marks,
+        total,
+    }))
 }
 
 fn unique() -> u64 {
@@ -270,4 +306,21 @@ pub fn version(binary: &str) -> Option<String> {
         .lines()
         .next()
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_marks_read_as_running_counts() {
+        let text = "instructions=900\nmarker_hits=1,1\nmarks=10,400,890\n";
+        let m = parse_marks(text, 900).unwrap().unwrap();
+        assert_eq!(m.marks, vec![10, 400, 890]);
+        assert_eq!((m.total, m.unit), (900, CountUnit::Instructions));
+        assert_eq!(parse_marks("instructions=9\n", 9).unwrap(), None);
+        assert!(parse_marks("marks=5,4\n", 9).is_err());
+        assert!(parse_marks("marks=5,10\n", 9).is_err());
+        assert!(parse_marks("marks=5,x\n", 9).is_err());
+    }
 }

@@ -134,6 +134,62 @@ pub fn parse(text: &str) -> Result<Outcome, ReportError> {
     Ok(Outcome::Missing)
 }
 
+/// Where the time of one inference went, as read at the profile markers of
+/// a profiling build: running counts since the start of the inference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarkCounts {
+    /// Instructions (QEMU, exact) or cycles (hardware counter).
+    pub unit: CountUnit,
+    /// The running count at each marker call, in call order.
+    pub marks: Vec<u64>,
+    /// The count of the whole inference (start to end marker).
+    pub total: u64,
+}
+
+/// What [`MarkCounts`] count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountUnit {
+    /// Guest instructions, counted by zant's QEMU plugin.
+    Instructions,
+    /// Core cycles, read from the cycle counter.
+    Cycles,
+}
+
+/// The hardware profile of a profiling build: the report's
+/// `profile_cycles=S,M0,…,Mn,E` (the low 32 bits of the cycle counter at the
+/// start, at each marker and at the end) as running cycle counts since the
+/// start, each step taken as a wrapping 32-bit difference (a node of more
+/// than 2^32 cycles is out of reach). `None` when the report has no table.
+pub fn profile_cycles(r: &Report) -> Result<Option<MarkCounts>, ReportError> {
+    let Some(text) = r.values.get("profile_cycles") else {
+        return Ok(None);
+    };
+    let vals: Result<Vec<u32>, _> = text
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse::<u32>())
+        .collect();
+    let vals = vals.map_err(|_| ReportError::Line(format!("profile_cycles={text}")))?;
+    if vals.len() < 2 {
+        return Err(ReportError::Line(format!(
+            "profile_cycles={text}: needs the start and end values"
+        )));
+    }
+    let mut run = 0u64;
+    let mut cum = Vec::with_capacity(vals.len());
+    cum.push(0);
+    for w in vals.windows(2) {
+        run += u64::from(w[1].wrapping_sub(w[0]));
+        cum.push(run);
+    }
+    let total = cum[cum.len() - 1];
+    Ok(Some(MarkCounts {
+        unit: CountUnit::Cycles,
+        marks: cum[1..cum.len() - 1].to_vec(),
+        total,
+    }))
+}
+
 /// How a run on hardware ended without a report.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -183,6 +239,25 @@ mod tests {
             r.outputs,
             vec![1f32.to_le_bytes().to_vec(), 2f32.to_le_bytes().to_vec()]
         );
+    }
+
+    #[test]
+    fn profile_cycles_wrap_and_sum() {
+        let mut r = Report::default();
+        assert_eq!(profile_cycles(&r).unwrap(), None);
+        // Start near the top of the 32-bit counter: the second node wraps.
+        r.values.insert(
+            "profile_cycles".into(),
+            "4294967000,4294967100,104,204,1204".into(),
+        );
+        let p = profile_cycles(&r).unwrap().unwrap();
+        assert_eq!(p.unit, CountUnit::Cycles);
+        assert_eq!(p.marks, vec![100, 400, 500]);
+        assert_eq!(p.total, 1500);
+        r.values.insert("profile_cycles".into(), "12".into());
+        assert!(profile_cycles(&r).is_err());
+        r.values.insert("profile_cycles".into(), "1,x,3".into());
+        assert!(profile_cycles(&r).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use zant_boards::{Board, Runner};
 use crate::esp::{self, EspError, EspJob};
 use crate::probe::{self, FlashJob, ProbeError};
 use crate::qemu::{self, QemuConfig, QemuError};
-use crate::report::Report;
+use crate::report::{self, MarkCounts, Report};
 
 /// Where a long job reports its progress. The CLI draws it as a spinner or
 /// plain lines; [`Silent`] shows nothing.
@@ -67,6 +67,9 @@ pub struct TargetOutcome {
     pub cycles: Option<u64>,
     /// Deepest stack use the firmware measured.
     pub stack_peak: Option<u64>,
+    /// Profiling builds: the running count at each profile marker
+    /// (instructions under QEMU, cycles on hardware).
+    pub marks: Option<MarkCounts>,
 }
 
 /// Why a run on the target failed.
@@ -134,7 +137,7 @@ pub fn run(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<TargetOutcome, RunError> {
-    let (report, instructions) = match &board.runner {
+    let (report, instructions, qemu_marks) = match &board.runner {
         Runner::Qemu {
             binary,
             machine,
@@ -154,7 +157,7 @@ pub fn run(
                 count_instructions: true,
             };
             let o = qemu::run(&cfg)?;
-            (o.report, o.instructions)
+            (o.report, o.instructions, o.marks)
         }
         Runner::ProbeRs { chip } => {
             progress.step(&format!("looking for a debug probe for {chip}"));
@@ -167,7 +170,7 @@ pub fn run(
             probe::choose(&probe::list(), opts.probe.as_deref(), chip)?;
             progress.step(&format!("flashing {} through probe-rs", board.name));
             let mut bytes = |done: u64, total: u64| progress.bytes(done, total);
-            (probe::flash_and_run(&job, &mut bytes)?, None)
+            (probe::flash_and_run(&job, &mut bytes)?, None, None)
         }
         Runner::Espflash { chip } => {
             progress.step(&format!("looking for the serial port of the {chip}"));
@@ -183,7 +186,7 @@ pub fn run(
                 board.name, port.name
             ));
             let mut bytes = |done: u64, total: u64| progress.bytes(done, total);
-            (esp::flash_and_run(&job, &mut bytes)?, None)
+            (esp::flash_and_run(&job, &mut bytes)?, None, None)
         }
     };
     let cycles = match board.runner {
@@ -191,10 +194,18 @@ pub fn run(
         _ => report.int("cycles"),
     };
     let stack_peak = report.int("stack_peak");
+    let marks = match board.runner {
+        Runner::Qemu { .. } => qemu_marks,
+        Runner::ProbeRs { .. } => report::profile_cycles(&report)
+            .map_err(|e| ProbeError::Target(report::TargetError::Report(e)))?,
+        Runner::Espflash { .. } => report::profile_cycles(&report)
+            .map_err(|e| EspError::Target(report::TargetError::Report(e)))?,
+    };
     Ok(TargetOutcome {
         report,
         instructions,
         cycles,
         stack_peak,
+        marks,
     })
 }

@@ -3,7 +3,7 @@
 //! firmware, check the board's size budget, flash (probe-rs) or emulate
 //! (QEMU), run, read back outputs and timing, and report.
 
-use crate::args::RunArgs;
+use crate::args::{ProfileArgs, RunArgs};
 use crate::out::{self, CliResult};
 use crate::progress::Steps;
 use crate::render;
@@ -32,15 +32,18 @@ pub struct Args {
     #[command(flatten)]
     pub run: RunArgs,
     /// Stop after building and sizing the firmware.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "profile")]
     pub no_flash: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// Runs `zant deploy`.
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let b = zant_pipeline::build(&r.build.request()?, &steps)?;
+    let req = r.build.request()?;
+    let b = zant_pipeline::build(&req, &steps)?;
     zant_pipeline::check_limits(&b)?;
     if args.no_flash {
         steps.finish();
@@ -53,9 +56,29 @@ pub fn run(args: Args) -> CliResult {
         steps.suspend(|| render::print_built(&b, ""));
     }
     let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
+    let prof = if args.profile.profile {
+        let pb = zant_pipeline::build_profiling(&req, &steps)?;
+        Some(zant_pipeline::run_profiled(
+            &pb,
+            &r.check(),
+            &r.run_options(),
+            &steps,
+        )?)
+    } else {
+        None
+    };
     steps.finish();
     if r.build.json {
-        out::json(&j)?;
+        match &prof {
+            Some((pf, p)) => out::json(&render::ProfiledJson {
+                figures: &j,
+                profile: render::ProfileJson {
+                    figures: pf,
+                    profile: p,
+                },
+            })?,
+            None => out::json(&j)?,
+        }
     } else {
         let how = if hardware {
             "on hardware"
@@ -74,7 +97,15 @@ pub fn run(args: Args) -> CliResult {
             out::print("");
             render::print_footprint(&b.footprint);
         }
+        if let Some((pf, p)) = &prof {
+            out::print("");
+            render::print_profiled(pf, p, args.profile.sort.into());
+        }
         out::print(&format!("project: {}", b.dir.display()));
     }
-    render::verdict(&j, r.tolerance)
+    render::verdict(&j, r.tolerance)?;
+    match &prof {
+        Some((pf, _)) => render::verdict(pf, r.tolerance),
+        None => Ok(()),
+    }
 }

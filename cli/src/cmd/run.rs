@@ -1,7 +1,7 @@
 //! `zant run` (one checked inference on the target) and `zant bench`
 //! (build + run + check + figures).
 
-use crate::args::RunArgs;
+use crate::args::{ProfileArgs, RunArgs};
 use crate::out::{self, CliResult};
 use crate::progress::Steps;
 use crate::render;
@@ -44,17 +44,40 @@ between the firmware's bench markers: the same ELF gives the same number every r
 pub struct BenchArgs {
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 /// Runs `zant bench`.
 pub fn bench(args: BenchArgs) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let b = zant_pipeline::build(&r.build.request()?, &steps)?;
+    let req = r.build.request()?;
+    let b = zant_pipeline::build(&req, &steps)?;
     let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
+    let prof = if args.profile.profile {
+        let pb = zant_pipeline::build_profiling(&req, &steps)?;
+        Some(zant_pipeline::run_profiled(
+            &pb,
+            &r.check(),
+            &r.run_options(),
+            &steps,
+        )?)
+    } else {
+        None
+    };
     steps.finish();
     if r.build.json {
-        out::json(&j)?;
+        match &prof {
+            Some((pf, p)) => out::json(&render::ProfiledJson {
+                figures: &j,
+                profile: render::ProfileJson {
+                    figures: pf,
+                    profile: p,
+                },
+            })?,
+            None => out::json(&j)?,
+        }
     } else {
         out::print(&format!(
             "{} {} on {} ({}, {})",
@@ -67,6 +90,14 @@ pub fn bench(args: BenchArgs) -> CliResult {
         render::print_figures(&j);
         out::print("");
         render::print_footprint(&b.footprint);
+        if let Some((pf, p)) = &prof {
+            out::print("");
+            render::print_profiled(pf, p, args.profile.sort.into());
+        }
     }
-    render::verdict(&j, r.tolerance)
+    render::verdict(&j, r.tolerance)?;
+    match &prof {
+        Some((pf, _)) => render::verdict(pf, r.tolerance),
+        None => Ok(()),
+    }
 }

@@ -3,12 +3,16 @@
 //! entering the translation block at `start` until entering the block at
 //! `end`, exactly and deterministically.
 //!
-//! Arguments: `start=0xADDR,end=0xADDR,out=PATH`. The count is written to
-//! PATH as `instructions=N` and `marker_hits=S,E` when QEMU exits.
+//! Arguments: `start=0xADDR,end=0xADDR,out=PATH[,marker=0xADDR]`. The count
+//! is written to PATH as `instructions=N` and `marker_hits=S,E` when QEMU
+//! exits. With `marker`, the running count each time the block at that
+//! address is entered while counting (before the block's own instructions)
+//! is written too, as `marks=C0,C1,…`: a profiling build calls its marker
+//! between nodes, so consecutive differences are the nodes' instructions.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 type PluginId = u64;
 
@@ -38,6 +42,7 @@ struct Config {
     start: u64,
     end: u64,
     out: String,
+    marker: Option<u64>,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -45,10 +50,12 @@ static COUNTING: AtomicBool = AtomicBool::new(false);
 static COUNT: AtomicU64 = AtomicU64::new(0);
 static START_HITS: AtomicU64 = AtomicU64::new(0);
 static END_HITS: AtomicU64 = AtomicU64::new(0);
+static MARKS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 const KIND_PLAIN: usize = 0;
 const KIND_START: usize = 1;
 const KIND_END: usize = 2;
+const KIND_MARK: usize = 3;
 
 extern "C" fn on_exec(_vcpu: c_uint, userdata: *mut c_void) {
     let v = userdata as usize;
@@ -62,6 +69,14 @@ extern "C" fn on_exec(_vcpu: c_uint, userdata: *mut c_void) {
         KIND_END => {
             END_HITS.fetch_add(1, Ordering::Relaxed);
             COUNTING.store(false, Ordering::Relaxed);
+        }
+        KIND_MARK => {
+            if COUNTING.load(Ordering::Relaxed) {
+                if let Ok(mut m) = MARKS.lock() {
+                    m.push(COUNT.load(Ordering::Relaxed));
+                }
+                COUNT.fetch_add(n, Ordering::Relaxed);
+            }
         }
         _ => {
             if COUNTING.load(Ordering::Relaxed) {
@@ -79,6 +94,8 @@ extern "C" fn on_translate(_id: PluginId, tb: *mut QemuPluginTb) {
         KIND_START
     } else if pc == cfg.end {
         KIND_END
+    } else if Some(pc) == cfg.marker {
+        KIND_MARK
     } else {
         KIND_PLAIN
     };
@@ -90,12 +107,17 @@ extern "C" fn on_translate(_id: PluginId, tb: *mut QemuPluginTb) {
 
 extern "C" fn on_exit(_id: PluginId, _userdata: *mut c_void) {
     if let Some(cfg) = CONFIG.get() {
-        let text = format!(
+        let mut text = format!(
             "instructions={}\nmarker_hits={},{}\n",
             COUNT.load(Ordering::Relaxed),
             START_HITS.load(Ordering::Relaxed),
             END_HITS.load(Ordering::Relaxed)
         );
+        if cfg.marker.is_some() {
+            let marks = MARKS.lock().map(|m| m.clone()).unwrap_or_default();
+            let list: Vec<String> = marks.iter().map(u64::to_string).collect();
+            text.push_str(&format!("marks={}\n", list.join(",")));
+        }
         let _ = std::fs::write(&cfg.out, text);
     }
 }
@@ -115,7 +137,7 @@ fn parse_addr(s: &str) -> Option<u64> {
 /// Called by QEMU with `argc` valid C strings in `argv`.
 #[no_mangle]
 pub unsafe extern "C" fn qemu_plugin_install(id: PluginId, _info: *const QemuInfo, argc: c_int, argv: *const *const c_char) -> c_int {
-    let (mut start, mut end, mut out) = (None, None, None);
+    let (mut start, mut end, mut out, mut marker) = (None, None, None, None);
     for i in 0..argc.max(0) as usize {
         // SAFETY: QEMU passes `argc` valid NUL-terminated strings.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) }.to_string_lossy().into_owned();
@@ -125,15 +147,21 @@ pub unsafe extern "C" fn qemu_plugin_install(id: PluginId, _info: *const QemuInf
                 "start" => start = parse_addr(v),
                 "end" => end = parse_addr(v),
                 "out" => out = Some(v.to_string()),
+                "marker" => marker = parse_addr(v),
                 _ => {}
             }
         }
     }
     let (Some(start), Some(end), Some(out)) = (start, end, out) else {
-        eprintln!("zant-qemu-insn: needs start=ADDR,end=ADDR,out=PATH");
+        eprintln!("zant-qemu-insn: needs start=ADDR,end=ADDR,out=PATH[,marker=ADDR]");
         return -1;
     };
-    let _ = CONFIG.set(Config { start, end, out });
+    let _ = CONFIG.set(Config {
+        start,
+        end,
+        out,
+        marker,
+    });
     // SAFETY: plain registrations with QEMU's plugin API.
     unsafe {
         qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
