@@ -107,6 +107,14 @@ impl KernelSet {
         }
     }
 
+    /// Whether stride-1 direct convolutions run on the indirect FPU
+    /// micro-kernel (`fast::conv::conv_max_pool`, fused `vfma`) rather than
+    /// `fused::conv2d`, whose plain-Rust loops compile to a separate
+    /// multiply and add: true on the Arm cores with an FPU micro-kernel.
+    pub fn indirect_conv(&self) -> bool {
+        matches!(self.isa, Isa::CortexMFpu | Isa::CortexM7 | Isa::Helium)
+    }
+
     /// A label of the set: `helium`, `cortex-m-fpu`, …
     pub fn name(&self) -> &'static str {
         self.isa.name()

@@ -69,7 +69,7 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
         if opts.fast_gemm {
             g = fast_gemm(&g);
         }
-        g = direct_conv(&g, opts.kernels.conv_positions);
+        g = direct_conv_for(&g, &opts.kernels);
         g = fuse_max_pool(&g);
     }
     g
@@ -259,6 +259,17 @@ fn fast_gemm_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
 /// Replaces 2-D, batch-1, single-group, stride-1, undilated f32 Convs with
 /// constant weights by [`ConvDirect`] with weights packed for it.
 pub fn direct_conv(graph: &Graph, positions: usize) -> Graph {
+    direct_conv_with(graph, positions, false)
+}
+
+/// [`direct_conv`] for a kernel set: where the set has an FPU micro-kernel
+/// ([`KernelSet::indirect_conv`]) each [`ConvDirect`] also gets its table of
+/// tap offsets and runs on that micro-kernel.
+pub fn direct_conv_for(graph: &Graph, set: &KernelSet) -> Graph {
+    direct_conv_with(graph, set.conv_positions, set.indirect_conv())
+}
+
+fn direct_conv_with(graph: &Graph, positions: usize, offsets: bool) -> Graph {
     let mut g = graph.clone();
     let mut nodes = Vec::with_capacity(g.nodes.len());
     for n in &graph.nodes {
@@ -312,9 +323,22 @@ pub fn direct_conv(graph: &Graph, positions: usize) -> Graph {
             activation: c.activation,
             pool: None,
             positions,
+            offsets,
         };
         let mut inputs = vec![Some(x), Some(pid)];
-        if let Some(b) = n.input(2) {
+        if offsets {
+            // Packed as `fast::pack_rows::<4>` packs `[M][C·kH·kW]`: the same
+            // layout, so the micro-kernel driver reads these weights as they are.
+            let k = ci * kh * kw;
+            let mut offs = vec![0u32; k];
+            zant_kernels::fast::conv::offsets(ci, [xt.shape[2], xt.shape[3]], [kh, kw], &mut offs);
+            let oid = push_const(
+                &mut g,
+                format!("{}:offsets", wt.name),
+                TensorData::from_u32(vec![k], &offs),
+            );
+            inputs.extend([n.input(2), Some(oid)]);
+        } else if let Some(b) = n.input(2) {
             inputs.push(Some(b));
         }
         nodes.push(Node {

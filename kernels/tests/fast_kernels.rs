@@ -4,7 +4,7 @@
 //! are not multiples of the blocking).
 
 use proptest::prelude::*;
-use zant_kernels::fast::conv::{self as fconv, DirectConvParams};
+use zant_kernels::fast::conv::{self as fconv, DirectConvParams, MaxPoolFuse};
 use zant_kernels::fast::depthwise::{depthwise, DepthwiseParams};
 use zant_kernels::fast::matmul::{matmul, matvec, MatmulParams};
 use zant_kernels::fast::{pack_rows, packed_len};
@@ -12,6 +12,7 @@ use zant_kernels::micro::{Micro, Portable};
 use zant_kernels::reference::activation::Activation;
 use zant_kernels::reference::conv::{conv, ConvParams};
 use zant_kernels::reference::gemm::{gemm, GemmParams};
+use zant_kernels::reference::pool::{max_pool, PoolParams};
 
 fn vals(n: usize, seed: u64) -> Vec<f32> {
     let mut s = seed | 1;
@@ -109,6 +110,80 @@ fn check_direct<M: Micro>(
         },
     );
     close(&y, &want, kk, "direct conv");
+}
+
+/// The indirect direct convolution with a fused max pooling (non-overlapping
+/// windows, padded) equals the reference convolution followed by the
+/// reference max pool.
+#[allow(clippy::too_many_arguments)]
+fn check_direct_pool<M: Micro>(
+    c: usize,
+    m: usize,
+    hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    pad: [usize; 2],
+    pool_k: [usize; 2],
+    pool_s: [usize; 2],
+    pool_pad: [usize; 2],
+    seed: u64,
+) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(m * c * k[0] * k[1], seed ^ 0xabc);
+    let b = vals(m, seed ^ 0x123);
+    let (yc, out_hw) = reference_conv(&x, &w, &b, c, m, 1, hw, k, s, pad, pad, Activation::Relu);
+    let [ch, cw] = out_hw;
+    if ch + 2 * pool_pad[0] < pool_k[0] || cw + 2 * pool_pad[1] < pool_k[1] {
+        return;
+    }
+    let pooled = [
+        (ch + 2 * pool_pad[0] - pool_k[0]) / pool_s[0] + 1,
+        (cw + 2 * pool_pad[1] - pool_k[1]) / pool_s[1] + 1,
+    ];
+    let pp = PoolParams {
+        batch: 1,
+        channels: m,
+        in_spatial: [1, ch, cw],
+        out_spatial: [1, pooled[0], pooled[1]],
+        kernel: [1, pool_k[0], pool_k[1]],
+        strides: [1, pool_s[0], pool_s[1]],
+        dilations: [1, 1, 1],
+        pads_begin: [0, pool_pad[0], pool_pad[1]],
+        pads_end: [0, pool_pad[0], pool_pad[1]],
+        count_include_pad: false,
+    };
+    let mut want = vec![0f32; m * pooled[0] * pooled[1]];
+    max_pool(&yc, &mut want, &pp);
+    let kk = c * k[0] * k[1];
+    let mut wp = vec![0f32; packed_len(m, kk, 4)];
+    pack_rows::<4>(&w, m, kk, kk, 1, &mut wp);
+    let mut offs = vec![0u32; kk];
+    fconv::offsets(c, hw, k, &mut offs);
+    let mut y = vec![f32::NAN; want.len()];
+    fconv::conv_max_pool::<M>(
+        &x,
+        &wp,
+        &offs,
+        Some(&b),
+        &mut y,
+        &DirectConvParams {
+            in_channels: c,
+            out_channels: m,
+            in_hw: hw,
+            out_hw,
+            kernel: k,
+            strides: s,
+            pads_begin: pad,
+            activation: Activation::Relu,
+        },
+        Some(MaxPoolFuse {
+            kernel: pool_k,
+            strides: pool_s,
+            pads_begin: pool_pad,
+            out: pooled,
+        }),
+    );
+    close(&y, &want, kk, "direct conv + max pool");
 }
 
 /// The 1×1 convolution as a packed matrix product equals the reference.
@@ -250,6 +325,24 @@ macro_rules! micro_suites {
                     prop_assume!(h + pt + pbot >= kh && w + pl + pr >= kw);
                     prop_assume!(pt < kh && pbot < kh && pl < kw && pr < kw);
                     check_direct::<$micro>(c, m, [h, w], [kh, kw], [sh, sw], [pt, pl], [pbot, pr], seed);
+                }
+
+                #[test]
+                fn direct_conv_max_pool_matches_reference(
+                    c in 1usize..6, m in 1usize..11, h in 1usize..16, w in 1usize..20,
+                    kh in 1usize..6, kw in 1usize..6, sh in 1usize..3, sw in 1usize..3,
+                    ph in 0usize..3, pw in 0usize..3,
+                    pkh in 1usize..4, pkw in 1usize..4, extra_h in 0usize..2, extra_w in 0usize..2,
+                    pph in 0usize..2, ppw in 0usize..2,
+                    seed in any::<u64>(),
+                ) {
+                    // Pads smaller than the windows, as ONNX models have them.
+                    let (ph, pw, pph, ppw) = (ph % kh, pw % kw, pph % pkh, ppw % pkw);
+                    prop_assume!(h + 2 * ph >= kh && w + 2 * pw >= kw);
+                    check_direct_pool::<$micro>(
+                        c, m, [h, w], [kh, kw], [sh, sw], [ph, pw],
+                        [pkh, pkw], [pkh + extra_h, pkw + extra_w], [pph, ppw], seed,
+                    );
                 }
 
                 #[test]

@@ -3,11 +3,19 @@
 //! into — weights packed in blocks of four output channels, the activation
 //! fused, and optionally a following non-overlapping MaxPool fused so the
 //! convolution output never exists in memory.
+//!
+//! On cores with an FPU micro-kernel (the kernel set's
+//! [`indirect_conv`](crate::kernel_set::KernelSet::indirect_conv)) the node
+//! carries the table of tap offsets as input 3 and calls
+//! `fast::conv::conv_max_pool` (four channels × four positions per
+//! micro-kernel call, `vfma`); elsewhere `fused::conv2d::conv2d`. Both read
+//! the same packed weights.
 
 use std::any::Any;
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use zant_kernels::fast::conv::DirectConvParams;
 use zant_kernels::fused::conv2d::{Conv2dParams, MaxPoolFuse};
 
 use super::util::req;
@@ -15,7 +23,9 @@ use super::{Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
 
-/// A direct convolution with packed weights (input 1) and optional bias (input 2).
+/// A direct convolution with packed weights (input 1), optional bias (input
+/// 2) and, when [`offsets`](ConvDirect::offsets) is set, the table of tap
+/// offsets (input 3).
 #[derive(Debug, Clone)]
 pub struct ConvDirect {
     /// Output channels.
@@ -32,6 +42,9 @@ pub struct ConvDirect {
     pub pool: Option<MaxPoolFuse>,
     /// Output positions per pass (see the kernel's `Conv2dParams::positions`).
     pub positions: usize,
+    /// Input 3 holds the tap offsets (`fast::conv::offsets`) and the
+    /// emitted code calls the micro-kernel driver `fast::conv::conv_max_pool`.
+    pub offsets: bool,
 }
 
 impl ConvDirect {
@@ -46,6 +59,19 @@ impl ConvDirect {
             activation: self.activation,
             pool: self.pool,
             positions: self.positions,
+        }
+    }
+
+    fn direct(&self, x: &[usize]) -> DirectConvParams {
+        DirectConvParams {
+            in_channels: x[1],
+            out_channels: self.out_channels,
+            in_hw: [x[2], x[3]],
+            out_hw: self.conv_hw,
+            kernel: self.kernel,
+            strides: [1, 1],
+            pads_begin: self.pads_begin,
+            activation: self.activation,
         }
     }
 
@@ -87,6 +113,21 @@ impl Op for ConvDirect {
         };
         let b = inputs.get(2).copied().flatten().map(|b| b.as_f32());
         let mut y = vec![0f32; numel(&outputs[0].shape)];
+        if self.offsets {
+            let Some(Some(o)) = inputs.get(3) else {
+                return Err(OpError::NotFoldable);
+            };
+            zant_kernels::fast::conv::conv_max_pool::<zant_kernels::micro::Portable>(
+                &x.as_f32(),
+                &w.as_f32(),
+                &o.as_u32(),
+                b.as_deref(),
+                &mut y,
+                &self.direct(&x.shape),
+                self.pool,
+            );
+            return Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)]);
+        }
         zant_kernels::fused::conv2d::conv2d(
             &x.as_f32(),
             &w.as_f32(),
@@ -101,7 +142,6 @@ impl Op for ConvDirect {
         let x = req(&cx.inputs(), 0)?;
         let p = self.params(x.shape);
         let k = cx.kernels();
-        let call = cx.kernel("fused::conv2d::conv2d");
         let f = quote!(zk::fused::conv2d);
         let act = self.activation.tokens(&quote!(#k::activation));
         let [cin, cout, positions] = [p.in_channels, p.out_channels, p.positions].map(lit_usize);
@@ -116,6 +156,17 @@ impl Op for ConvDirect {
             }
         };
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
+        if self.offsets {
+            let call = cx.micro_kernel("fast::conv::conv_max_pool");
+            let o = cx.x(3);
+            return Ok(quote! {
+                #call(#xs, #ws, #o, #b, #y, &zk::fast::conv::DirectConvParams {
+                    in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #chw,
+                    kernel: #ker, strides: [1, 1], pads_begin: #pb, activation: #act,
+                }, #pool);
+            });
+        }
+        let call = cx.kernel("fused::conv2d::conv2d");
         Ok(quote! {
             #call(#xs, #ws, #b, #y, &#f::Conv2dParams {
                 in_channels: #cin, out_channels: #cout, in_hw: #ihw, conv_hw: #chw, kernel: #ker,

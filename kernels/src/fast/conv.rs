@@ -9,6 +9,7 @@
 //! in registers. Positions near the borders are computed one at a time with
 //! bounds.
 
+pub use super::super::fused::conv2d::MaxPoolFuse;
 use super::super::micro::{Micro, Taps};
 use super::super::reference::activation::Activation;
 use super::act;
@@ -59,15 +60,189 @@ pub fn conv<M: Micro>(
     y: &mut [f32],
     p: &DirectConvParams,
 ) {
+    conv_max_pool::<M>(x, wp, offs, bias, y, p, None);
+}
+
+/// [`conv`] followed by an optional fused max pooling with non-overlapping
+/// windows (strides ≥ kernel, no dilation): `y` is then the pooled output
+/// `[M][pool.out]` and the convolution output never exists in memory. Each
+/// convolution output is computed once (only the rows and columns some
+/// window reads) and folded into the maximum of the one window it belongs
+/// to; a NaN wins, as in the reference max pool.
+///
+/// # Panics
+///
+/// If a pooling window overlaps the next one (`strides < kernel`) or the
+/// slices are shorter than the parameters imply.
+#[inline(never)]
+pub fn conv_max_pool<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    offs: &[u32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    p: &DirectConvParams,
+    pool: Option<MaxPoolFuse>,
+) {
+    let m = p.out_channels;
+    match pool {
+        None => {
+            let [oh, ow] = p.out_hw;
+            let plane = oh * ow;
+            let act_kind = p.activation;
+            drive::<M>(x, wp, offs, bias, p, [oh, ow], |t: &mut Tile| {
+                act_tile(act_kind, &mut t.acc);
+                for j in 0..t.n {
+                    let at = (t.oy + j * t.step[0]) * ow + t.ox + j * t.step[1];
+                    for i in 0..t.rows {
+                        y[(t.i0 + i) * plane + at] = t.acc[i][j];
+                    }
+                }
+            });
+        }
+        Some(pool) => {
+            assert!(
+                pool.strides[0] >= pool.kernel[0] && pool.strides[1] >= pool.kernel[1],
+                "fused max pool: windows overlap"
+            );
+            let [ph, pw] = pool.out;
+            let plane = ph * pw;
+            for v in &mut y[..m * plane] {
+                *v = f32::NEG_INFINITY;
+            }
+            // The window a conv row (column) belongs to, if any.
+            let slot = |c: usize, axis: usize| -> Option<usize> {
+                let c = c + pool.pads_begin[axis];
+                let (win, off) = (c / pool.strides[axis], c % pool.strides[axis]);
+                (off < pool.kernel[axis] && win < pool.out[axis]).then_some(win)
+            };
+            // Conv rows and columns past the last window's are never read.
+            let need = |axis: usize| {
+                let end = (pool.out[axis].saturating_sub(1) * pool.strides[axis]
+                    + pool.kernel[axis])
+                    .saturating_sub(pool.pads_begin[axis]);
+                end.min(p.out_hw[axis])
+            };
+            let act_kind = p.activation;
+            drive::<M>(x, wp, offs, bias, p, [need(0), need(1)], |t: &mut Tile| {
+                act_tile(act_kind, &mut t.acc);
+                for j in 0..t.n {
+                    let (cy, cx) = (t.oy + j * t.step[0], t.ox + j * t.step[1]);
+                    let (Some(py), Some(px)) = (slot(cy, 0), slot(cx, 1)) else {
+                        continue;
+                    };
+                    let at = py * pw + px;
+                    for i in 0..t.rows {
+                        let v = t.acc[i][j];
+                        let s = &mut y[(t.i0 + i) * plane + at];
+                        if v > *s || v.is_nan() {
+                            *s = v;
+                        }
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// The activation over a tile, the kind matched once.
+#[inline(always)]
+fn act_tile(a: Activation, acc: &mut [[f32; 4]; 4]) {
+    match a {
+        Activation::None => {}
+        Activation::Relu => {
+            for v in acc.iter_mut().flatten() {
+                *v = act(Activation::Relu, *v);
+            }
+        }
+        other => {
+            for v in acc.iter_mut().flatten() {
+                *v = other.apply(*v);
+            }
+        }
+    }
+}
+
+/// Up to four output channels × four positions of the convolution (before
+/// the activation), as [`drive`] hands them over.
+struct Tile {
+    /// First output channel.
+    i0: usize,
+    /// Output channels (`acc` rows) that exist.
+    rows: usize,
+    /// First position.
+    oy: usize,
+    ox: usize,
+    /// Position `j` is `(oy + j·step[0], ox + j·step[1])`.
+    step: [usize; 2],
+    /// Positions (`acc` columns) computed.
+    n: usize,
+    /// `acc[i][j]`: channel `i0 + i` at position `j`.
+    acc: [[f32; 4]; 4],
+}
+
+/// Computes the conv outputs `(oy, ox)` for `oy < rows_cols[0]`, `ox <
+/// rows_cols[1]` (before the activation) and hands them to `store` as
+/// [`Tile`]s, four output channels × four positions per micro-kernel
+/// call:
+///
+/// * inside (every tap in the input): four horizontally adjacent positions,
+///   one [`Micro::mk4x4_taps`] call over the whole tap table;
+/// * top and bottom rows (some kernel rows outside): four horizontally
+///   adjacent positions, one [`Micro::mk4x4`] call per input channel and
+///   kernel row inside;
+/// * left and right columns (some kernel columns outside): four vertically
+///   adjacent positions, one [`Micro::mk4x4`] call per input channel and
+///   kernel row over the kernel columns inside;
+/// * corners, and runs shorter than four: one position at a time.
+///
+/// The last block of a run may overlap the one before it (those outputs are
+/// stored twice, with equal values).
+#[inline(always)]
+fn drive<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    offs: &[u32],
+    bias: Option<&[f32]>,
+    p: &DirectConvParams,
+    rows_cols: [usize; 2],
+    mut store: impl FnMut(&mut Tile),
+) {
     let [h, w] = p.in_hw;
-    let [oh, ow] = p.out_hw;
+    let [oh, ow] = rows_cols;
     let [kh, kw] = p.kernel;
     let [sh, sw] = p.strides;
     let [ph, pw] = p.pads_begin;
     let k = p.in_channels * kh * kw;
     let m = p.out_channels;
-    let plane = oh * ow;
     let table = Taps::new(&offs[..k]);
+    // Positions whose taps all fall inside the input, per axis: lo..hi.
+    let inside = |pad: usize, s: usize, len: usize, kl: usize, out: usize| {
+        let lo = pad.div_ceil(s).min(out);
+        let hi = if len + pad >= kl {
+            ((len + pad - kl) / s + 1).min(out)
+        } else {
+            0
+        };
+        (lo, hi.max(lo))
+    };
+    let (oy_lo, oy_hi) = inside(ph, sh, h, kh, oh);
+    let (ox_lo, ox_hi) = inside(pw, sw, w, kw, ow);
+    // Four-wide blocks over lo..hi (the last one ends at hi), if there is room.
+    let blocks = |lo: usize, hi: usize| {
+        let n = if hi >= lo + 4 {
+            (hi - lo).div_ceil(4)
+        } else {
+            0
+        };
+        (0..n).map(move |b| (lo + 4 * b).min(hi - 4))
+    };
+    // Block ranges (empty below four positions).
+    let bx_lo = ox_lo;
+    let bx_hi = if ox_hi >= ox_lo + 4 { ox_hi } else { ox_lo };
+    let (by_lo, by_hi) = (oy_lo, if oy_hi >= oy_lo + 4 { oy_hi } else { oy_lo });
+    let xs = |ox: usize| (ox * sw) as isize - pw as isize;
+    let ys = |oy: usize| (oy * sh) as isize - ph as isize;
     for blk in 0..m.div_ceil(4) {
         let ap = &wp[blk * k * 4..][..k * 4];
         let i0 = blk * 4;
@@ -76,49 +251,118 @@ pub fn conv<M: Micro>(
         if let Some(bias) = bias {
             b4[..rows].copy_from_slice(&bias[i0..i0 + rows]);
         }
+        let init = [[b4[0]; 4], [b4[1]; 4], [b4[2]; 4], [b4[3]; 4]];
         for oy in 0..oh {
-            let iy0 = (oy * sh) as isize - ph as isize;
-            let row_in = iy0 >= 0 && iy0 as usize + kh <= h;
-            let mut ox = 0;
-            while ox < ow {
-                let ix0 = (ox * sw) as isize - pw as isize;
-                if row_in && ox + 4 <= ow && ix0 >= 0 && ix0 as usize + 3 * sw + kw <= w {
-                    let base = iy0 as usize * w + ix0 as usize;
-                    let mut acc = [[b4[0]; 4], [b4[1]; 4], [b4[2]; 4], [b4[3]; 4]];
+            let iy0 = ys(oy);
+            let (ky0, ky1) = taps(iy0, kh, h);
+            let row_in = oy >= oy_lo && oy < oy_hi;
+            for ox in blocks(bx_lo, bx_hi) {
+                let ix0 = xs(ox) as usize;
+                let mut acc = init;
+                if row_in {
+                    let base = iy0 as usize * w + ix0;
                     M::mk4x4_taps(ap, &x[base..], &table, sw, &mut acc);
-                    for (i, ai) in acc.iter().enumerate().take(rows) {
-                        let yr = &mut y[(i0 + i) * plane + oy * ow + ox..][..4];
-                        for (yv, &v) in yr.iter_mut().zip(ai) {
-                            *yv = act(p.activation, v);
+                } else if ky1 > ky0 {
+                    for ic in 0..p.in_channels {
+                        for ky in ky0..ky1 {
+                            let iy = (iy0 + ky as isize) as usize;
+                            let a = &ap[(ic * kh + ky) * kw * 4..][..kw * 4];
+                            M::mk4x4(a, &x[(ic * h + iy) * w + ix0..], 1, sw, &mut acc);
                         }
                     }
-                    ox += 4;
+                }
+                store(&mut Tile {
+                    i0,
+                    rows,
+                    oy,
+                    ox,
+                    step: [0, 1],
+                    n: 4,
+                    acc,
+                });
+            }
+            // Columns outside the blocks: vertical blocks in the rows they
+            // cover, one position at a time elsewhere.
+            for ox in (0..bx_lo).chain(bx_hi..ow) {
+                if (by_lo..by_hi).contains(&oy) {
                     continue;
                 }
-                // One position, taps clipped to the input.
-                let (ky0, ky1) = taps(iy0, kh, h);
-                let (kx0, kx1) = taps(ix0, kw, w);
-                let mut acc = b4;
-                for ic in 0..p.in_channels {
-                    for ky in ky0..ky1 {
-                        let iy = (iy0 + ky as isize) as usize;
-                        for kx in kx0..kx1 {
-                            let ix = (ix0 + kx as isize) as usize;
-                            let xv = x[(ic * h + iy) * w + ix];
-                            let a4 = &ap[((ic * kh + ky) * kw + kx) * 4..][..4];
-                            for i in 0..4 {
-                                acc[i] += a4[i] * xv;
-                            }
+                let mut acc = [[0f32; 4]; 4];
+                for (ai, v) in acc.iter_mut().zip(one(x, ap, p, b4, iy0, xs(ox))) {
+                    ai[0] = v;
+                }
+                store(&mut Tile {
+                    i0,
+                    rows,
+                    oy,
+                    ox,
+                    step: [0, 1],
+                    n: 1,
+                    acc,
+                });
+            }
+        }
+        // Vertical blocks of the border columns.
+        for ox in (0..bx_lo).chain(bx_hi..ow) {
+            let ix0 = xs(ox);
+            let (kx0, kx1) = taps(ix0, kw, w);
+            for oy in blocks(by_lo, by_hi) {
+                let mut acc = init;
+                if kx1 > kx0 {
+                    let iy0 = ys(oy) as usize;
+                    let ix = (ix0 + kx0 as isize) as usize;
+                    for ic in 0..p.in_channels {
+                        for ky in 0..kh {
+                            let a = &ap[((ic * kh + ky) * kw + kx0) * 4..][..(kx1 - kx0) * 4];
+                            let b = &x[(ic * h + iy0 + ky) * w + ix..];
+                            M::mk4x4(a, b, 1, sh * w, &mut acc);
                         }
                     }
                 }
-                for (i, &v) in acc.iter().enumerate().take(rows) {
-                    y[(i0 + i) * plane + oy * ow + ox] = act(p.activation, v);
-                }
-                ox += 1;
+                store(&mut Tile {
+                    i0,
+                    rows,
+                    oy,
+                    ox,
+                    step: [1, 0],
+                    n: 4,
+                    acc,
+                });
             }
         }
     }
+}
+
+/// One conv output position: four channels (bias `b4`), taps clipped to the
+/// input.
+#[inline(always)]
+fn one(
+    x: &[f32],
+    ap: &[f32],
+    p: &DirectConvParams,
+    b4: [f32; 4],
+    iy0: isize,
+    ix0: isize,
+) -> [f32; 4] {
+    let [h, w] = p.in_hw;
+    let [kh, kw] = p.kernel;
+    let (ky0, ky1) = taps(iy0, kh, h);
+    let (kx0, kx1) = taps(ix0, kw, w);
+    let mut acc = b4;
+    for ic in 0..p.in_channels {
+        for ky in ky0..ky1 {
+            let iy = (iy0 + ky as isize) as usize;
+            for kx in kx0..kx1 {
+                let ix = (ix0 + kx as isize) as usize;
+                let xv = x[(ic * h + iy) * w + ix];
+                let a4 = &ap[((ic * kh + ky) * kw + kx) * 4..][..4];
+                for i in 0..4 {
+                    acc[i] += a4[i] * xv;
+                }
+            }
+        }
+    }
+    acc
 }
 
 /// Valid kernel taps `k0..k1` for a window starting at `start` over `len` inputs.
