@@ -89,6 +89,21 @@ impl<'a> NodeCx<'a> {
         quote!(#f::<#m>)
     }
 
+    /// The integer kernel at `path` instantiated with the kernel set's dual
+    /// multiply-accumulate ([`KernelSet::qmac`]):
+    /// `qfast::conv::conv::<zk::arm::dsp::Dsp, _, _>`, recorded as this
+    /// node's kernel (`qfast::conv::conv<Dsp>`).
+    pub fn qmac_kernel(&self, path: &str) -> TokenStream {
+        let mac = self.set.qmac();
+        *self.chosen.borrow_mut() = Some(format!(
+            "{path}<{}>",
+            mac.rsplit("::").next().unwrap_or(mac)
+        ));
+        let f = zk_path(path);
+        let m = zk_path(mac);
+        quote!(#f::<#m, _, _>)
+    }
+
     /// Path of the kernel math module.
     pub fn math(&self) -> TokenStream {
         quote!(zk::math)

@@ -50,6 +50,10 @@ pub struct KernelSet {
     /// (`fused::conv2d`): 3 on scalar FPUs, 2 where the compiler vectorizes
     /// the four-channel accumulation (Helium).
     pub conv_positions: usize,
+    /// The core has the Cortex-M DSP extension (`SMLAD`, packed 16-bit
+    /// multiply-accumulate) and the build is a hard-float Arm one, where the
+    /// kernels' `arm::dsp` module exists: the integer kernels use it.
+    pub dsp: bool,
 }
 
 impl Default for KernelSet {
@@ -64,6 +68,7 @@ impl KernelSet {
         KernelSet {
             isa: Isa::Portable,
             conv_positions: 3,
+            dsp: false,
         }
     }
 
@@ -75,6 +80,9 @@ impl KernelSet {
                 Isa::Helium => 2,
                 _ => 3,
             },
+            // Every hard-float Cortex-M class zant knows has a DSP extension
+            // (M4F, M7, M33F, M55); `for_board` narrows it to the board's.
+            dsp: matches!(isa, Isa::CortexMFpu | Isa::CortexM7 | Isa::Helium),
         }
     }
 
@@ -93,7 +101,11 @@ impl KernelSet {
 
     /// The set for a board.
     pub fn for_board(board: &Board) -> Self {
-        Self::for_isa(Self::isa_of(board.core, board.fpu, &board.simd))
+        let set = Self::for_isa(Self::isa_of(board.core, board.fpu, &board.simd));
+        KernelSet {
+            dsp: set.dsp && board.simd.contains(&Simd::Dsp),
+            ..set
+        }
     }
 
     /// Path (under the vendored kernels `zk`) of the micro-kernel type the
@@ -113,6 +125,17 @@ impl KernelSet {
     /// multiply and add: true on the Arm cores with an FPU micro-kernel.
     pub fn indirect_conv(&self) -> bool {
         matches!(self.isa, Isa::CortexMFpu | Isa::CortexM7 | Isa::Helium)
+    }
+
+    /// Path (under the vendored kernels `zk`) of the dual 16-bit
+    /// multiply-accumulate the integer matrix products are instantiated
+    /// with: `SMLAD` where the core has the DSP extension.
+    pub fn qmac(&self) -> &'static str {
+        if self.dsp {
+            "arm::dsp::Dsp"
+        } else {
+            "qfast::Portable"
+        }
     }
 
     /// A label of the set: `helium`, `cortex-m-fpu`, …
@@ -138,6 +161,12 @@ mod tests {
             "arm::mve::Helium"
         );
         assert_eq!(KernelSet::portable().micro(), "micro::Portable");
+        let qmac = |n: &str| KernelSet::for_board(&zant_boards::resolve(n).unwrap()).qmac();
+        assert_eq!(qmac("qemu-mps2-an386"), "arm::dsp::Dsp");
+        assert_eq!(qmac("qemu-mps2-an500"), "arm::dsp::Dsp");
+        assert_eq!(qmac("qemu-mps3-an547"), "arm::dsp::Dsp");
+        assert_eq!(qmac("qemu-mps2-an385"), "qfast::Portable");
+        assert_eq!(qmac("qemu-riscv32-virt"), "qfast::Portable");
         assert_eq!(
             KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).conv_positions,
             2

@@ -61,6 +61,9 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     // Quantized graphs: float islands between integer operators become
     // integer operators (`crate::qdq`).
     g = crate::qdq::run(&g);
+    if opts.direct_conv {
+        g = crate::ops::qconv_fast::qfast_conv(&g);
+    }
     if opts.fuse_activations {
         g = fuse_activations(&g);
     }

@@ -22,4 +22,5 @@ pub mod fast;
 pub mod fused;
 pub mod math;
 pub mod micro;
+pub mod qfast;
 pub mod reference;

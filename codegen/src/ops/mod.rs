@@ -176,6 +176,7 @@ mod activation;
 pub mod conv_direct;
 pub mod conv_fast;
 pub mod movebytes;
+pub mod qconv_fast;
 pub mod util;
 pub use activation::{Activation, ActivationExt};
 

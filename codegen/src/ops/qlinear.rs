@@ -151,7 +151,11 @@ fn channel_statics(
     }
 }
 
-fn requants(x_scale: f32, w_scales: &[f32], y_scale: f32) -> Result<Vec<Requant>, OpError> {
+pub(crate) fn requants(
+    x_scale: f32,
+    w_scales: &[f32],
+    y_scale: f32,
+) -> Result<Vec<Requant>, OpError> {
     w_scales
         .iter()
         .map(|&ws| {
@@ -187,7 +191,7 @@ pub fn parse_conv(attrs: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
     Ok(Arc::new(QLinearConv { conv, clip: None }))
 }
 
-fn clip_name(base: &str, clip: Option<(f32, f32)>) -> String {
+pub(crate) fn clip_name(base: &str, clip: Option<(f32, f32)>) -> String {
     match clip {
         None => base.into(),
         Some((lo, hi)) if lo == 0.0 && hi == f32::INFINITY => format!("{base}+Relu"),

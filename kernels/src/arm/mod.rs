@@ -11,6 +11,8 @@
 //! board's core) must call them only on a core with MVE.
 
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+pub mod dsp;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 pub mod fpu;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 pub mod mve;

@@ -212,7 +212,12 @@ fn pointwise<X: QuantInt, W: QuantInt, Y: QuantInt>(
     let p = &q.conv;
     let cin = p.in_channels;
     let cout = p.out_channels;
-    if p.kernel != [1, 1, 1] || p.pads_begin != [0, 0, 0] || p.group > 1 || cin > COL {
+    if p.kernel != [1, 1, 1]
+        || p.pads_begin != [0, 0, 0]
+        || p.pads_end != [0, 0, 0]
+        || p.group > 1
+        || cin > COL
+    {
         return false;
     }
     let [_, ih, iw] = p.in_spatial;

@@ -1,0 +1,318 @@
+//! `QConvFast`: not an ONNX operator but what [`qfast_conv`] turns a
+//! `QLinearConv` (2-D, batch 1, 8-bit, constant weights and quantization
+//! parameters) into, so that it runs on the fast integer kernels
+//! (`zant_kernels::qfast`) instead of the reference loops:
+//!
+//! - [`QFastKind::Gemm`]: one group (1×1 and general kernels) — a matrix
+//!   product on weights re-laid here at compile time (zero point subtracted,
+//!   widened to `i16`, paired along the reduction, two output channels
+//!   interleaved) with the input-offset term folded into the bias, through
+//!   the kernel set's dual multiply-accumulate (`SMLAD` on cores with the
+//!   DSP extension, plain Rust elsewhere);
+//! - [`QFastKind::Depthwise`]: one input channel per group — weights with the
+//!   zero point subtracted, as `i16`.
+//!
+//! Inputs: 0 the activation, 1 the re-laid weights. The per-channel bias and
+//! requantization (fixed-point multiplier and shift, computed here) are
+//! emitted as statics of the node.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use zant_kernels::qfast;
+use zant_kernels::reference::qint::{QOut, Requant};
+
+use super::qlinear::{
+    clip_name, const_scales, const_zero_points, per_channel, qout_tokens, requants, QLinearConv,
+};
+use super::{InputInfo, Op, OpError, OutputInfo};
+use crate::emit::{arr_usize, lit_usize, NodeCx};
+use crate::ir::{numel, DType, Graph, Node, Tensor, TensorData, TensorId};
+
+/// Largest reduction (`in_channels · kh · kw`) [`QFastKind::Gemm`] takes:
+/// its column buffer (`4·k` bytes) lives on the stack.
+pub const MAX_K: usize = 1024;
+
+/// Which fast integer kernel a [`QConvFast`] calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QFastKind {
+    /// Single-group convolution as a packed integer matrix product.
+    Gemm,
+    /// Depthwise convolution.
+    Depthwise,
+}
+
+/// A `QLinearConv` on the fast integer kernels.
+#[derive(Debug, Clone)]
+pub struct QConvFast {
+    /// Kernel.
+    pub kind: QFastKind,
+    /// Name shown in reports (`QLinearConv+Relu`, …).
+    pub label: String,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Input height and width.
+    pub in_hw: [usize; 2],
+    /// Output height and width.
+    pub out_hw: [usize; 2],
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Strides.
+    pub strides: [usize; 2],
+    /// Dilations.
+    pub dilations: [usize; 2],
+    /// Padding at the top and left.
+    pub pads_begin: [usize; 2],
+    /// Zero point of the input.
+    pub x_zero_point: i32,
+    /// Output zero point and range.
+    pub out: QOut,
+    /// Output element type.
+    pub y_dtype: DType,
+    /// Per-channel bias (folded with the input offset for [`QFastKind::Gemm`]).
+    pub bias: Vec<i32>,
+    /// Per-channel requantization.
+    pub requant: Vec<Requant>,
+}
+
+/// Replaces the `QLinearConv`s the fast integer kernels take by
+/// [`QConvFast`]; the others stay on the reference kernel.
+pub fn qfast_conv(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let mut nodes = Vec::with_capacity(g.nodes.len());
+    for n in &graph.nodes {
+        match qfast_node(graph, &mut g, n) {
+            Some(node) => nodes.push(node),
+            None => nodes.push(n.clone()),
+        }
+    }
+    Graph { nodes, ..g }
+}
+
+fn push_const(g: &mut Graph, name: String, data: TensorData) -> TensorId {
+    let id = TensorId(g.tensors.len());
+    g.tensors.push(Tensor {
+        name,
+        dtype: data.dtype,
+        shape: data.shape.clone(),
+        data: Some(Arc::new(data)),
+    });
+    id
+}
+
+fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let qc = n.op.as_any().downcast_ref::<QLinearConv>()?;
+    let infos: Vec<Option<InputInfo<'_>>> = n
+        .inputs
+        .iter()
+        .map(|id| {
+            id.map(|id| {
+                let t = graph.tensor(id);
+                InputInfo {
+                    dtype: t.dtype,
+                    shape: &t.shape,
+                    data: t.data.as_deref(),
+                }
+            })
+        })
+        .collect();
+    let x = infos.first()?.as_ref()?;
+    let w = infos.get(3)?.as_ref()?;
+    let yt = graph.tensor(*n.outputs.first()?);
+    let q8 = |d: DType| matches!(d, DType::I8 | DType::U8);
+    if x.shape.len() != 4 || x.shape[0] != 1 || !q8(x.dtype) || !q8(w.dtype) || !q8(yt.dtype) {
+        return None;
+    }
+    let wd = w.data?;
+    let geo = qc.conv.geometry(x.shape, w.shape).ok()?;
+    let (m, ci, kh, kw) = (w.shape[0], x.shape[1], w.shape[2], w.shape[3]);
+    let group = qc.conv.group;
+    let taps = kh * kw;
+    let kind =
+        if group == ci && w.shape[1] == 1 && m % ci == 0 && taps <= qfast::depthwise::MAX_TAPS {
+            QFastKind::Depthwise
+        } else if group == 1 && ci * taps <= MAX_K {
+            QFastKind::Gemm
+        } else {
+            return None;
+        };
+    let xs = const_scales(&infos, 1, "x_scale").ok()?;
+    let xz = const_zero_points(&infos, 2, "x_zero_point").ok()?;
+    let ws = per_channel(&const_scales(&infos, 4, "w_scale").ok()?, m, "w_scale").ok()?;
+    let wz = per_channel(
+        &const_zero_points(&infos, 5, "w_zero_point").ok()?,
+        m,
+        "w_zero_point",
+    )
+    .ok()?;
+    let ys = const_scales(&infos, 6, "y_scale").ok()?;
+    let yz = const_zero_points(&infos, 7, "y_zero_point").ok()?;
+    if xs.len() != 1 || xz.len() != 1 || ys.len() != 1 || yz.len() != 1 {
+        return None;
+    }
+    let bias = match infos.get(8).and_then(|b| b.as_ref()) {
+        None => vec![0; m],
+        Some(b) if b.dtype == DType::I32 && b.shape == [m] => b.data?.as_i32(),
+        Some(_) => return None,
+    };
+    let requant = requants(xs[0], &ws, ys[0]).ok()?;
+    let k = wd.numel() / m;
+    let wv: Vec<i32> = wd
+        .to_i64()?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v as i32 - wz[i / k])
+        .collect();
+    let wname = &graph.tensor(n.input(3)?).name;
+    let (weights, bias) = match kind {
+        QFastKind::Gemm => {
+            let mut packed = vec![0u32; qfast::packed_len(m, k)];
+            qfast::pack_weights(&wv, m, k, &mut packed);
+            let mut folded = vec![0i32; m];
+            qfast::fold_bias(&wv, k, &bias, xz[0], &mut folded);
+            let len = packed.len();
+            let id = push_const(
+                g,
+                format!("{wname}:qpacked"),
+                TensorData::from_u32(vec![len], &packed),
+            );
+            (id, folded)
+        }
+        QFastKind::Depthwise => {
+            let v: Vec<i16> = wv.iter().map(|&v| v as i16).collect();
+            let id = push_const(
+                g,
+                format!("{wname}:qdw"),
+                TensorData::from_i16(vec![v.len()], &v),
+            );
+            (id, bias)
+        }
+    };
+    let out = super::qlinear::q_out(yt.dtype, ys[0], yz[0], qc.clip);
+    let base = match kind {
+        QFastKind::Gemm if taps == 1 => "QLinearConv(1x1)",
+        QFastKind::Gemm => "QLinearConv",
+        QFastKind::Depthwise => "QLinearConv(depthwise)",
+    };
+    let op = QConvFast {
+        kind,
+        label: clip_name(base, qc.clip),
+        in_channels: ci,
+        out_channels: m,
+        in_hw: [x.shape[2], x.shape[3]],
+        out_hw: [geo.out[0], geo.out[1]],
+        kernel: [kh, kw],
+        strides: [geo.strides[0], geo.strides[1]],
+        dilations: [geo.dilations[0], geo.dilations[1]],
+        pads_begin: [geo.pads_begin[0], geo.pads_begin[1]],
+        x_zero_point: xz[0],
+        out,
+        y_dtype: yt.dtype,
+        bias,
+        requant,
+    };
+    Some(Node {
+        inputs: vec![n.input(0), Some(weights)],
+        op: Arc::new(op),
+        ..n.clone()
+    })
+}
+
+fn lit_i32(v: i32) -> Literal {
+    Literal::i64_unsuffixed(v as i64)
+}
+
+impl Op for QConvFast {
+    fn name(&self) -> String {
+        self.label.clone()
+    }
+
+    fn infer(&self, _inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
+        let [h, w] = self.out_hw;
+        Ok(vec![OutputInfo::new(
+            self.y_dtype,
+            vec![1, self.out_channels, h, w],
+        )])
+    }
+
+    fn macs(&self, _inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
+        let per_out = match self.kind {
+            QFastKind::Depthwise => 1,
+            QFastKind::Gemm => self.in_channels,
+        };
+        (numel(&self.out_hw) * self.out_channels * per_out * self.kernel[0] * self.kernel[1]) as u64
+    }
+
+    fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
+        let k = quote!(zk::reference);
+        let n = lit_usize(self.out_channels);
+        let b = self.bias.iter().map(|&v| lit_i32(v));
+        let rq = self.requant.iter().map(|r| {
+            let (m, s) = (lit_i32(r.mult), Literal::u32_unsuffixed(r.shift));
+            quote!(#k::qint::Requant { mult: #m, shift: #s })
+        });
+        let out = qout_tokens(&self.out, &k);
+        let [cin, cout] = [self.in_channels, self.out_channels].map(lit_usize);
+        let [ihw, ohw, ker, st, dil, pb] = [
+            self.in_hw,
+            self.out_hw,
+            self.kernel,
+            self.strides,
+            self.dilations,
+            self.pads_begin,
+        ]
+        .map(|v| arr_usize(&v));
+        let xz = lit_i32(self.x_zero_point);
+        let (x0, x1, y0) = (cx.x(0), cx.x(1), cx.y(0));
+        let statics = quote! {
+            static ZANT_BIAS: [i32; #n] = [#(#b),*];
+            static ZANT_RQ: [#k::qint::Requant; #n] = [#(#rq),*];
+        };
+        Ok(match self.kind {
+            QFastKind::Gemm => {
+                let f = cx.qmac_kernel("qfast::conv::conv");
+                let p = qfast::conv::QConvGemmParams {
+                    in_channels: self.in_channels,
+                    out_channels: self.out_channels,
+                    in_hw: self.in_hw,
+                    out_hw: self.out_hw,
+                    kernel: self.kernel,
+                    strides: self.strides,
+                    dilations: self.dilations,
+                    pads_begin: self.pads_begin,
+                    x_zero_point: self.x_zero_point,
+                    out: self.out,
+                };
+                let col = lit_usize(p.col_len());
+                quote! {
+                    #statics
+                    let mut col = [0u32; #col];
+                    #f(#x0, #x1, &ZANT_BIAS, &ZANT_RQ, &mut col, #y0, &zk::qfast::conv::QConvGemmParams {
+                        in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #ohw,
+                        kernel: #ker, strides: #st, dilations: #dil, pads_begin: #pb,
+                        x_zero_point: #xz, out: #out,
+                    });
+                }
+            }
+            QFastKind::Depthwise => {
+                let f = cx.kernel("qfast::depthwise::depthwise");
+                quote! {
+                    #statics
+                    #f(#x0, #x1, &ZANT_BIAS, &ZANT_RQ, #y0, &zk::qfast::depthwise::QDepthwiseParams {
+                        in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #ohw,
+                        kernel: #ker, strides: #st, dilations: #dil, pads_begin: #pb,
+                        x_zero_point: #xz, out: #out,
+                    });
+                }
+            }
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,241 @@
+//! Property tests of the fast integer kernels (`qfast`) against the integer
+//! reference (`reference::qint::qconv`): random shapes, strides, pads,
+//! dilations, channel counts that are not multiples of the blocking,
+//! per-channel zero points and multipliers, int8 and uint8 activations. The
+//! results must be equal, bit for bit.
+
+use proptest::prelude::*;
+use zant_kernels::qfast::conv::{conv as qconv_gemm, QConvGemmParams};
+use zant_kernels::qfast::depthwise::{depthwise, QDepthwiseParams};
+use zant_kernels::qfast::{fold_bias, pack_weights, packed_len, Portable, QMac};
+use zant_kernels::reference::activation::Activation;
+use zant_kernels::reference::conv::ConvParams;
+use zant_kernels::reference::qint::{qconv, QConvParams, QOut, Requant};
+use zant_kernels::reference::quant::QuantInt;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn range(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next() % (hi - lo + 1) as u64) as i32
+    }
+}
+
+/// One random convolution case.
+#[derive(Debug, Clone)]
+struct Case {
+    cin: usize,
+    cout: usize,
+    group: usize,
+    hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    d: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    seed: u64,
+}
+
+impl Case {
+    fn out_hw(&self) -> [usize; 2] {
+        core::array::from_fn(|a| {
+            (self.hw[a] + self.pb[a] + self.pe[a] - (self.k[a] - 1) * self.d[a] - 1) / self.s[a] + 1
+        })
+    }
+}
+
+struct Data<X> {
+    x: Vec<X>,
+    w: Vec<i8>,
+    wz: Vec<i32>,
+    bias: Vec<i32>,
+    rq: Vec<Requant>,
+    xz: i32,
+    out: QOut,
+}
+
+fn data<X: QuantInt>(c: &Case) -> Data<X> {
+    let mut r = Rng(c.seed | 1);
+    let n = c.cin * c.hw[0] * c.hw[1];
+    let x = (0..n)
+        .map(|_| X::from_i32(r.range(X::QMIN, X::QMAX)))
+        .collect();
+    let per = c.cin / c.group * c.k[0] * c.k[1];
+    let w = (0..c.cout * per)
+        .map(|_| r.range(-128, 127) as i8)
+        .collect();
+    let wz = (0..c.cout).map(|_| r.range(-3, 3)).collect();
+    let bias = (0..c.cout).map(|_| r.range(-20_000, 20_000)).collect();
+    let rq = (0..c.cout)
+        .map(|_| Requant::from_f32(r.range(1, 4000) as f32 * 1e-5).unwrap())
+        .collect();
+    let xz = r.range(X::QMIN, X::QMAX);
+    let (lo, hi) = (X::QMIN + r.range(0, 40), X::QMAX - r.range(0, 40));
+    Data {
+        x,
+        w,
+        wz,
+        bias,
+        rq,
+        xz,
+        out: QOut {
+            zero_point: r.range(X::QMIN, X::QMAX),
+            min: lo,
+            max: hi,
+        },
+    }
+}
+
+fn reference<X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
+    let o = c.out_hw();
+    let p = QConvParams {
+        conv: ConvParams {
+            batch: 1,
+            in_channels: c.cin,
+            out_channels: c.cout,
+            group: c.group,
+            in_spatial: [c.hw[0], c.hw[1], 1],
+            out_spatial: [o[0], o[1], 1],
+            kernel: [c.k[0], c.k[1], 1],
+            strides: [c.s[0], c.s[1], 1],
+            dilations: [c.d[0], c.d[1], 1],
+            pads_begin: [c.pb[0], c.pb[1], 0],
+            pads_end: [c.pe[0], c.pe[1], 0],
+            activation: Activation::None,
+        },
+        x_zero_point: d.xz,
+        out: d.out,
+    };
+    let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
+    qconv(&d.x, &d.w, &d.wz, &d.bias, &d.rq, &mut y, &p);
+    y
+}
+
+fn gemm_conv<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
+    let k = c.cin * c.k[0] * c.k[1];
+    let w: Vec<i32> =
+        d.w.iter()
+            .enumerate()
+            .map(|(i, v)| *v as i32 - d.wz[i / k])
+            .collect();
+    let mut packed = vec![0u32; packed_len(c.cout, k)];
+    pack_weights(&w, c.cout, k, &mut packed);
+    let mut bias = vec![0i32; c.cout];
+    fold_bias(&w, k, &d.bias, d.xz, &mut bias);
+    let p = QConvGemmParams {
+        in_channels: c.cin,
+        out_channels: c.cout,
+        in_hw: c.hw,
+        out_hw: c.out_hw(),
+        kernel: c.k,
+        strides: c.s,
+        dilations: c.d,
+        pads_begin: c.pb,
+        x_zero_point: d.xz,
+        out: d.out,
+    };
+    let mut col = vec![0u32; p.col_len()];
+    let o = c.out_hw();
+    let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
+    qconv_gemm::<M, X, X>(&d.x, &packed, &bias, &d.rq, &mut col, &mut y, &p);
+    y
+}
+
+fn dw<X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
+    let taps = c.k[0] * c.k[1];
+    let w: Vec<i16> =
+        d.w.iter()
+            .enumerate()
+            .map(|(i, v)| (*v as i32 - d.wz[i / taps]) as i16)
+            .collect();
+    let p = QDepthwiseParams {
+        in_channels: c.cin,
+        out_channels: c.cout,
+        in_hw: c.hw,
+        out_hw: c.out_hw(),
+        kernel: c.k,
+        strides: c.s,
+        dilations: c.d,
+        pads_begin: c.pb,
+        x_zero_point: d.xz,
+        out: d.out,
+    };
+    let o = c.out_hw();
+    let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
+    depthwise(&d.x, &w, &d.bias, &d.rq, &mut y, &p);
+    y
+}
+
+fn geometry() -> impl Strategy<
+    Value = (
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+        [usize; 2],
+    ),
+> {
+    (
+        [1usize..12, 1..12],
+        [1usize..5, 1..5],
+        [1usize..4, 1..4],
+        [1usize..3, 1..3],
+        [0usize..3, 0..3],
+        [0usize..3, 0..3],
+    )
+        .prop_filter("kernel fits", |(hw, k, _, d, pb, pe)| {
+            (0..2).all(|a| hw[a] + pb[a] + pe[a] > (k[a] - 1) * d[a])
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn gemm_conv_equals_reference(
+        cin in 1usize..20, cout in 1usize..11,
+        (hw, k, s, d, pb, pe) in geometry(),
+        seed in any::<u64>(),
+    ) {
+        let c = Case { cin, cout, group: 1, hw, k, s, d, pb, pe, seed };
+        let du = data::<u8>(&c);
+        prop_assert_eq!(gemm_conv::<Portable, u8>(&c, &du), reference(&c, &du));
+        let di = data::<i8>(&c);
+        prop_assert_eq!(gemm_conv::<Portable, i8>(&c, &di), reference(&c, &di));
+    }
+
+    #[test]
+    fn pointwise_conv_equals_reference(
+        cin in 1usize..70, cout in 1usize..40, h in 1usize..9, w in 1usize..9,
+        seed in any::<u64>(),
+    ) {
+        let c = Case { cin, cout, group: 1, hw: [h, w], k: [1, 1], s: [1, 1], d: [1, 1],
+            pb: [0, 0], pe: [0, 0], seed };
+        let du = data::<u8>(&c);
+        prop_assert_eq!(gemm_conv::<Portable, u8>(&c, &du), reference(&c, &du));
+    }
+
+    #[test]
+    fn depthwise_equals_reference(
+        cin in 1usize..6, mult in 1usize..4,
+        (hw, k, s, d, pb, pe) in geometry(),
+        three in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let k = if three { [3, 3] } else { k };
+        let d = if three { [1, 1] } else { d };
+        let hw = [hw[0].max(3), hw[1].max(3)];
+        let c = Case { cin, cout: cin * mult, group: cin, hw, k, s, d, pb, pe, seed };
+        let du = data::<u8>(&c);
+        prop_assert_eq!(dw(&c, &du), reference(&c, &du));
+        let di = data::<i8>(&c);
+        prop_assert_eq!(dw(&c, &di), reference(&c, &di));
+    }
+}
