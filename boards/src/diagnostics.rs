@@ -99,6 +99,16 @@ pub(crate) struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// Every type error and missing key of the file against `schema`
+    /// ([`type_errors`]), none when it is not valid TOML.
+    pub(crate) fn type_errors(&self, schema: &Value) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.doc {
+            type_errors(self, d.as_item(), schema, schema, "", &mut out);
+        }
+        out
+    }
+
     fn line_col(&self, offset: usize) -> (usize, usize) {
         let before = &self.text[..offset.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
@@ -251,6 +261,204 @@ pub(crate) fn unknown_keys(
                     let it = toml_edit::Item::Table(t.clone());
                     unknown_keys(src, &it, items, root, &format!("{path}.{i}"), out);
                 }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The JSON type of a TOML item, as the schema names it.
+fn json_type(item: &toml_edit::Item) -> &'static str {
+    match item {
+        toml_edit::Item::None => "null",
+        toml_edit::Item::ArrayOfTables(_) => "array",
+        toml_edit::Item::Table(_) => "object",
+        toml_edit::Item::Value(v) => match v {
+            toml_edit::Value::String(_) | toml_edit::Value::Datetime(_) => "string",
+            toml_edit::Value::Integer(_) => "integer",
+            toml_edit::Value::Float(_) => "number",
+            toml_edit::Value::Boolean(_) => "boolean",
+            toml_edit::Value::Array(_) => "array",
+            toml_edit::Value::InlineTable(_) => "object",
+        },
+    }
+}
+
+/// `a string`, `an integer`, … as a reader says it.
+fn type_words(t: &str) -> &'static str {
+    match t {
+        "string" => "a string",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "true or false",
+        "array" => "a list",
+        "object" => "a table",
+        _ => "nothing",
+    }
+}
+
+/// The types a schema allows (`null` left out), from `type` or from the
+/// alternatives of `anyOf`/`oneOf`.
+fn schema_types(schema: &Value, root: &Value) -> Vec<String> {
+    let s = resolve_ref(schema, root);
+    match s.get("type") {
+        Some(Value::String(t)) => return vec![t.clone()],
+        Some(Value::Array(ts)) => {
+            return ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .map(str::to_string)
+                .collect()
+        }
+        _ => {}
+    }
+    let mut out = Vec::new();
+    for k in ["anyOf", "oneOf"] {
+        for a in s.get(k).and_then(Value::as_array).into_iter().flatten() {
+            for t in schema_types(a, root) {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The alternative of `schema` whose type `found` is (the schema itself when
+/// it has no alternatives).
+fn alternative<'a>(schema: &'a Value, root: &'a Value, found: &str) -> &'a Value {
+    let s = resolve_ref(schema, root);
+    for k in ["anyOf", "oneOf"] {
+        if let Some(alts) = s.get(k).and_then(Value::as_array) {
+            for a in alts {
+                let ts = schema_types(a, root);
+                if ts
+                    .iter()
+                    .any(|t| t == found || (t == "number" && found == "integer"))
+                {
+                    return alternative(a, root, found);
+                }
+            }
+        }
+    }
+    s
+}
+
+/// Reports, against the schema, every value of the wrong type (naming its
+/// key and both types), every negative number where only ≥ 0 fits, and
+/// every required key that is missing: all at once, where serde would stop
+/// at the first.
+pub(crate) fn type_errors(
+    src: &Source<'_>,
+    item: &toml_edit::Item,
+    schema: &Value,
+    root: &Value,
+    path: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let found = json_type(item);
+    let allowed = schema_types(schema, root);
+    if allowed.is_empty() {
+        return;
+    }
+    let fits = allowed
+        .iter()
+        .any(|t| t == found || (t == "number" && found == "integer"));
+    if !fits {
+        let want: Vec<&str> = allowed.iter().map(|t| type_words(t)).collect();
+        let shown = match item {
+            toml_edit::Item::Value(v) if found != "object" && found != "array" => {
+                format!(" (`{}`)", v.to_string().trim())
+            }
+            _ => String::new(),
+        };
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let hint = match (allowed.first().map(String::as_str), found) {
+            (Some("integer"), "string") => {
+                Some(format!("write the number without quotes: {key} = 8192"))
+            }
+            (Some("integer"), "number") => Some("give a whole number of bytes or Hz".into()),
+            (Some("array"), "string") => Some("write it as a list: [\"…\"]".into()),
+            (Some("string"), _) if allowed.len() == 1 => Some("put the value in quotes".into()),
+            _ => None,
+        };
+        out.push(src.diag(
+            path,
+            format!(
+                "expected {}, found {}{shown}",
+                crate::types::listed(&want),
+                type_words(found)
+            ),
+            hint,
+        ));
+        return;
+    }
+    let s = alternative(schema, root, found);
+    if found == "integer" {
+        if let (Some(min), Some(v)) = (s.get("minimum").and_then(Value::as_i64), item.as_integer())
+        {
+            if v < min {
+                out.push(src.diag(path, format!("{v} is negative; it must be ≥ {min}"), None));
+            }
+        }
+    }
+    match found {
+        "object" => {
+            let Some(props) = object_props(s, root) else {
+                return;
+            };
+            let table = item.as_table_like().expect("a table");
+            for req in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if !table.contains_key(req) {
+                    let where_ = if path.is_empty() {
+                        "the file".to_string()
+                    } else {
+                        format!("`{path}`")
+                    };
+                    out.push(Diagnostic {
+                        key: path.to_string(),
+                        message: format!("{where_} lacks the required key `{req}`"),
+                        ..src.diag(path, "", None)
+                    });
+                }
+            }
+            for (k, v) in table.iter() {
+                if let Some((_, sub)) = props.iter().find(|(name, _)| name.as_str() == k) {
+                    let p = if path.is_empty() {
+                        k.to_string()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    type_errors(src, v, sub, root, &p, out);
+                }
+            }
+        }
+        "array" => {
+            let Some(items) = array_items(s, root) else {
+                return;
+            };
+            match item {
+                toml_edit::Item::ArrayOfTables(a) => {
+                    for (i, t) in a.iter().enumerate() {
+                        let it = toml_edit::Item::Table(t.clone());
+                        type_errors(src, &it, items, root, &format!("{path}.{i}"), out);
+                    }
+                }
+                toml_edit::Item::Value(toml_edit::Value::Array(a)) => {
+                    for (i, v) in a.iter().enumerate() {
+                        let it = toml_edit::Item::Value(v.clone());
+                        type_errors(src, &it, items, root, &format!("{path}.{i}"), out);
+                    }
+                }
+                _ => {}
             }
         }
         _ => {}

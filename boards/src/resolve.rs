@@ -14,12 +14,20 @@ use crate::validate::validate;
 
 /// Resolves a built-in board name, an alias, or a path to a board TOML file.
 pub fn resolve(name_or_path: &str) -> Result<Board, BoardError> {
-    if let Some((n, text)) = BUILTIN_BOARDS.iter().find(|(n, _)| *n == name_or_path) {
+    // Names and aliases are matched whatever their case (`STM32H7`).
+    if let Some((n, text)) = BUILTIN_BOARDS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name_or_path))
+    {
         return load_text(text, &format!("built-in:{n}"), None);
     }
     for (n, text) in BUILTIN_BOARDS {
         if let Ok(raw) = toml::from_str::<RawBoard>(text) {
-            if raw.aliases.iter().any(|a| a == name_or_path) {
+            if raw
+                .aliases
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(name_or_path))
+            {
                 return load_text(text, &format!("built-in:{n}"), None);
             }
         }
@@ -36,7 +44,7 @@ pub fn resolve(name_or_path: &str) -> Result<Board, BoardError> {
     }
     Err(BoardError::NotFound {
         name: name_or_path.to_string(),
-        suggestions: close_matches(name_or_path, &known),
+        suggestions: close_matches(&name_or_path.to_ascii_lowercase(), &known),
     })
 }
 
@@ -82,12 +90,22 @@ fn load_chip(
     let chip = match toml::from_str::<RawChip>(&text) {
         Ok(c) => Some(c),
         Err(e) => {
-            d.push(serde_diag(&src, e));
+            d.extend(or_serde(src.type_errors(&schema), &src, e));
             None
         }
     };
     diags.extend(d);
     chip
+}
+
+/// The schema's account of a file serde refused (every problem, each with
+/// its key), or serde's own message when the schema sees none.
+fn or_serde(found: Vec<Diagnostic>, src: &Source<'_>, e: toml::de::Error) -> Vec<Diagnostic> {
+    if found.is_empty() {
+        vec![serde_diag(src, e)]
+    } else {
+        found
+    }
 }
 
 fn load_text(text: &str, file: &str, path: Option<&Path>) -> Result<Board, BoardError> {
@@ -96,7 +114,7 @@ fn load_text(text: &str, file: &str, path: Option<&Path>) -> Result<Board, Board
     let raw = match toml::from_str::<RawBoard>(text) {
         Ok(r) => r,
         Err(e) => {
-            diags.push(serde_diag(&src, e));
+            diags.extend(or_serde(src.type_errors(&schema), &src, e));
             return Err(BoardError::Invalid(diags));
         }
     };

@@ -390,6 +390,22 @@ fn runner(
                 Some("use qemu-system-arm or qemu-system-riscv32".into()),
             ));
         }
+        let known = qemu_machines(&q.binary);
+        if !known.is_empty() && !known.contains(&q.machine.as_str()) {
+            let names: Vec<String> = known.iter().map(|m| m.to_string()).collect();
+            let m = close_matches(&q.machine, &names);
+            diags.push(src.diag(
+                "run.qemu.machine",
+                format!(
+                    "`{}` is not a microcontroller machine of {}",
+                    q.machine, q.binary
+                ),
+                Some(match m.first() {
+                    Some(m) => format!("did you mean `{m}`?"),
+                    None => format!("machines zant knows: {}", names.join(", ")),
+                }),
+            ));
+        }
         if report != ReportChannel::Semihosting {
             diags.push(src.diag(
                 "report",
@@ -411,5 +427,38 @@ fn runner(
         raw.run.espflash.as_ref().map(|e| Runner::Espflash {
             chip: e.chip.clone(),
         })
+    }
+}
+
+/// The microcontroller machines of a QEMU binary (QEMU 7.2 to 9.x; `-machine
+/// help` lists them): the Cortex-M machines of `qemu-system-arm` and the
+/// RV32 machines of `qemu-system-riscv32`. Empty for a binary zant does not
+/// drive (reported on its own).
+pub(crate) fn qemu_machines(binary: &str) -> &'static [&'static str] {
+    match binary {
+        "qemu-system-arm" => &[
+            "ast1030-evb",
+            "b-l475e-iot01a",
+            "emcraft-sf2",
+            "lm3s6965evb",
+            "lm3s811evb",
+            "microbit",
+            "mps2-an385",
+            "mps2-an386",
+            "mps2-an500",
+            "mps2-an505",
+            "mps2-an511",
+            "mps2-an521",
+            "mps3-an524",
+            "mps3-an547",
+            "musca-a",
+            "musca-b1",
+            "netduino2",
+            "netduinoplus2",
+            "olimex-stm32-h405",
+            "stm32vldiscovery",
+        ],
+        "qemu-system-riscv32" => &["opentitan", "sifive_e", "sifive_u", "spike", "virt"],
+        _ => &[],
     }
 }

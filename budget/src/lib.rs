@@ -14,12 +14,15 @@
 #![warn(missing_docs)]
 
 mod exit;
+mod scale;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+pub use scale::{junit, run_parallel, Shard, ShardError};
 
 /// Errors of budget files.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ pub struct ModelArgs {
     /// The ONNX model file.
     pub model: PathBuf,
     /// Bind a dynamic input's shape: `--shape NAME=1,1,28,28` (repeatable).
-    /// Unbound dynamic dimensions are 1.
+    /// A dynamic dimension left unbound is an error that names it.
     #[arg(long = "shape", value_name = "NAME=D0,D1,…")]
     pub shapes: Vec<String>,
     /// Bind an input to a constant, raw little-endian FILE in the input's type
@@ -30,6 +30,10 @@ pub struct ModelArgs {
     /// Memory planner: greedy-by-size (default) or naive.
     #[arg(long, default_value = "greedy-by-size", value_name = "NAME")]
     pub planner: String,
+    /// Bind a named dynamic dimension in every input that uses it:
+    /// `--dim batch=1` (repeatable).
+    #[arg(long = "dim", value_name = "NAME=N")]
+    pub dims: Vec<String>,
 }
 
 impl ModelArgs {
@@ -58,8 +62,22 @@ impl ModelArgs {
                 .map_err(|e| CliError::input(anyhow!("--const {name}: cannot read {file}: {e}")))?;
             constant_bytes.insert(name.to_string(), bytes);
         }
+        let mut dims = BTreeMap::new();
+        for d in &self.dims {
+            let v = d
+                .split_once('=')
+                .and_then(|(n, v)| Some((n, v.trim().parse::<usize>().ok()?)))
+                .filter(|(n, v)| !n.is_empty() && *v > 0)
+                .ok_or_else(|| {
+                    CliError::input(anyhow!(
+                        "--dim `{d}`: expected NAME=N with N a whole number ≥ 1 (e.g. --dim batch=1)"
+                    ))
+                })?;
+            dims.insert(v.0.to_string(), v.1);
+        }
         Ok(LoadOptions {
             shapes,
+            dims,
             constant_bytes,
             ..Default::default()
         })
@@ -151,6 +169,7 @@ impl BuildArgs {
             force: self.force,
             verbose: self.verbose,
             opt: self.opt.into(),
+            then: None,
         })
     }
 }
@@ -179,6 +198,17 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
+    /// The pipeline's request, with the run that follows so that the build
+    /// checks it first.
+    pub fn request(&self) -> Result<Request, CliError> {
+        let mut req = self.build.request()?;
+        req.then = Some(zant_pipeline::Then {
+            check: self.check(),
+            run: self.run_options(),
+        });
+        Ok(req)
+    }
+
     /// How the run is checked.
     pub fn check(&self) -> Check {
         Check {

@@ -96,6 +96,20 @@ pub enum LoadError {
     /// The model is structurally invalid.
     #[error("invalid model: {0}")]
     Invalid(String),
+    /// An input has a dynamic dimension nothing binds: zant plans every
+    /// buffer at compile time, so each dimension needs a value.
+    #[error("input `{input}` has a dynamic dimension {dim}{} that is not bound\n  help: bind it with --shape {input}={example}{}", param.as_ref().map(|p| format!(" (`{p}`)")).unwrap_or_default(), param.as_ref().map(|p| format!(", or every `{p}` at once with --dim {p}=N")).unwrap_or_default())]
+    UnboundDim {
+        /// The input's name.
+        input: String,
+        /// Which dimension (from 0).
+        dim: usize,
+        /// The dimension's symbolic name in the model (`batch`), if any.
+        param: Option<String>,
+        /// A `--shape` value to start from: the input's dimensions with
+        /// each dynamic one as 1.
+        example: String,
+    },
 }
 
 fn count_unsupported(list: &[UnsupportedOp]) -> String {
@@ -121,8 +135,12 @@ fn list_unsupported(list: &[UnsupportedOp]) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Shapes for graph inputs with dynamic dimensions, by input name
-    /// (`--shape NAME=1,1,28,28`). Unbound dynamic dimensions become 1.
+    /// (`--shape NAME=1,1,28,28`). A dynamic dimension bound by neither
+    /// this nor [`LoadOptions::dims`] is an error ([`LoadError::UnboundDim`]).
     pub shapes: BTreeMap<String, Vec<usize>>,
+    /// Values of symbolic dimensions by their name in the model
+    /// (`--dim batch=1`), for every input that uses them.
+    pub dims: BTreeMap<String, usize>,
     /// Keep nodes whose inputs are all constant instead of folding them.
     pub no_fold: bool,
     /// Graph inputs bound to constant values (`--const NAME=FILE`): shapes,
@@ -427,9 +445,14 @@ impl Builder {
     }
 }
 
+/// An input's element type and shape: its fixed dimensions, `bound` (the
+/// input's `--shape`) and the symbolic dimensions of `dims` (`--dim`); with
+/// `dims` `None`, a dimension nothing binds is 1 (for reading the type only),
+/// else it is an error.
 fn value_info_shape(
     vi: &proto::ValueInfoProto,
     bound: Option<&Vec<usize>>,
+    dims_by_name: Option<&BTreeMap<String, usize>>,
 ) -> Result<(DType, Vec<usize>), LoadError> {
     let name = vi.name();
     let tt = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
@@ -456,11 +479,19 @@ fn value_info_shape(
     }
     let mut shape = Vec::with_capacity(dims.len());
     for (i, d) in dims.iter().enumerate() {
+        let param = match &d.value {
+            Some(proto::tensor_shape_proto::dimension::Value::DimParam(p)) if !p.is_empty() => {
+                Some(p.clone())
+            }
+            _ => None,
+        };
         let fixed = match &d.value {
             Some(proto::tensor_shape_proto::dimension::Value::DimValue(v)) if *v >= 0 => {
                 Some(*v as usize)
             }
-            _ => None,
+            _ => param
+                .as_ref()
+                .and_then(|p| dims_by_name.and_then(|m| m.get(p)).copied()),
         };
         let v = match (bound, fixed) {
             (Some(b), Some(f)) if b[i] != f => {
@@ -471,7 +502,26 @@ fn value_info_shape(
             }
             (Some(b), _) => b[i],
             (None, Some(f)) => f,
-            (None, None) => 1,
+            (None, None) if dims_by_name.is_none() => 1,
+            (None, None) => {
+                let example: Vec<String> = dims
+                    .iter()
+                    .map(|d| match &d.value {
+                        Some(proto::tensor_shape_proto::dimension::Value::DimValue(v))
+                            if *v >= 0 =>
+                        {
+                            v.to_string()
+                        }
+                        _ => "1".into(),
+                    })
+                    .collect();
+                return Err(LoadError::UnboundDim {
+                    input: name.to_string(),
+                    dim: i,
+                    param,
+                    example: example.join(","),
+                });
+            }
         };
         shape.push(v);
     }
@@ -560,6 +610,31 @@ fn preflight(
             )));
         }
     }
+    let params: Vec<String> = g
+        .input
+        .iter()
+        .filter_map(|i| match i.r#type.as_ref()?.value.as_ref()? {
+            proto::type_proto::Value::TensorType(t) => t.shape.as_ref(),
+            _ => None,
+        })
+        .flat_map(|s| s.dim.iter())
+        .filter_map(|d| match &d.value {
+            Some(proto::tensor_shape_proto::dimension::Value::DimParam(p)) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    for k in opts.dims.keys() {
+        if !params.contains(k) {
+            return Err(LoadError::Invalid(format!(
+                "--dim names `{k}`, which is not a dimension of the model's inputs ({})",
+                if params.is_empty() {
+                    "they have no named dimensions".to_string()
+                } else {
+                    format!("named dimensions: {}", params.join(", "))
+                }
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -591,7 +666,8 @@ fn add_inputs(
         }
         let from_bytes = match opts.constant_bytes.get(vi.name()) {
             Some(bytes) => {
-                let (dtype, shape) = value_info_shape(vi, opts.shapes.get(vi.name()))?;
+                let (dtype, shape) =
+                    value_info_shape(vi, opts.shapes.get(vi.name()), Some(&opts.dims))?;
                 let want = numel(&shape) * dtype.size();
                 if bytes.len() != want {
                     return Err(LoadError::Invalid(format!(
@@ -614,8 +690,8 @@ fn add_inputs(
             .as_ref()
             .or_else(|| opts.constants.get(vi.name()))
         {
-            let (dtype, _) =
-                value_info_shape(vi, Some(&c.shape)).or_else(|_| value_info_shape(vi, None))?;
+            let (dtype, _) = value_info_shape(vi, Some(&c.shape), None)
+                .or_else(|_| value_info_shape(vi, None, None))?;
             if dtype != c.dtype {
                 return Err(LoadError::Invalid(format!(
                     "constant for input `{}` is {} but the input is {}",
@@ -632,7 +708,7 @@ fn add_inputs(
             });
             continue;
         }
-        let (dtype, shape) = value_info_shape(vi, opts.shapes.get(vi.name()))?;
+        let (dtype, shape) = value_info_shape(vi, opts.shapes.get(vi.name()), Some(&opts.dims))?;
         let id = b.add(Tensor {
             name: vi.name().to_string(),
             dtype,

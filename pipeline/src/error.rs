@@ -113,6 +113,23 @@ pub enum PipelineError {
         /// Bytes of the partition.
         partition: u64,
     },
+    /// The weights (and the least code) cannot fit the board's flash: found
+    /// before the cross-compile.
+    #[error("the model's weights ({weights} B) and at least {code} B of code need {} B, but {what} has {capacity} B: {} B too many\n  help: {}", weights + code, weights + code - capacity, flash_help(elsewhere))]
+    FlashTooSmall {
+        /// Board.
+        board: String,
+        /// The region or limit that is too small.
+        what: String,
+        /// Its bytes.
+        capacity: u64,
+        /// Bytes of the weights.
+        weights: u64,
+        /// The code estimate.
+        code: u64,
+        /// Other flash regions of the board that could hold the weights.
+        elsewhere: Vec<String>,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -163,6 +180,17 @@ pub enum PipelineError {
     },
 }
 
+fn flash_help(elsewhere: &[String]) -> String {
+    if elsewhere.is_empty() {
+        "choose a board with more flash, or make the weights smaller (an int8 model's are a quarter of float32's)".into()
+    } else {
+        format!(
+            "the weights would fit in {} of this board: set `placement.weights` in a board file of your own",
+            elsewhere.join(" or ")
+        )
+    }
+}
+
 impl PipelineError {
     /// Exit status of a command that ends with this error: 2 for a usage or
     /// input error (bad file, unknown name, missing tool), 1 when the job
@@ -179,6 +207,7 @@ impl PipelineError {
             | PipelineError::InputSize { .. }
             | PipelineError::ExpectSize { .. } => 2,
             PipelineError::DoesNotFit { .. }
+            | PipelineError::FlashTooSmall { .. }
             | PipelineError::CreateDir { .. }
             | PipelineError::FlashImage(_)
             | PipelineError::ImageTooBig { .. }

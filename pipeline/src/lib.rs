@@ -64,6 +64,19 @@ pub struct Request {
     pub verbose: bool,
     /// What the firmware's release profile optimizes for.
     pub opt: zant_firmware::Opt,
+    /// The run that follows the build (`zant run`, `bench`, `deploy`), so
+    /// that [`build`] checks it before the cross-compile.
+    pub then: Option<Then>,
+}
+
+/// A run planned after the build: [`build`] checks what it can of it before
+/// cross-compiling (the target reachable, the expected outputs' size).
+#[derive(Debug, Clone, Default)]
+pub struct Then {
+    /// How the outputs will be checked.
+    pub check: Check,
+    /// How the firmware will run.
+    pub run: RunOptions,
 }
 
 impl Request {
@@ -80,6 +93,7 @@ impl Request {
             force: false,
             verbose: false,
             opt: zant_firmware::Opt::Speed,
+            then: None,
         }
     }
 
@@ -299,6 +313,9 @@ pub fn compile(req: &Request) -> Result<Compiled, PipelineError> {
 /// Compiles the model, writes its crate, renders and cross-compiles the
 /// firmware project and measures the ELF (and, on ESP32 boards, writes the
 /// flash image).
+///
+/// Everything that can be checked without the cross-compile is checked
+/// first ([`CHECKS_BEFORE_BUILD`]), so a mistake costs seconds, not minutes.
 pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
     build_with(req, false, progress)
 }
@@ -323,6 +340,9 @@ fn build_with(
         _ => req.dir(),
     };
     zant_firmware::check_dir(&dir, req.force)?;
+    if let Some(then) = &req.then {
+        zant_runner::preflight(board, &then.run)?;
+    }
 
     progress.step("checking and compiling the model");
     let Compiled {
@@ -331,6 +351,15 @@ fn build_with(
         plan,
         macs,
     } = compile(req)?;
+    if let Some(Then {
+        check: Check {
+            expect: Some(p), ..
+        },
+        ..
+    }) = &req.then
+    {
+        check_expect_size(&compiled, p)?;
+    }
     let files = krate::crate_files_profiled(
         &compiled,
         &plan,
@@ -338,6 +367,7 @@ fn build_with(
         &krate::package_name(&compiled.name),
         profiling,
     )?;
+    check_flash(board, files.manifest.surface.weight_bytes as u64)?;
     let model_dir = dir.join("model");
     std::fs::create_dir_all(&dir).map_err(|source| PipelineError::CreateDir {
         path: dir.clone(),
@@ -385,6 +415,86 @@ fn build_with(
         macs,
         flash_image,
     })
+}
+
+/// The checks [`build`] runs before the cross-compile, in order (the list
+/// `zant build --help` and the README give).
+pub const CHECKS_BEFORE_BUILD: &[&str] = &[
+    "the board has a firmware runtime (core, runner and report channel)",
+    "the output directory is absent, empty, zant's own, or --force",
+    "run/bench/deploy: --probe only for probe-rs boards and well formed (VID:PID[:SERIAL])",
+    "run/bench/deploy: --port only for espflash boards, and the device exists",
+    "run/bench/deploy: the QEMU binary is installed and emulates the board's machine",
+    "run/bench/deploy: espflash knows the board's chip",
+    "the model loads: every operator supported, opset in range, every dynamic dimension bound (--shape/--dim), --shape/--dim/--const name inputs",
+    "--input has the input tensor's size",
+    "the memory planner exists and the arena fits the board's arena regions",
+    "run/bench/deploy: --expect has the outputs' size",
+    "the weights and an estimate of the code fit the weights' flash region and the board's flash limit",
+];
+
+/// Smallest code zant's firmware has on any board (runtime, report and one
+/// kernel), measured: the debug model's firmware is 7,160 B on the
+/// Cortex-M7 with its weights; the estimate stays below so the early flash
+/// check never refuses a model the linker would place.
+pub const CODE_ESTIMATE_BYTES: u64 = 6 * 1024;
+
+/// Checks before the cross-compile that the weights, with
+/// [`CODE_ESTIMATE_BYTES`] of code, fit the flash region the board places
+/// them in and its flash limit; else says by how much and which other flash
+/// regions could hold them.
+pub fn check_flash(board: &Board, weights: u64) -> Result<(), PipelineError> {
+    let need = weights + CODE_ESTIMATE_BYTES;
+    let name = &board.placement.weights;
+    let Some(region) = board.region(name) else {
+        return Ok(()); // validation guarantees the region; nothing to say here
+    };
+    let (cap, what) = match board.limits.flash_bytes {
+        Some(l) if l < region.size => (l, format!("the flash limit of board `{}`", board.name)),
+        _ => (region.size, format!("flash region {name}")),
+    };
+    if need <= cap {
+        return Ok(());
+    }
+    let elsewhere: Vec<String> = board
+        .memory
+        .iter()
+        .filter(|r| {
+            r.kind == RegionKind::Flash
+                && r.alias_of.is_none()
+                && r.name != *name
+                && r.size >= weights
+        })
+        .map(|r| format!("{} ({} B)", r.name, r.size))
+        .collect();
+    Err(PipelineError::FlashTooSmall {
+        board: board.name.clone(),
+        what,
+        capacity: cap,
+        weights,
+        code: CODE_ESTIMATE_BYTES,
+        elsewhere,
+    })
+}
+
+/// Checks that an `--expect` file has the size of the compiled model's
+/// outputs.
+fn check_expect_size(g: &Graph, p: &Path) -> Result<(), PipelineError> {
+    let got = std::fs::metadata(p)
+        .map_err(|source| PipelineError::Read {
+            path: p.to_path_buf(),
+            source,
+        })?
+        .len() as usize;
+    let want: usize = g.outputs.iter().map(|&o| g.tensor(o).bytes()).sum();
+    if got != want {
+        return Err(PipelineError::ExpectSize {
+            path: p.to_path_buf(),
+            got,
+            want,
+        });
+    }
+    Ok(())
 }
 
 /// Makes and writes `flash-image.bin` in `dir` from an espflash board's ELF.
@@ -613,6 +723,21 @@ pub struct RunFigures {
     pub stack_bytes: u64,
     /// Regions.
     pub regions: Vec<RegionUse>,
+    /// Project directory (as `zant build --json` gives it).
+    pub project: String,
+    /// Flash bytes neither code nor weights.
+    pub other_flash_bytes: u64,
+    /// RAM bytes neither arena nor stack.
+    pub other_ram_bytes: u64,
+    /// Code of the model crate.
+    pub model_code_bytes: u64,
+    /// Code of the runtime and HAL.
+    pub runtime_code_bytes: u64,
+    /// The largest symbols.
+    pub largest_symbols: Vec<zant_firmware::SymbolSize>,
+    /// ESP32 boards: the flash image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flash_image: Option<FlashImage>,
     /// Multiply-accumulates per inference.
     pub macs: u64,
     /// Guest instructions per inference (QEMU).
@@ -691,6 +816,13 @@ fn run_outcome(
         code_bytes: f.code_bytes,
         stack_bytes: f.stack_bytes,
         regions: f.regions.clone(),
+        project: b.dir.display().to_string(),
+        other_flash_bytes: f.other_flash_bytes,
+        other_ram_bytes: f.other_ram_bytes,
+        model_code_bytes: f.model_code_bytes,
+        runtime_code_bytes: f.runtime_code_bytes,
+        largest_symbols: f.largest_symbols.clone(),
+        flash_image: b.flash_image.clone(),
         macs: b.macs,
         instructions_per_inference: o.instructions,
         instructions_per_mac: o.instructions.map(|i| i as f64 / b.macs.max(1) as f64),

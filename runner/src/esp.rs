@@ -204,6 +204,15 @@ pub fn list() -> Vec<PortInfo> {
     ports
 }
 
+/// Checks that `--port` names a device that exists (any `COM…` name on
+/// Windows, where ports are not files).
+pub fn check_port(name: &str) -> Result<(), EspError> {
+    if !Path::new(name).exists() && !name.to_ascii_uppercase().starts_with("COM") {
+        return Err(EspError::NoSuchPort(name.to_string()));
+    }
+    Ok(())
+}
+
 /// Picks a port: `--port` (a device path, listed or not), else the only
 /// known ESP32 adapter, else the only USB serial port.
 pub fn choose(ports: &[PortInfo], port: Option<&str>, chip: &str) -> Result<PortInfo, EspError> {
@@ -211,9 +220,7 @@ pub fn choose(ports: &[PortInfo], port: Option<&str>, chip: &str) -> Result<Port
         if let Some(p) = ports.iter().find(|p| p.name == name) {
             return Ok(p.clone());
         }
-        if !Path::new(name).exists() && !name.to_ascii_uppercase().starts_with("COM") {
-            return Err(EspError::NoSuchPort(name.to_string()));
-        }
+        check_port(name)?;
         return Ok(PortInfo {
             name: name.to_string(),
             vid: 0,

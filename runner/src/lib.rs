@@ -21,7 +21,7 @@ pub mod qemu;
 pub mod report;
 mod target;
 
-pub use target::{run, Progress, RunError, RunOptions, Silent, TargetOutcome};
+pub use target::{preflight, run, Progress, RunError, RunOptions, Silent, TargetOutcome};
 
 use std::path::Path;
 

@@ -173,6 +173,19 @@ pub fn list() -> Vec<ProbeInfo> {
         .collect()
 }
 
+/// Reads a `--probe` selector, `VID:PID[:SERIAL]` with VID and PID in hex.
+pub fn parse_selector(sel: &str) -> Result<(u16, u16, Option<String>), ProbeError> {
+    DebugProbeSelector::from_str(sel).map_err(|_| ProbeError::BadSelector(sel.to_string()))?;
+    let parts: Vec<&str> = sel.split(':').collect();
+    match (
+        parts.first().and_then(|v| u16::from_str_radix(v, 16).ok()),
+        parts.get(1).and_then(|v| u16::from_str_radix(v, 16).ok()),
+    ) {
+        (Some(v), Some(p)) => Ok((v, p, parts.get(2).map(|s| s.to_string()))),
+        _ => Err(ProbeError::BadSelector(sel.to_string())),
+    }
+}
+
 /// Picks a probe: the one matching `selector`, or the only one attached.
 pub fn choose(
     probes: &[ProbeInfo],
@@ -180,16 +193,7 @@ pub fn choose(
     chip: &str,
 ) -> Result<ProbeInfo, ProbeError> {
     if let Some(sel) = selector {
-        DebugProbeSelector::from_str(sel).map_err(|_| ProbeError::BadSelector(sel.to_string()))?;
-        let parts: Vec<&str> = sel.split(':').collect();
-        let (vid, pid) = match (
-            parts.first().and_then(|v| u16::from_str_radix(v, 16).ok()),
-            parts.get(1).and_then(|v| u16::from_str_radix(v, 16).ok()),
-        ) {
-            (Some(v), Some(p)) => (v, p),
-            _ => return Err(ProbeError::BadSelector(sel.to_string())),
-        };
-        let serial = parts.get(2).map(|s| s.to_string());
+        let (vid, pid, serial) = parse_selector(sel)?;
         return probes
             .iter()
             .find(|p| p.vid == vid && p.pid == pid && (serial.is_none() || p.serial == serial))

@@ -57,6 +57,16 @@ pub enum QemuError {
         /// Debian package.
         package: String,
     },
+    /// The board names a machine this QEMU does not emulate.
+    #[error("{binary} has no machine `{machine}`{}\n  help: set [run.qemu] machine in the board file to one of `{binary} -machine help`", if suggestions.is_empty() { String::new() } else { format!(" (did you mean `{}`?)", suggestions.join("`, `")) })]
+    UnknownMachine {
+        /// QEMU binary.
+        binary: String,
+        /// The machine the board names.
+        machine: String,
+        /// Close machine names this QEMU has.
+        suggestions: Vec<String>,
+    },
     /// The firmware did not finish in time.
     #[error("the firmware did not finish within {limit:?} under {binary} (a hang, or an infinite loop); last output:\n{tail}")]
     Timeout {
@@ -306,6 +316,56 @@ pub fn version(binary: &str) -> Option<String> {
         .lines()
         .next()
         .map(str::to_string)
+}
+
+/// The machines `binary` emulates (`-machine help`), or `None` when it cannot
+/// be asked (not installed, or an answer zant cannot read).
+pub fn machines(binary: &str) -> Option<Vec<String>> {
+    let out = Command::new(binary)
+        .args(["-machine", "help"])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip_while(|l| !l.starts_with("Supported machines"))
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
+/// Checks before a build that QEMU can run the board: `binary` is installed
+/// and emulates `machine`.
+pub fn preflight(binary: &str, machine: &str) -> Result<(), QemuError> {
+    let installed = Command::new(binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if let Err(e) = installed {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Err(QemuError::NotInstalled {
+                binary: binary.to_string(),
+                package: package_of(binary).to_string(),
+            });
+        }
+        return Err(QemuError::Io(e));
+    }
+    if let Some(known) = machines(binary) {
+        if !known.iter().any(|m| m == machine) {
+            return Err(QemuError::UnknownMachine {
+                binary: binary.to_string(),
+                machine: machine.to_string(),
+                suggestions: zant_common::suggest::close_matches(machine, &known),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

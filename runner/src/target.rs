@@ -84,6 +84,21 @@ pub enum RunError {
     /// Over an ESP32's serial port.
     #[error(transparent)]
     Esp(#[from] EspError),
+    /// An option of another runner than the board's (`--port` for a
+    /// probe-rs board).
+    #[error(
+        "{option} does not apply to board `{board}`, which runs through {runner}\n  help: {help}"
+    )]
+    NotForThisBoard {
+        /// The option given.
+        option: &'static str,
+        /// The board.
+        board: String,
+        /// How the board runs.
+        runner: String,
+        /// Which boards take the option.
+        help: &'static str,
+    },
 }
 
 impl RunError {
@@ -94,6 +109,7 @@ impl RunError {
             RunError::Qemu(e) => e.exit_code(),
             RunError::Probe(e) => e.exit_code(),
             RunError::Esp(e) => e.exit_code(),
+            RunError::NotForThisBoard { .. } => 2,
         }
     }
 }
@@ -102,7 +118,7 @@ impl QemuError {
     /// Exit status: 2 when QEMU is not installed, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            QemuError::NotInstalled { .. } => 2,
+            QemuError::NotInstalled { .. } | QemuError::UnknownMachine { .. } => 2,
             _ => 1,
         }
     }
@@ -127,6 +143,48 @@ impl EspError {
             _ => 1,
         }
     }
+}
+
+/// What can be checked before building for a run on `board`, so a mistake
+/// costs no cross-compile: QEMU installed and emulating the board's machine;
+/// `--probe` well formed; `--port` existing and the espflash chip known; no
+/// option of another runner.
+pub fn preflight(board: &Board, opts: &RunOptions) -> Result<(), RunError> {
+    let not_for = |option: &'static str, help: &'static str| RunError::NotForThisBoard {
+        option,
+        board: board.name.clone(),
+        runner: board.runner.label(),
+        help,
+    };
+    if opts.probe.is_some() && !matches!(board.runner, Runner::ProbeRs { .. }) {
+        return Err(not_for(
+            "--probe",
+            "--probe chooses the debug probe of a probe-rs board",
+        ));
+    }
+    if opts.port.is_some() && !matches!(board.runner, Runner::Espflash { .. }) {
+        return Err(not_for(
+            "--port",
+            "--port chooses the serial port of an ESP32 (espflash) board",
+        ));
+    }
+    match &board.runner {
+        Runner::Qemu {
+            binary, machine, ..
+        } => qemu::preflight(binary, machine)?,
+        Runner::ProbeRs { .. } => {
+            if let Some(sel) = &opts.probe {
+                probe::parse_selector(sel)?;
+            }
+        }
+        Runner::Espflash { chip } => {
+            esp::chip(chip)?;
+            if let Some(port) = &opts.port {
+                esp::check_port(port)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `elf` on the target `board` names (QEMU, probe-rs or espflash), one

@@ -42,7 +42,11 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let req = r.build.request()?;
+    let req = if args.no_flash {
+        r.build.request()?
+    } else {
+        r.request()?
+    };
     let b = zant_pipeline::build(&req, &steps)?;
     zant_pipeline::check_limits(&b)?;
     if args.no_flash {

@@ -17,7 +17,7 @@ pub struct Args {
 pub fn run(args: Args) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let b = zant_pipeline::build(&r.build.request()?, &steps)?;
+    let b = zant_pipeline::build(&r.request()?, &steps)?;
     let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
     steps.finish();
     if r.build.json {
@@ -52,7 +52,7 @@ pub struct BenchArgs {
 pub fn bench(args: BenchArgs) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
-    let req = r.build.request()?;
+    let req = r.request()?;
     let b = zant_pipeline::build(&req, &steps)?;
     let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
     let prof = if args.profile.profile {
