@@ -19,10 +19,10 @@
 //! Each output element is computed by the same expression, in the same
 //! order, as the out-of-place driver, so results are bit-identical to it.
 
+use super::super::micro::Micro;
+use super::super::reference::activation::Activation;
 use super::depthwise::{depthwise, DepthwiseParams};
 use super::matmul::{matmul, MatmulParams};
-use crate::micro::Micro;
-use crate::reference::activation::Activation;
 
 /// Pixels per tile of [`pointwise_inplace`]: the scratch holds `k` channels
 /// of this many pixels (two 4-column passes of the micro-kernel).
