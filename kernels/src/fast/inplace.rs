@@ -65,7 +65,9 @@ pub struct PointwiseParams {
 ///
 /// If `buf` holds fewer than `max(m, k) · n` floats or `scratch` fewer than
 /// [`pointwise_scratch_len`]`(k, n)`.
-#[inline(never)]
+// Inlined into the generated `run`, so the drivers it calls see the
+// activation as a constant, as they do out of place.
+#[inline(always)]
 pub fn pointwise_inplace<M: Micro>(
     a: &[f32],
     bias: Option<&[f32]>,
@@ -117,7 +119,7 @@ pub fn pointwise_inplace<M: Micro>(
 ///
 /// If the output plane is larger than the input plane, `buf` is shorter than
 /// `channels · h·w`, or `scratch` shorter than one input plane.
-#[inline(never)]
+#[inline(always)]
 pub fn depthwise_inplace(
     w: &[f32],
     bias: Option<&[f32]>,
