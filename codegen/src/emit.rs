@@ -15,7 +15,7 @@ use quote::{format_ident, quote};
 
 use crate::ir::{DType, Graph, Node, TensorData, TensorId};
 use crate::kernel_set::KernelSet;
-use crate::ops::{InputInfo, OpError, OutputInfo};
+use crate::ops::{InPlace, InputInfo, OpError, OutputInfo};
 use crate::plan::{Plan, Storage};
 
 /// An error while emitting code.
@@ -42,6 +42,7 @@ pub struct NodeCx<'a> {
     graph: &'a Graph,
     node: &'a Node,
     inplace: bool,
+    inplace_form: Option<InPlace>,
     set: &'a KernelSet,
     chosen: RefCell<Option<String>>,
 }
@@ -157,9 +158,24 @@ impl<'a> NodeCx<'a> {
     }
 
     /// True when output 0 is computed in place over input
-    /// [`Op::inplace_input`](crate::ops::Op::inplace_input).
+    /// [`Op::inplace_input`](crate::ops::Op::inplace_input), or over the input
+    /// of the form [`inplace_form`](Self::inplace_form) names.
     pub fn inplace(&self) -> bool {
         self.inplace
+    }
+
+    /// The in-place form the planner took for this node, if any (one of
+    /// [`Op::inplace_forms`](crate::ops::Op::inplace_forms)). Its input is
+    /// not bound; `y0` holds that input's values on entry and spans the larger
+    /// of the input and output 0.
+    pub fn inplace_form(&self) -> Option<InPlace> {
+        self.inplace_form
+    }
+
+    /// The `&mut [T]` binding of the in-place scratch (`s0`, elements of
+    /// output 0's type), bound when the form taken has a scratch.
+    pub fn scratch(&self) -> TokenStream {
+        quote!(s0)
     }
 }
 
@@ -565,10 +581,16 @@ fn emit_nodes(
             continue;
         }
         let inplace = plan.inplace[step];
+        let form = if inplace {
+            plan.inplace_form[step]
+        } else {
+            None
+        };
         let cx = NodeCx {
             graph,
             node,
             inplace,
+            inplace_form: form,
             set,
             chosen: RefCell::new(None),
         };
@@ -581,11 +603,7 @@ fn emit_nodes(
             node: node.name.clone(),
             kernel: cx.chosen.take().unwrap_or_else(|| "inline".to_string()),
         });
-        let skip_input = if inplace {
-            node.op.inplace_input()
-        } else {
-            None
-        };
+        let skip_input = form.map(|f| f.input);
         let mut binds = Vec::new();
         for (i, inp) in node.inputs.iter().enumerate() {
             if let Some(id) = inp {
@@ -601,8 +619,26 @@ fn emit_nodes(
         for (i, id) in node.outputs.iter().enumerate() {
             let y = format_ident!("y{}", i);
             let ty = rust_type(graph.tensor(*id).dtype);
-            let e = write_expr(*id)?;
+            // In place: `y0` spans the input it is written over when that is larger.
+            let over = form
+                .filter(|_| i == 0)
+                .and_then(|f| node.input(f.input))
+                .filter(|x| graph.tensor(*x).numel() > graph.tensor(*id).numel());
+            let e = match over {
+                Some(x) => write_expr(x)?,
+                None => write_expr(*id)?,
+            };
             binds.push(quote!(let #y: &mut [#ty] = #e;));
+        }
+        if let (Some(f), Some(Storage::Arena { region, offset })) = (form, plan.scratch[step]) {
+            let t = graph.tensor(node.outputs[0]);
+            let ty = rust_type(t.dtype);
+            let len = lit_usize(f.scratch / t.dtype.size());
+            let off = lit_usize(offset);
+            let r = format_ident!("r{}", region);
+            binds.push(
+                quote!(let s0: &mut [#ty] = unsafe { arena_slice_mut::<#ty>(#r, #off, #len) };),
+            );
         }
         let doc = format!("{} `{}`", node.op.name(), node.name);
         if profile {

@@ -2,11 +2,20 @@
 //!
 //! Three parts kept apart, as TFLite Micro and TVM do: [`Liveness`] turns the
 //! graph into buffers with lifetimes (views share their source's buffer,
-//! in-place element-wise ops share their input's), a [`Planner`] assigns
-//! offsets to those buffers, and [`Plan`] is the result the emitter reads.
-//! Planners are named and interchangeable (`--planner greedy-by-size`).
+//! in-place ops share their input's), a [`Planner`] assigns offsets to those
+//! buffers, and [`Plan`] is the result the emitter reads. Planners are named
+//! and interchangeable (`--planner greedy-by-size`).
+//!
+//! In-place rules come from the operators ([`Op::inplace_forms`]): a node may
+//! declare that output 0 may alias input `k`, possibly smaller than it, with
+//! a scratch of some bytes. The planner takes the first form whose input is an
+//! arena buffer no later node reads; the scratch becomes a buffer of its own,
+//! live for that one step, so every arena byte is still a named buffer.
+//!
+//! [`Op::inplace_forms`]: crate::ops::Op::inplace_forms
 
 use crate::ir::{Graph, TensorId};
+use crate::ops::InPlace;
 
 /// Alignment of every arena buffer, in bytes (enough for f32/i32 kernels and
 /// for 64-bit loads).
@@ -59,6 +68,10 @@ pub struct Liveness {
     pub fixed: Vec<Option<Storage>>,
     /// Per node: true when output 0 is computed in place over its input.
     pub inplace: Vec<bool>,
+    /// Per node: the in-place form taken, if any.
+    pub inplace_form: Vec<Option<InPlace>>,
+    /// Per node: the buffer of its in-place scratch, if it has one.
+    pub scratch_buffer: Vec<Option<usize>>,
     /// Per node: true when output 0 is a zero-copy view of input 0.
     pub aliased_view: Vec<bool>,
     /// Per tensor: the tensor whose storage it shares (itself if none).
@@ -102,6 +115,8 @@ impl Liveness {
         // whose storage they share.
         let mut root: Vec<TensorId> = (0..nt).map(TensorId).collect();
         let mut inplace = vec![false; graph.nodes.len()];
+        let mut inplace_form: Vec<Option<InPlace>> = vec![None; graph.nodes.len()];
+        let mut scratch_buffer: Vec<Option<usize>> = vec![None; graph.nodes.len()];
         let mut aliased_view = vec![false; graph.nodes.len()];
         // Last step any alias of a root is read.
         let mut root_last = last_use.clone();
@@ -122,35 +137,56 @@ impl Liveness {
                     continue;
                 }
             }
-            if let Some(k) = n.op.inplace_input() {
-                if let Some(x) = n.input(k) {
-                    let r = root[x.0];
-                    let xt = graph.tensor(x);
-                    let ot = graph.tensor(out0);
-                    let same = xt.bytes() == ot.bytes() && xt.dtype == ot.dtype;
-                    // The input's storage must be an arena buffer that dies here.
-                    if same && fixed[out0.0].is_none() && root_last[r.0] <= step {
-                        if let Some(b) = tensor_buffer[r.0] {
-                            inplace[step] = true;
-                            root[out0.0] = r;
-                            tensor_buffer[out0.0] = Some(b);
-                            buffers[b].end = buffers[b].end.max(last_use[out0.0]).max(step);
-                            root_last[r.0] = root_last[r.0].max(last_use[out0.0]);
-                            for o in &n.outputs[1..] {
-                                Self::fresh(
-                                    graph,
-                                    &fixed,
-                                    &last_use,
-                                    step,
-                                    *o,
-                                    &mut buffers,
-                                    &mut tensor_buffer,
-                                );
-                            }
-                            continue;
-                        }
-                    }
+            let ot = graph.tensor(out0);
+            let form = n.op.inplace_forms().into_iter().find(|f| {
+                let Some(x) = n.input(f.input) else {
+                    return false;
+                };
+                let r = root[x.0];
+                let xt = graph.tensor(x);
+                let fits = match ot.bytes().cmp(&xt.bytes()) {
+                    std::cmp::Ordering::Equal => true,
+                    std::cmp::Ordering::Less => f.shrink,
+                    std::cmp::Ordering::Greater => f.grow,
+                };
+                // The input's storage must be an arena buffer that dies here.
+                xt.dtype == ot.dtype
+                    && fits
+                    && fixed[out0.0].is_none()
+                    && root_last[r.0] <= step
+                    && tensor_buffer[r.0].is_some()
+            });
+            if let Some(f) = form {
+                let x = n.input(f.input).expect("checked above");
+                let r = root[x.0];
+                let b = tensor_buffer[r.0].expect("checked above");
+                inplace[step] = true;
+                inplace_form[step] = Some(f);
+                buffers[b].size = buffers[b].size.max(ot.bytes());
+                root[out0.0] = r;
+                tensor_buffer[out0.0] = Some(b);
+                buffers[b].end = buffers[b].end.max(last_use[out0.0]).max(step);
+                root_last[r.0] = root_last[r.0].max(last_use[out0.0]);
+                if f.scratch > 0 {
+                    buffers.push(Interval {
+                        size: f.scratch,
+                        start: step,
+                        end: step,
+                    });
+                    scratch_buffer[step] = Some(buffers.len() - 1);
                 }
+                for o in &n.outputs[1..] {
+                    Self::fresh(
+                        graph,
+                        &fixed,
+                        &last_use,
+                        step,
+                        *o,
+                        &mut buffers,
+                        &mut tensor_buffer,
+                    );
+                }
+                continue;
             }
             for o in &n.outputs {
                 Self::fresh(
@@ -169,6 +205,8 @@ impl Liveness {
             tensor_buffer,
             fixed,
             inplace,
+            inplace_form,
+            scratch_buffer,
             aliased_view,
             root,
         }
@@ -195,8 +233,9 @@ impl Liveness {
         tensor_buffer[o.0] = Some(buffers.len() - 1);
     }
 
-    /// The largest sum of live arena buffers at any step: no placement can use
-    /// less arena than this.
+    /// The largest sum of live arena buffers at any step (in-place outputs
+    /// share their input's buffer, scratches count at their node's step): no
+    /// placement of these buffers can use less arena than this.
     pub fn lower_bound(&self) -> usize {
         let steps = self.buffers.iter().map(|b| b.end + 1).max().unwrap_or(0);
         (0..steps)
@@ -368,6 +407,11 @@ pub struct Plan {
     pub storage: Vec<Option<Storage>>,
     /// Per node: output 0 computed in place over its input.
     pub inplace: Vec<bool>,
+    /// Per node: the in-place form taken (which input output 0 aliases, and
+    /// the scratch), if any.
+    pub inplace_form: Vec<Option<InPlace>>,
+    /// Per node: where its in-place scratch is, if it has one.
+    pub scratch: Vec<Option<Storage>>,
     /// Per node: output 0 aliases input 0 (no code emitted).
     pub aliased_view: Vec<bool>,
     /// Liveness lower bound of the arena.
@@ -529,6 +573,17 @@ pub fn plan_in_regions(
             .collect(),
         storage,
         inplace: live.inplace.clone(),
+        inplace_form: live.inplace_form.clone(),
+        scratch: live
+            .scratch_buffer
+            .iter()
+            .map(|b| {
+                b.map(|b| Storage::Arena {
+                    region: region_of[b],
+                    offset: offset_of[b],
+                })
+            })
+            .collect(),
         aliased_view: live.aliased_view.clone(),
         lower_bound: live.lower_bound(),
         root: live.root.clone(),

@@ -83,7 +83,8 @@ pub struct ModelReport {
 /// One buffer of the arena.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArenaBuffer {
-    /// Tensors stored there (the producer first, then views and in-place outputs).
+    /// Tensors stored there (the producer first, then views and in-place
+    /// outputs), or `scratch of NODE` for a node's in-place scratch.
     pub tensors: Vec<String>,
     /// Memory region.
     pub region: String,
@@ -110,7 +111,11 @@ pub fn arena_buffers(compiled: &Graph, plan: &Plan) -> Vec<ArenaBuffer> {
         }
         let root = plan.root[i].0;
         match index.get(&root) {
-            Some(&k) => out[k].tensors.push(t.name.clone()),
+            Some(&k) => {
+                out[k].tensors.push(t.name.clone());
+                // An in-place output may be larger than its input.
+                out[k].bytes = out[k].bytes.max(t.bytes());
+            }
             None => {
                 index.insert(root, out.len());
                 out.push(ArenaBuffer {
@@ -125,6 +130,24 @@ pub fn arena_buffers(compiled: &Graph, plan: &Plan) -> Vec<ArenaBuffer> {
                 });
             }
         }
+    }
+    // In-place scratches: live for their node's step only.
+    for (step, node) in compiled.nodes.iter().enumerate() {
+        let (Some(Storage::Arena { region, offset }), Some(form)) =
+            (plan.scratch[step], plan.inplace_form[step])
+        else {
+            continue;
+        };
+        out.push(ArenaBuffer {
+            tensors: vec![format!("scratch of {}", node.name)],
+            region: plan
+                .regions
+                .get(region)
+                .map(|r| r.region.clone())
+                .unwrap_or_default(),
+            offset,
+            bytes: form.scratch,
+        });
     }
     out.sort_by(|a, b| a.region.cmp(&b.region).then(a.offset.cmp(&b.offset)));
     out

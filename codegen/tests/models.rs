@@ -181,3 +181,83 @@ fn beer_int8_matches_onnxruntime_within_one_step() {
     );
     assert!(err <= LOGIT_STEP / 2.0, "beer: max abs error {err}");
 }
+
+/// DS-CNN and ResNet-8 (the MLPerf Tiny benchmark models, written by
+/// `ci/gen-bench-models.sh`) compiled with their in-place nodes — 1×1 and
+/// depthwise convolutions over their input, residual Adds over an operand —
+/// match onnxruntime on the host, and the arena is the planner's bound.
+#[test]
+fn bench_models_in_place_match_onnxruntime_on_the_host() {
+    let dir = root().join("target/bench-models");
+    let models = ["ds-cnn", "resnet-8"];
+    for m in models {
+        assert!(
+            dir.join(format!("{m}.onnx")).is_file(),
+            "{}/{m}.onnx is missing: run ci/gen-bench-models.sh first",
+            dir.display()
+        );
+    }
+    let graphs: Vec<_> = models
+        .iter()
+        .map(|m| {
+            let g = load_file(&dir.join(format!("{m}.onnx")), &LoadOptions::default()).unwrap();
+            zant_codegen::compile(&g, &plan::GreedyBySize)
+        })
+        .collect();
+    for (m, (g, p)) in models.iter().zip(&graphs) {
+        let scratch = p.scratch.iter().flatten().count();
+        let inplace = p.inplace.iter().filter(|&&b| b).count();
+        eprintln!(
+            "{m}: {inplace} in-place nodes ({scratch} with a scratch), arena {} B, bound {} B",
+            p.arena_bytes(),
+            p.lower_bound
+        );
+        assert!(inplace > 0, "{m}: no node runs in place");
+        if *m == "ds-cnn" {
+            assert!(scratch > 0, "{m}: no convolution runs in place");
+        }
+        assert!(
+            p.arena_bytes() >= p.lower_bound,
+            "{m}: arena below its bound"
+        );
+        assert!(!g.nodes.is_empty());
+    }
+    let cases: Vec<HostCase<'_>> = models
+        .iter()
+        .zip(&graphs)
+        .map(|(m, (g, p))| HostCase {
+            name: m.to_string(),
+            graph: g,
+            plan: p,
+        })
+        .collect();
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-inplace-harness");
+    let h = build_harness(&cases, &work, None).unwrap();
+    let inputs: Vec<Vec<TensorData>> = models
+        .iter()
+        .zip(&graphs)
+        .map(|(m, (g, _))| {
+            let x = read_f32(&root().join(format!("tests/data/ref/{m}/input.bin")));
+            let shape = g.tensor(g.inputs[0]).shape.clone();
+            vec![TensorData::from_f32(shape, &x)]
+        })
+        .collect();
+    let refs: Vec<&zant_codegen::Graph> = graphs.iter().map(|(g, _)| g).collect();
+    let results = run_cases(&h, &refs, &inputs, &work.join("io")).unwrap();
+    for (m, r) in models.iter().zip(results) {
+        let outs = match r {
+            CaseResult::Ok(o) => o,
+            CaseResult::Failed(e) => panic!("{m}: {e}"),
+        };
+        let want = read_f32(&root().join(format!("tests/data/ref/{m}/output.bin")));
+        let got = outs[0].as_f32();
+        assert_eq!(got.len(), want.len(), "{m}");
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        eprintln!("{m}: max abs error {err:e}");
+        assert!(err <= 1e-4, "{m}: max abs error {err} > 1e-4");
+    }
+}

@@ -15,7 +15,7 @@ use crate::out::{self, CliError, CliResult};
 /// Arguments of `zant inspect`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit status: 0 when the model can be compiled, 1 when it uses operators zant does not support (all are listed), 2 when the file is not a valid model."
+    after_help = "The arena is printed next to its lower bound for the compiled (fused) graph (JSON `arena_lower_bound_bytes`): the largest sum, over the nodes in execution order, of the arena buffers live at that node. Views share their source's buffer; a node that runs in place (element-wise ops, a residual Add, a 1x1 or depthwise convolution no larger than its input) shares its input's buffer and adds its scratch at its own step; caller inputs, outputs and weights are not counted. No placement of those buffers uses less; the arena table lists every buffer, scratches included, at its offset.\n\nExit status: 0 when the model can be compiled, 1 when it uses operators zant does not support (all are listed), 2 when the file is not a valid model."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -146,7 +146,7 @@ fn print_report(r: &ModelReport) {
         ),
     ]);
     s.add_row(vec![
-        "arena lower bound (compiled graph)".to_string(),
+        "arena lower bound (compiled graph, in place)".to_string(),
         format!("{} B", out::thousands(r.arena_lower_bound_bytes as u64)),
     ]);
     s.add_row(vec![

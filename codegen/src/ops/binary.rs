@@ -9,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::util::{broadcast, expect_dtype, req};
-use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
+use super::{shape_err, InPlace, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
@@ -284,6 +284,12 @@ impl Op for Binary {
         let present: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].is_some()).collect();
         if !self.variadic {
             let (a, b) = (req(&ins, 0)?, req(&ins, 1)?);
+            // A commutative op written over its second input: y = y op a.
+            if cx.inplace_form().is_some_and(|f| f.input == 1) {
+                let p = params(b.shape, a.shape)?;
+                let xa = cx.x(0);
+                return Ok(quote!(#k::binary::binary_inplace(#op, #y, #xa, #p);));
+            }
             let p = params(a.shape, b.shape)?;
             let xb = cx.x(1);
             return Ok(if cx.inplace() {
@@ -319,6 +325,22 @@ impl Op for Binary {
         } else {
             Some(0)
         }
+    }
+
+    /// Over input 0, or for Add and Mul (commutative, bit for bit) over
+    /// input 1 when that one dies here and input 0 does not: a residual Add
+    /// writes into whichever operand is dead after it (the skip tensor or the
+    /// branch).
+    fn inplace_forms(&self) -> Vec<InPlace> {
+        let mut forms: Vec<InPlace> = self
+            .inplace_input()
+            .map(InPlace::same_size)
+            .into_iter()
+            .collect();
+        if !self.variadic && matches!(self.kind, BinaryKind::Arith(BinaryOp::Add | BinaryOp::Mul)) {
+            forms.push(InPlace::same_size(1));
+        }
+        forms
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -21,7 +21,7 @@ use zant_kernels::fast::matmul::MatmulParams;
 use zant_kernels::micro::Portable;
 
 use super::util::req;
-use super::{Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo};
+use super::{Activation, ActivationExt, InPlace, InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
 
@@ -176,8 +176,15 @@ impl Op for ConvFast {
         Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)])
     }
 
+    fn inplace_forms(&self) -> Vec<InPlace> {
+        super::conv_inplace::forms(self)
+    }
+
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
         req(&cx.inputs(), 0)?;
+        if cx.inplace_form().is_some() {
+            return super::conv_inplace::emit(self, cx);
+        }
         let k = cx.kernels();
         let act = self.activation.tokens(&quote!(#k::activation));
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));

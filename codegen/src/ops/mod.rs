@@ -73,6 +73,37 @@ pub fn unsupported(msg: impl Into<String>) -> OpError {
     OpError::Unsupported(msg.into())
 }
 
+/// One way an operator computes output 0 over the storage of an input (the
+/// planner's aliasing rule: "output 0 may alias input `input`").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InPlace {
+    /// The input whose storage output 0 takes over; it must be an arena
+    /// tensor of the same element type that no later node reads.
+    pub input: usize,
+    /// Output 0 may be smaller than the input (it then occupies the first
+    /// bytes of the input's buffer); otherwise both must be the same size.
+    pub shrink: bool,
+    /// Output 0 may be larger than the input: the input's buffer is then
+    /// planned at the larger size for its whole life.
+    pub grow: bool,
+    /// Bytes of arena scratch the in-place form needs while the node runs
+    /// (bound as `s0`, elements of output 0's type; see
+    /// [`NodeCx::scratch`](crate::emit::NodeCx::scratch)).
+    pub scratch: usize,
+}
+
+impl InPlace {
+    /// An element-wise form: same size, no scratch.
+    pub fn same_size(input: usize) -> Self {
+        InPlace {
+            input,
+            shrink: false,
+            grow: false,
+            scratch: 0,
+        }
+    }
+}
+
 /// A parsed operator of one node.
 pub trait Op: Debug + Send + Sync + Any {
     /// Name shown in tables, e.g. `Conv` or `Conv+Relu` after fusion.
@@ -102,6 +133,17 @@ pub trait Op: Debug + Send + Sync + Any {
     /// (element-wise ops). The emitter then calls the in-place form.
     fn inplace_input(&self) -> Option<usize> {
         None
+    }
+
+    /// The ways output 0 may be computed over one of the inputs, in order of
+    /// preference; the planner takes the first whose input dies at this node
+    /// and fits (see [`InPlace`]). The default is the element-wise form of
+    /// [`inplace_input`](Self::inplace_input): same size, no scratch.
+    fn inplace_forms(&self) -> Vec<InPlace> {
+        self.inplace_input()
+            .map(InPlace::same_size)
+            .into_iter()
+            .collect()
     }
 
     /// False for inputs used only at compile time (a Reshape's shape, Clip's
@@ -175,6 +217,7 @@ pub mod where_op;
 mod activation;
 pub mod conv_direct;
 pub mod conv_fast;
+pub mod conv_inplace;
 pub mod movebytes;
 pub mod qconv_fast;
 pub mod util;

@@ -9,10 +9,13 @@
 //!   constant weights) and packed matrix-vector product;
 //! * [`conv`]: general 2-D direct convolution (strides, padding) through the
 //!   indirect micro-kernel;
-//! * [`depthwise`]: depthwise 2-D convolution (one filter per channel).
+//! * [`depthwise`]: depthwise 2-D convolution (one filter per channel);
+//! * [`inplace`]: the 1×1 and depthwise convolutions written over their
+//!   input, with a small scratch.
 
 pub mod conv;
 pub mod depthwise;
+pub mod inplace;
 pub mod matmul;
 
 use super::reference::activation::Activation;

@@ -1,0 +1,193 @@
+//! The in-place drivers (`fast::inplace`) against the reference convolution
+//! and bit for bit against their out-of-place twins, over random shapes
+//! (channel counts not multiples of the blocking, pixel counts not multiples
+//! of the tile, output channels fewer or more than the input's).
+
+use proptest::prelude::*;
+use zant_kernels::fast::depthwise::{depthwise, DepthwiseParams};
+use zant_kernels::fast::inplace::{
+    depthwise_inplace, depthwise_scratch_len, pointwise_inplace, pointwise_scratch_len,
+    PointwiseParams,
+};
+use zant_kernels::fast::matmul::{matmul, MatmulParams};
+use zant_kernels::fast::{pack_rows, packed_len};
+use zant_kernels::micro::{Micro, Portable};
+use zant_kernels::reference::activation::Activation;
+use zant_kernels::reference::conv::{conv, ConvParams};
+
+fn vals(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            ((s % 2001) as f32 - 1000.0) / 1000.0
+        })
+        .collect()
+}
+
+fn close(got: &[f32], want: &[f32], k: usize, what: &str) {
+    assert_eq!(got.len(), want.len());
+    let tol = 1e-5 * (k as f32 + 1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol, "{what}: [{i}] {g} vs {w}");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reference_conv(
+    x: &[f32],
+    w: &[f32],
+    b: &[f32],
+    c: usize,
+    m: usize,
+    group: usize,
+    hw: [usize; 2],
+    k: usize,
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    act: Activation,
+) -> (Vec<f32>, [usize; 2]) {
+    let oh = (hw[0] + pb[0] + pe[0] - k) / s[0] + 1;
+    let ow = (hw[1] + pb[1] + pe[1] - k) / s[1] + 1;
+    let p = ConvParams {
+        batch: 1,
+        in_channels: c,
+        out_channels: m,
+        group,
+        in_spatial: [1, hw[0], hw[1]],
+        out_spatial: [1, oh, ow],
+        kernel: [1, k, k],
+        strides: [1, s[0], s[1]],
+        dilations: [1, 1, 1],
+        pads_begin: [0, pb[0], pb[1]],
+        pads_end: [0, pe[0], pe[1]],
+        activation: act,
+    };
+    let mut y = vec![0f32; m * oh * ow];
+    conv(x, w, Some(b), &mut y, &p);
+    (y, [oh, ow])
+}
+
+/// 1×1 convolution over its own input: equals the reference convolution,
+/// and the out-of-place packed product bit for bit.
+fn check_pointwise<M: Micro>(c: usize, m: usize, hw: [usize; 2], seed: u64) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(m * c, seed ^ 0x55);
+    let b = vals(m, seed ^ 0x77);
+    let act = Activation::Clip { min: 0.0, max: 6.0 };
+    let (want, _) = reference_conv(&x, &w, &b, c, m, 1, hw, 1, [1, 1], [0, 0], [0, 0], act);
+    let n = hw[0] * hw[1];
+    let mut wp = vec![0f32; packed_len(m, c, 4)];
+    pack_rows::<4>(&w, m, c, c, 1, &mut wp);
+    let mut twin = vec![f32::NAN; m * n];
+    matmul::<M>(
+        &wp,
+        &x,
+        Some(&b),
+        &mut twin,
+        &MatmulParams {
+            m,
+            k: c,
+            n,
+            ldb: n,
+            sb: 1,
+            ldy: n,
+            sy: 1,
+            activation: act,
+        },
+    );
+    let mut buf = x.clone();
+    buf.resize(m.max(c) * n, f32::NAN);
+    let mut scratch = vec![f32::NAN; pointwise_scratch_len(c, n)];
+    pointwise_inplace::<M>(
+        &wp,
+        Some(&b),
+        &mut buf,
+        &mut scratch,
+        &PointwiseParams {
+            m,
+            k: c,
+            n,
+            activation: act,
+        },
+    );
+    let got = &buf[..m * n];
+    close(got, &want, c, "pointwise in place");
+    assert!(
+        got.iter()
+            .zip(&twin)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "pointwise in place differs from matmul"
+    );
+}
+
+/// Depthwise convolution over its own input (output plane no larger).
+#[allow(clippy::too_many_arguments)]
+fn check_depthwise(
+    c: usize,
+    hw: [usize; 2],
+    k: usize,
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    seed: u64,
+) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(c * k * k, seed ^ 0x3);
+    let b = vals(c, seed ^ 0x4);
+    let act = Activation::Relu;
+    let (want, out_hw) = reference_conv(&x, &w, &b, c, c, c, hw, k, s, pb, pe, act);
+    let p = DepthwiseParams {
+        channels: c,
+        in_hw: hw,
+        out_hw,
+        kernel: [k, k],
+        strides: s,
+        pads_begin: pb,
+        activation: act,
+    };
+    let mut twin = vec![f32::NAN; want.len()];
+    depthwise(&x, &w, Some(&b), &mut twin, &p);
+    let mut buf = x.clone();
+    let mut scratch = vec![f32::NAN; depthwise_scratch_len(hw)];
+    depthwise_inplace(&w, Some(&b), &mut buf, &mut scratch, &p);
+    let got = &buf[..want.len()];
+    close(got, &want, k * k, "depthwise in place");
+    assert!(
+        got.iter()
+            .zip(&twin)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "depthwise in place differs from depthwise"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn pointwise_inplace_matches_reference(
+        c in 1usize..21, m in 1usize..25, h in 1usize..9, w in 1usize..11,
+        seed in any::<u64>(),
+    ) {
+        check_pointwise::<Portable>(c, m, [h, w], seed);
+    }
+
+    #[test]
+    fn depthwise_inplace_matches_reference(
+        c in 1usize..6, h in 1usize..14, w in 1usize..14,
+        k in prop::sample::select(vec![1usize, 2, 3, 5]),
+        sh in 1usize..3, sw in 1usize..3,
+        pt in 0usize..3, pl in 0usize..3, pbot in 0usize..3, pr in 0usize..3,
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(h + pt + pbot >= k && w + pl + pr >= k);
+        prop_assume!(pt < k && pbot < k && pl < k && pr < k);
+        let oh = (h + pt + pbot - k) / sh + 1;
+        let ow = (w + pl + pr - k) / sw + 1;
+        prop_assume!(oh * ow <= h * w);
+        check_depthwise(c, [h, w], k, [sh, sw], [pt, pl], [pbot, pr], seed);
+    }
+}
