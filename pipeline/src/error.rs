@@ -164,6 +164,20 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            PipelineError::Firmware(e) => e.help(),
+            PipelineError::Crate(e) => e.help(),
+            PipelineError::FlashImage(e) => e.help(),
+            PipelineError::Run(e) => e.help(),
+            _ => None,
+        }
+    }
+}
+
+impl PipelineError {
     /// Exit status of a command that ends with this error: 2 for a usage or
     /// input error (bad file, unknown name, missing tool), 1 when the job
     /// failed (does not fit, build failed, target fault).
