@@ -48,7 +48,7 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum BoardError {
     /// No built-in board or file of that name.
-    #[error("unknown board `{name}`{}\n  help: `zant boards` lists the built-in boards; a path to your own board TOML works too", suggest(.suggestions))]
+    #[error("unknown board `{name}`{}", suggest(.suggestions))]
     NotFound {
         /// What was asked for.
         name: String,
@@ -66,6 +66,20 @@ pub enum BoardError {
     /// The file is invalid; every problem is listed.
     #[error("{} problem{} in the board file:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.iter().map(|d| format!("  {d}")).collect::<Vec<_>>().join("\n"))]
     Invalid(Vec<Diagnostic>),
+}
+
+impl BoardError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            BoardError::NotFound { .. } => Some(
+                "`zant boards` lists the built-in boards; a path to your own board TOML works too"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn suggest(s: &[String]) -> String {

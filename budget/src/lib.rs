@@ -35,17 +35,35 @@ pub enum BudgetError {
         /// Cause.
         source: std::io::Error,
     },
-    /// Invalid TOML or schema.
-    #[error("{path}: {message}")]
+    /// Not TOML.
+    #[error("{}: {source}", .path.display())]
+    Toml {
+        /// File.
+        path: PathBuf,
+        /// The TOML parser's account, with line and column.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// TOML that breaks the budget file's schema; every problem is listed.
+    #[error("{}: {message}", .path.display())]
     Invalid {
         /// File.
         path: PathBuf,
-        /// What is wrong (with line and column from the TOML parser).
+        /// The problems.
         message: String,
+    },
+    /// A baselines file that is not valid baselines JSON.
+    #[error("{}: {source}", .path.display())]
+    BaselinesJson {
+        /// File.
+        path: PathBuf,
+        /// The JSON parser's account.
+        #[source]
+        source: serde_json::Error,
     },
     /// Relative limits (`"baseline + 2%"`) of some entries have no recorded
     /// baseline to be relative to: the check could never fail, so it refuses.
-    #[error("{}", missing_baseline_message(.budget, .path, .exists, .entries))]
+    #[error("{}", missing_baseline_message(.path, .exists, .entries))]
     MissingBaseline {
         /// The budget file.
         budget: PathBuf,
@@ -57,21 +75,37 @@ pub enum BudgetError {
         entries: Vec<String>,
     },
     /// An ELF could not be read.
-    #[error("cannot read the symbols of {path}: {message}")]
+    #[error("cannot read the symbols of {}: {source}", .path.display())]
+    ReadElf {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An ELF could not be parsed.
+    #[error("cannot read the symbols of {}: {source}", .path.display())]
     Elf {
         /// File.
         path: PathBuf,
         /// Cause.
-        message: String,
+        #[source]
+        source: zant_common::elf::ElfError,
     },
 }
 
-fn missing_baseline_message(
-    budget: &Path,
-    path: &Path,
-    exists: &bool,
-    entries: &[String],
-) -> String {
+impl BudgetError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            BudgetError::MissingBaseline { budget, .. } => Some(format!("run `zant budget update {}` to record the baselines (and commit the file), or fix `baselines = …` in {} if it names the wrong file", budget.display(), budget.display())),
+            _ => None,
+        }
+    }
+}
+
+fn missing_baseline_message(path: &Path, exists: &bool, entries: &[String]) -> String {
     let what = if *exists {
         format!("{} has no baseline for", path.display())
     } else {
@@ -80,12 +114,7 @@ fn missing_baseline_message(
             path.display()
         )
     };
-    format!(
-        "{what} the relative limits of {}\n  help: run `zant budget update {}` to record the baselines (and commit the file), or fix `baselines = …` in {} if it names the wrong file",
-        entries.join(", "),
-        budget.display(),
-        budget.display()
-    )
+    format!("{what} the relative limits of {}", entries.join(", "))
 }
 
 /// A limit on one metric.
@@ -263,9 +292,12 @@ impl BudgetFile {
             path: path.to_path_buf(),
             message,
         };
-        let doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let doc: toml::Table =
+            text.parse()
+                .map_err(|source: toml::de::Error| BudgetError::Toml {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
         let mut problems = Vec::new();
         for k in doc.keys() {
             if k != "schema-version" && k != "entry" && k != "baselines" {
@@ -497,9 +529,9 @@ impl Baselines {
                 path: path.to_path_buf(),
                 source,
             }),
-            Ok(t) => serde_json::from_str(&t).map_err(|e| BudgetError::Invalid {
+            Ok(t) => serde_json::from_str(&t).map_err(|source| BudgetError::BaselinesJson {
                 path: path.to_path_buf(),
-                message: e.to_string(),
+                source,
             }),
         }
     }
@@ -795,12 +827,14 @@ pub fn markdown(r: &Report) -> String {
 /// Sizes of the functions and data objects of an ELF, by demangled name
 /// (hash suffix removed so names are stable across builds).
 pub fn elf_symbols(path: &Path) -> Result<BTreeMap<String, u64>, BudgetError> {
-    let err = |message: String| BudgetError::Elf {
+    let data = std::fs::read(path).map_err(|source| BudgetError::ReadElf {
         path: path.to_path_buf(),
-        message,
-    };
-    let data = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let elf = zant_common::elf::Elf::parse(&data).map_err(|e| err(e.to_string()))?;
+        source,
+    })?;
+    let elf = zant_common::elf::Elf::parse(&data).map_err(|source| BudgetError::Elf {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(elf.sizes())
 }
 
@@ -894,12 +928,22 @@ instructions = "baseline + 2%"
         let text = format!("baselines = \"mistyped.json\"\n{FILE}");
         let b = BudgetFile::parse(&text, &path).unwrap();
         let none = Baselines::load(&b.baseline_path()).unwrap();
-        let e = b.require_baselines(&none).unwrap_err().to_string();
+        let err = b.require_baselines(&none).unwrap_err();
+        let help = err.help();
+        assert!(
+            help.as_deref()
+                .is_some_and(|h| h.contains("zant budget update")),
+            "{help:?}"
+        );
+        let e = err.to_string();
+        assert!(
+            !e.contains("help:"),
+            "the help is apart from the message: {e}"
+        );
         for want in [
             "mistyped.json does not exist",
             "`mnist-8@qemu-mps2-an386` flash-bytes",
             "`mnist-8@qemu-mps2-an386` instructions",
-            "zant budget update",
         ] {
             assert!(e.contains(want), "missing {want:?} in {e}");
         }

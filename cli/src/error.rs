@@ -1,5 +1,8 @@
 //! Library errors as CLI errors. Each library error type decides its own exit
-//! status (`exit_code()`, beside the type); this only carries it over.
+//! status (`exit_code()`, beside the type) and carries its advice apart from
+//! its message (`help()`, beside the type too); this only carries them over.
+
+use std::error::Error;
 
 use crate::out::CliError;
 
@@ -13,8 +16,9 @@ impl CliError {
     }
 }
 
-/// `From<E> for CliError` for error types with an `exit_code()` method.
-macro_rules! exit_coded {
+/// `From<E> for CliError` for error types with an `exit_code()` method, and
+/// [`help_of`] for them.
+macro_rules! library_errors {
     ($($t:ty),* $(,)?) => {
         $(
             impl From<$t> for CliError {
@@ -26,10 +30,21 @@ macro_rules! exit_coded {
                 }
             }
         )*
+
+        /// The help of one error, when it is one of the library errors (the
+        /// only ones that carry help).
+        fn help_of(e: &(dyn Error + 'static)) -> Option<String> {
+            $(
+                if let Some(e) = e.downcast_ref::<$t>() {
+                    return e.help();
+                }
+            )*
+            None
+        }
     };
 }
 
-exit_coded!(
+library_errors!(
     zant_boards::BoardError,
     zant_budget::BudgetError,
     zant_codegen::krate::CrateError,
@@ -37,4 +52,15 @@ exit_coded!(
     zant_firmware::FirmwareError,
     zant_pipeline::PipelineError,
     zant_runner::RunError,
+    zant_runner::qemu::QemuError,
+    zant_runner::probe::ProbeError,
+    zant_runner::esp::EspError,
 );
+
+impl CliError {
+    /// What to do about the error: the help of the first error in its chain
+    /// that has one (a context in front keeps the help of what it wraps).
+    pub fn help(&self) -> Option<String> {
+        self.error.chain().find_map(help_of)
+    }
+}

@@ -70,7 +70,7 @@ fn main() -> ExitCode {
             if json && code == 2 {
                 let text = e.render().to_string();
                 let text = text.strip_prefix("error: ").unwrap_or(&text);
-                let _ = out::json(&out::error_json("usage", text, 2));
+                let _ = out::json(&out::error_json("usage", text, None, 2));
             }
             return ExitCode::from(code);
         }
@@ -94,7 +94,13 @@ fn main() -> ExitCode {
             out::error(&e);
             if json && !out::json_printed() {
                 let kind = if e.code == 2 { "input" } else { "failed" };
-                let _ = out::json(&out::error_json(kind, &out::error_text(&e), e.code));
+                let help = e.help();
+                let _ = out::json(&out::error_json(
+                    kind,
+                    &out::error_text(&e),
+                    help.as_deref(),
+                    e.code,
+                ));
             }
             ExitCode::from(e.code)
         }

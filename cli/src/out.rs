@@ -91,9 +91,11 @@ pub fn stderr_colors() -> bool {
     colors(&std::io::stderr())
 }
 
-/// Prints an error to stderr: `error: …` and its causes.
+/// Prints an error to stderr: `error: …`, its causes, then `help: …` when
+/// the error says what to do.
 pub fn error(e: &CliError) {
-    let head = if stderr_colors() {
+    let colors = stderr_colors();
+    let head = if colors {
         format!("{}", "error".red().bold())
     } else {
         "error".to_string()
@@ -109,6 +111,14 @@ pub fn error(e: &CliError) {
         }
         eprintln!("  caused by: {text}");
         shown.push_str(&text);
+    }
+    if let Some(help) = e.help() {
+        let head = if colors {
+            format!("{}", "help".cyan().bold())
+        } else {
+            "help".to_string()
+        };
+        eprintln!("  {head}: {help}");
     }
 }
 
@@ -126,23 +136,19 @@ pub fn json_requested(args: &[std::ffi::OsString]) -> bool {
 /// An error as the JSON object `--json` commands print on stdout when they
 /// fail: `{"error": {"kind", "message", "help", "exit_code"}}`. `kind` is
 /// `usage` (the command line), `input` (exit 2: a file, model or board is
-/// invalid) or `failed` (exit 1: the job failed); `help` is the advice the
-/// message carries (`help: …` lines), or null.
-pub fn error_json(kind: &str, text: &str, code: u8) -> serde_json::Value {
-    let mut message = Vec::new();
-    let mut help = Vec::new();
-    for line in text.lines() {
-        match line.trim_start().strip_prefix("help: ") {
-            Some(h) => help.push(h.trim().to_string()),
-            None if line.trim().is_empty() => {}
-            None => message.push(line.trim_end().to_string()),
-        }
-    }
+/// invalid) or `failed` (exit 1: the job failed); `message` is the error and
+/// its causes (blank lines dropped); `help` is what to do, or null.
+pub fn error_json(kind: &str, text: &str, help: Option<&str>, code: u8) -> serde_json::Value {
+    let message: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::trim_end)
+        .collect();
     serde_json::json!({
         "error": {
             "kind": kind,
             "message": message.join("\n"),
-            "help": if help.is_empty() { serde_json::Value::Null } else { help.join("\n").into() },
+            "help": help,
             "exit_code": code,
         }
     })
@@ -255,15 +261,9 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// `[1, 8, 28, 28]` without spaces: `1×8×28×28`.
+/// `[1, 8, 28, 28]` without spaces: `1×8×28×28` (the pipeline's wording).
 pub fn shape(s: &[usize]) -> String {
-    if s.is_empty() {
-        return "scalar".into();
-    }
-    s.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("×")
+    zant_pipeline::shape_text(s)
 }
 
 static JSON_PRINTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

@@ -84,6 +84,48 @@ fn not_onnx_is_an_input_error() {
     insta::assert_snapshot!(text(&out.stderr).replace(&f.display().to_string(), "FILE"));
 }
 
+/// An error with advice: the message on the `error:` line, the advice on its
+/// own `help:` line; with `--json` the advice is the `help` key, apart from
+/// the message.
+#[test]
+fn help_is_kept_apart_from_the_message() {
+    let dir = tempdir();
+    let model = dir.join("m.onnx");
+    std::fs::copy(root().join("examples/mnist-8.onnx"), &model).unwrap();
+    let taken = dir.join("taken");
+    std::fs::create_dir_all(&taken).unwrap();
+    std::fs::write(taken.join("mine.txt"), "not zant's").unwrap();
+    let out = zant()
+        .arg("compile")
+        .arg(&model)
+        .arg("-o")
+        .arg(&taken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir_text = taken.display().to_string();
+    insta::assert_snapshot!(
+        "help_apart_stderr",
+        text(&out.stderr).replace(&dir_text, "DIR")
+    );
+    let out = zant()
+        .arg("compile")
+        .arg(&model)
+        .arg("-o")
+        .arg(&taken)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_snapshot!(
+        "help_apart_json",
+        serde_json::to_string_pretty(&v)
+            .unwrap()
+            .replace(&dir_text, "DIR")
+    );
+}
+
 #[test]
 fn missing_file_and_bad_flag_exit_2() {
     let out = zant().args(["inspect", "nope.onnx"]).output().unwrap();

@@ -27,10 +27,10 @@ pub enum CrateError {
     #[error(transparent)]
     Emit(#[from] EmitError),
     /// The output directory holds files zant did not write.
-    #[error("{0} exists and was not created by zant\n  help: choose another directory, or pass --force to overwrite it")]
+    #[error("{} exists and was not created by zant", .0.display())]
     NotOurs(PathBuf),
     /// A package name that cargo would refuse.
-    #[error("`{name}` cannot be a package name: {why}\n  help: try --name {suggestion}")]
+    #[error("`{name}` cannot be a package name: {why}")]
     BadName {
         /// The name given.
         name: String,
@@ -47,6 +47,20 @@ pub enum CrateError {
         /// Cause.
         source: std::io::Error,
     },
+}
+
+impl CrateError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            CrateError::NotOurs(..) => {
+                Some("choose another directory, or pass --force to overwrite it".into())
+            }
+            CrateError::BadName { suggestion, .. } => Some(format!("try --name {suggestion}")),
+            _ => None,
+        }
+    }
 }
 
 /// The manifest written beside the crate (`zant-model.json`), read back by

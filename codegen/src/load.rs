@@ -62,10 +62,13 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// The bytes are not a protobuf ONNX model (or it is truncated).
-    #[error("not a valid ONNX model: {0}\n  help: the file may be truncated or corrupt, or not an .onnx file at all")]
+    #[error("not a valid ONNX model: {0}")]
+    Protobuf(#[source] prost::DecodeError),
+    /// The protobuf decodes but is not a usable ONNX model.
+    #[error("not a valid ONNX model: {0}")]
     Decode(String),
     /// The model stores tensors in external files.
-    #[error("tensor `{tensor}` keeps its data in an external file ({location})\n  help: zant compiles self-contained models so the weights can be embedded in flash; re-save the model with the data inside, e.g. `onnx.save_model(m, path, save_as_external_data=False)`")]
+    #[error("tensor `{tensor}` keeps its data in an external file ({location})")]
     ExternalData {
         /// Tensor name.
         tensor: String,
@@ -98,7 +101,7 @@ pub enum LoadError {
     Invalid(String),
     /// An input has a dynamic dimension nothing binds: zant plans every
     /// buffer at compile time, so each dimension needs a value.
-    #[error("input `{input}` has a dynamic dimension {dim}{} that is not bound\n  help: bind it with --shape {input}={example}{}", param.as_ref().map(|p| format!(" (`{p}`)")).unwrap_or_default(), param.as_ref().map(|p| format!(", or every `{p}` at once with --dim {p}=N")).unwrap_or_default())]
+    #[error("input `{input}` has a dynamic dimension {dim}{} that is not bound", param.as_ref().map(|p| format!(" (`{p}`)")).unwrap_or_default())]
     UnboundDim {
         /// The input's name.
         input: String,
@@ -110,6 +113,33 @@ pub enum LoadError {
         /// each dynamic one as 1.
         example: String,
     },
+    /// The model declares a default-domain opset that does not exist.
+    #[error("invalid model: the model declares ONNX opset {opset}, which does not exist (zant knows opsets 1 to {MAX_OPSET})")]
+    UnknownOpset {
+        /// The opset the model declares.
+        opset: i64,
+    },
+}
+
+impl LoadError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            LoadError::Protobuf(..) => Some("the file may be truncated or corrupt, or not an .onnx file at all".into()),
+            LoadError::Decode(..) => Some("the file may be truncated or corrupt, or not an .onnx file at all".into()),
+            LoadError::ExternalData { .. } => Some("zant compiles self-contained models so the weights can be embedded in flash; re-save the model with the data inside, e.g. `onnx.save_model(m, path, save_as_external_data=False)`".into()),
+            LoadError::UnknownOpset { .. } => Some("re-export the model with a released opset, e.g. `torch.onnx.export(..., opset_version=17)`".into()),
+            LoadError::UnboundDim { input, example, param, .. } => Some(format!(
+                "bind it with --shape {input}={example}{}",
+                param
+                    .as_ref()
+                    .map(|p| format!(", or every `{p}` at once with --dim {p}=N"))
+                    .unwrap_or_default()
+            )),
+            _ => None,
+        }
+    }
 }
 
 fn count_unsupported(list: &[UnsupportedOp]) -> String {
@@ -187,7 +217,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn decode(bytes: &[u8]) -> Result<proto::ModelProto, LoadError> {
-    let model = proto::ModelProto::decode(bytes).map_err(|e| LoadError::Decode(e.to_string()))?;
+    let model = proto::ModelProto::decode(bytes).map_err(LoadError::Protobuf)?;
     if model.graph.is_none() {
         return Err(LoadError::Decode("the file holds no graph".into()));
     }
@@ -196,9 +226,7 @@ fn decode(bytes: &[u8]) -> Result<proto::ModelProto, LoadError> {
     }
     let opset = default_opset(&model);
     if !(1..=MAX_OPSET).contains(&opset) {
-        return Err(LoadError::Invalid(format!(
-            "the model declares ONNX opset {opset}, which does not exist (zant knows opsets 1 to {MAX_OPSET})\n  help: re-export the model with a released opset, e.g. `torch.onnx.export(..., opset_version=17)`"
-        )));
+        return Err(LoadError::UnknownOpset { opset });
     }
     Ok(model)
 }

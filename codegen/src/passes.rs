@@ -417,7 +417,8 @@ pub fn fuse_max_pool(graph: &Graph) -> Graph {
 pub(crate) fn activation_of(graph: &Graph, node: &Node) -> Option<Activation> {
     let u = node.op.as_any().downcast_ref::<Unary>()?;
     match u.resolved(&graph.input_infos(node)).ok()? {
-        UnaryKind::Act(a) => Some(a),
+        // Softplus was never fused; it stays a node of its own.
+        UnaryKind::Act(a) if a != Activation::Softplus => Some(a),
         _ => None,
     }
 }

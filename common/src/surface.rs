@@ -97,12 +97,24 @@ pub struct NodeKernel {
 
 /// The manifest could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot read {}: {message}", .path.display())]
+#[error("cannot read {}: {source}", .path.display())]
 pub struct ManifestError {
     /// Path of the manifest.
     pub path: PathBuf,
     /// Cause.
-    pub message: String,
+    #[source]
+    pub source: ManifestCause,
+}
+
+/// Why the manifest could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestCause {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The file is not a manifest.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
 }
 
 impl Manifest {
@@ -116,11 +128,11 @@ impl Manifest {
         let path = crate_dir.join(MANIFEST_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| ManifestError {
             path: path.clone(),
-            message: e.to_string(),
+            source: e.into(),
         })?;
         serde_json::from_str(&text).map_err(|e| ManifestError {
             path,
-            message: e.to_string(),
+            source: e.into(),
         })
     }
 }

@@ -87,7 +87,7 @@ static TEMPLATES: &[(&str, &str)] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum FirmwareError {
     /// The output directory holds files zant did not write.
-    #[error("{0} exists and was not created by zant\n  help: choose another directory with -o, or pass --force to overwrite it")]
+    #[error("{0} exists and was not created by zant")]
     NotOurs(PathBuf),
     /// The board needs a runtime zant has no template for.
     #[error("board `{board}`: {what}")]
@@ -98,28 +98,47 @@ pub enum FirmwareError {
         what: String,
     },
     /// The model crate manifest is missing or invalid.
-    #[error("cannot read the model crate's manifest {path}: {message}")]
+    #[error("cannot read the model crate's manifest {}: {source}", .path.display())]
     Manifest {
         /// Path.
         path: PathBuf,
         /// Cause.
-        message: String,
+        #[source]
+        source: zant_common::surface::ManifestCause,
+    },
+    /// The input tensors given do not match the model crate's manifest.
+    #[error("cannot read the model crate's manifest {}: {detail}", .path.display())]
+    Inputs {
+        /// Path of the manifest.
+        path: PathBuf,
+        /// Which input does not match, and how.
+        detail: String,
     },
     /// A template failed to render (a bug in zant's templates).
-    #[error("internal error rendering {template}: {message}")]
+    #[error("internal error rendering {template}: {source:#}")]
     Template {
         /// Template.
         template: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: minijinja::Error,
     },
-    /// A Rust target is missing and could not be installed.
-    #[error("the Rust target {triple} is not installed and could not be installed: {message}\n  help: run `rustup target add {triple}`")]
+    /// A Rust target is missing and rustup could not install it.
+    #[error("the Rust target {triple} is not installed and could not be installed: {stderr}")]
     Target {
         /// Triple.
         triple: String,
+        /// What rustup printed on stderr.
+        stderr: String,
+    },
+    /// rustup could not be started to install a missing Rust target.
+    #[error("the Rust target {triple} is not installed and could not be installed: {source}")]
+    Rustup {
+        /// Triple.
+        triple: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: std::io::Error,
     },
     /// The model does not fit the board: the link failed on a region.
     #[error("the firmware does not fit board `{board}`: {detail}")]
@@ -130,7 +149,7 @@ pub enum FirmwareError {
         detail: String,
     },
     /// cargo failed.
-    #[error("cargo build failed for board `{board}`:\n{stderr}\n  help: the project is in {dir}; run `cargo build --release` there to see everything")]
+    #[error("cargo build failed for board `{board}`:\n{stderr}")]
     Build {
         /// Board.
         board: String,
@@ -148,7 +167,7 @@ pub enum FirmwareError {
         source: std::io::Error,
     },
     /// The ELF was built for another architecture than the board's core.
-    #[error("{path} is {found} ELF, but board `{board}` has a {core} core: expected {expected} ELF\n  help: measure a firmware built for this board (`zant build --board {board} …`), or pass the board it was built for with --board")]
+    #[error("{} is {found} ELF, but board `{board}` has a {core} core: expected {expected} ELF", .path.display())]
     WrongMachine {
         /// The ELF.
         path: PathBuf,
@@ -162,7 +181,7 @@ pub enum FirmwareError {
         expected: String,
     },
     /// Loadable sections lie outside every memory region of the board.
-    #[error("{path}: {} section{} outside every memory region of board `{board}`:\n{}\n  expected within: {regions}\n  help: was the ELF linked for another board? Measure it with the board it was built for", .sections.len(), if .sections.len() == 1 { " lies" } else { "s lie" }, .sections.iter().map(|s| format!("    {s}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{}: {} section{} outside every memory region of board `{board}`:\n{}\n  expected within: {regions}", .path.display(), .sections.len(), if .sections.len() == 1 { " lies" } else { "s lie" }, .sections.iter().map(|s| format!("    {s}")).collect::<Vec<_>>().join("\n"))]
     OutsideRegions {
         /// The ELF.
         path: PathBuf,
@@ -174,13 +193,39 @@ pub enum FirmwareError {
         regions: String,
     },
     /// The ELF could not be read.
-    #[error("cannot read ELF {path}: {message}")]
+    #[error("cannot read ELF {}: {source}", .path.display())]
+    ReadElf {
+        /// Path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The ELF could not be parsed.
+    #[error("cannot read ELF {}: {source}", .path.display())]
     Elf {
         /// Path.
         path: PathBuf,
         /// Cause.
-        message: String,
+        #[source]
+        source: zant_common::elf::ElfError,
     },
+}
+
+impl FirmwareError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            FirmwareError::NotOurs(..) => Some("choose another directory with -o, or pass --force to overwrite it".into()),
+            FirmwareError::Target { triple, .. } => Some(format!("run `rustup target add {triple}`")),
+            FirmwareError::Rustup { triple, .. } => Some(format!("run `rustup target add {triple}`")),
+            FirmwareError::Build { dir, .. } => Some(format!("the project is in {dir}; run `cargo build --release` there to see everything")),
+            FirmwareError::WrongMachine { board, .. } => Some(format!("measure a firmware built for this board (`zant build --board {board} …`), or pass the board it was built for with --board")),
+            FirmwareError::OutsideRegions { .. } => Some("was the ELF linked for another board? Measure it with the board it was built for".into()),
+            _ => None,
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FirmwareError + '_ {
@@ -419,13 +464,13 @@ pub fn render_project(
     check_dir(out, force)?;
     let manifest = ModelSurface::read(model_dir).map_err(|e| FirmwareError::Manifest {
         path: e.path,
-        message: e.message,
+        source: e.source,
     })?;
     let surface = &manifest.surface;
     if inputs.len() != surface.inputs.len() {
-        return Err(FirmwareError::Manifest {
+        return Err(FirmwareError::Inputs {
             path: model_dir.join("zant-model.json"),
-            message: format!(
+            detail: format!(
                 "{} input tensors given, the model has {}",
                 inputs.len(),
                 surface.inputs.len()
@@ -434,9 +479,9 @@ pub fn render_project(
     }
     for (i, (data, spec)) in inputs.iter().zip(&surface.inputs).enumerate() {
         if data.len() != spec.bytes() {
-            return Err(FirmwareError::Manifest {
+            return Err(FirmwareError::Inputs {
                 path: model_dir.join("zant-model.json"),
-                message: format!(
+                detail: format!(
                     "input {i} (`{}`) has {} bytes, expected {} ({} × {})",
                     spec.name,
                     data.len(),
@@ -457,16 +502,16 @@ pub fn render_project(
             .lstrip_blocks(true)
             .keep_trailing_newline(true)
             .build()
-            .map_err(|e| FirmwareError::Template {
+            .map_err(|source| FirmwareError::Template {
                 template: "syntax".into(),
-                message: e.to_string(),
+                source,
             })?,
     );
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
-            .map_err(|e| FirmwareError::Template {
+            .map_err(|source| FirmwareError::Template {
                 template: name.to_string(),
-                message: e.to_string(),
+                source,
             })?;
     }
     let regions: Vec<_> = board
@@ -584,13 +629,13 @@ pub fn render_project(
     for (tname, rel) in &files {
         let t = env
             .get_template(tname)
-            .map_err(|e| FirmwareError::Template {
+            .map_err(|source| FirmwareError::Template {
                 template: tname.clone(),
-                message: e.to_string(),
+                source,
             })?;
-        let text = t.render(&ctx).map_err(|e| FirmwareError::Template {
+        let text = t.render(&ctx).map_err(|source| FirmwareError::Template {
             template: tname.clone(),
-            message: format!("{e:#}"),
+            source,
         })?;
         let path = out.join(rel);
         if let Some(p) = path.parent() {
@@ -633,9 +678,9 @@ fn write_if_changed_bytes(path: &Path, bytes: &[u8]) -> Result<(), FirmwareError
 /// Makes sure the Rust target is installed (with rustup when it is not).
 /// Returns true when it was installed now.
 pub fn ensure_target(triple: &str) -> Result<bool, FirmwareError> {
-    let err = |message: String| FirmwareError::Target {
+    let err = |stderr: String| FirmwareError::Target {
         triple: triple.to_string(),
-        message,
+        stderr,
     };
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
@@ -655,7 +700,10 @@ pub fn ensure_target(triple: &str) -> Result<bool, FirmwareError> {
     let add = Command::new("rustup")
         .args(["target", "add", triple])
         .output()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|source| FirmwareError::Rustup {
+            triple: triple.to_string(),
+            source,
+        })?;
     if !add.status.success() {
         return Err(err(String::from_utf8_lossy(&add.stderr).into_owned()));
     }

@@ -127,12 +127,14 @@ fn check_machine(elf: &Path, file: &object::File<'_>, board: &Board) -> Result<(
 /// includes the reserved stack and the regions are filled in; without one,
 /// flash is everything stored in the file's loadable segments and RAM what they occupy in writable memory.
 pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareError> {
-    let err = |message: String| FirmwareError::Elf {
+    let data = std::fs::read(elf).map_err(|source| FirmwareError::ReadElf {
         path: elf.to_path_buf(),
-        message,
-    };
-    let data = std::fs::read(elf).map_err(|e| err(e.to_string()))?;
-    let parsed = zant_common::elf::Elf::parse(&data).map_err(|e| err(e.to_string()))?;
+        source,
+    })?;
+    let parsed = zant_common::elf::Elf::parse(&data).map_err(|source| FirmwareError::Elf {
+        path: elf.to_path_buf(),
+        source,
+    })?;
     let file = parsed.object();
     if let Some(b) = board {
         check_machine(elf, file, b)?;

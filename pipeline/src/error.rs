@@ -115,7 +115,7 @@ pub enum PipelineError {
     },
     /// The weights (and the least code) cannot fit the board's flash: found
     /// before the cross-compile.
-    #[error("the model's weights ({weights} B) and at least {code} B of code need {} B, but {what} has {capacity} B: {} B too many\n  help: {}", weights + code, weights + code - capacity, flash_help(elsewhere))]
+    #[error("the model's weights ({weights} B) and at least {code} B of code need {} B, but {what} has {capacity} B: {} B too many", weights + code, weights + code - capacity)]
     FlashTooSmall {
         /// Board.
         board: String,
@@ -188,6 +188,21 @@ fn flash_help(elsewhere: &[String]) -> String {
             "the weights would fit in {} of this board: set `placement.weights` in a board file of your own",
             elsewhere.join(" or ")
         )
+    }
+}
+
+impl PipelineError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            PipelineError::Firmware(e) => e.help(),
+            PipelineError::Crate(e) => e.help(),
+            PipelineError::FlashImage(e) => e.help(),
+            PipelineError::Run(e) => e.help(),
+            PipelineError::FlashTooSmall { elsewhere, .. } => Some(flash_help(elsewhere)),
+            _ => None,
+        }
     }
 }
 

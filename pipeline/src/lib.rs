@@ -232,8 +232,9 @@ pub fn inputs_for(g: &Graph, input: Option<&Path>) -> Result<Vec<TensorData>, Pi
     }])
 }
 
-/// `1×8×28×28`, `scalar` for no dimensions.
-pub(crate) fn shape_text(s: &[usize]) -> String {
+/// `1×8×28×28`, `scalar` for no dimensions: how zant writes a shape, in
+/// messages and tables alike.
+pub fn shape_text(s: &[usize]) -> String {
     if s.is_empty() {
         return "scalar".into();
     }

@@ -85,10 +85,10 @@ impl PortInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum EspError {
     /// The board's chip is not one espflash knows.
-    #[error("espflash does not know chip `{0}`\n  help: use one of esp32, esp32c2, esp32c3, esp32c5, esp32c6, esp32h2, esp32p4, esp32s2, esp32s3 in the board's [run.espflash] table")]
+    #[error("espflash does not know chip `{0}`")]
     UnknownChip(String),
     /// No USB serial port is attached.
-    #[error("no serial port found (zant would flash chip `{chip}` through espflash)\n  help: connect the board's USB port (the one marked UART or USB); check the cable carries data; or use --no-flash to stop after building")]
+    #[error("no serial port found (zant would flash chip `{chip}` through espflash)")]
     NoPort {
         /// Chip zant would have flashed.
         chip: String,
@@ -97,31 +97,31 @@ pub enum EspError {
     #[error("{} serial ports found; choose one with --port:\n{}", .0.len(), .0.iter().map(|p| format!("  {}  {:04x}:{:04x} {}", p.name, p.vid, p.pid, p.product.as_deref().unwrap_or(""))).collect::<Vec<_>>().join("\n"))]
     Ambiguous(Vec<PortInfo>),
     /// `--port` names no device.
-    #[error(
-        "serial port {0} does not exist\n  help: `zant doctor` lists the serial ports it sees"
-    )]
+    #[error("serial port {0} does not exist")]
     NoSuchPort(String),
     /// The port could not be opened: permissions.
-    #[error("no permission to open serial port {0}\n  help: on Linux add yourself to the group owning it (usually `dialout`: `sudo usermod -aG dialout $USER`, then log in again)")]
+    #[error("no permission to open serial port {0}")]
     Permission(String),
     /// The port could not be opened: in use or other.
-    #[error("cannot open serial port {port}: {message}\n  help: close other programs using it (espflash monitor, screen, minicom, an IDE's serial monitor)")]
+    #[error("cannot open serial port {port}: {source}")]
     Open {
         /// Port.
         port: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: serialport::Error,
     },
     /// The ROM boot loader did not answer.
-    #[error("no ESP32 answered on {port}: {message}\n  help: hold the board's BOOT button, press and release RESET, release BOOT, and try again; or check that this port is the board's")]
+    #[error("no ESP32 answered on {port}: {}", chain(.source))]
     Connect {
         /// Port.
         port: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: espflash::Error,
     },
     /// Another chip answered.
-    #[error("the chip on {port} is {found}, but board file says {expected}\n  help: connect the right board, or give the board file the chip it has ([run.espflash] chip)")]
+    #[error("the chip on {port} is {found}, but board file says {expected}")]
     WrongChip {
         /// Port.
         port: String,
@@ -130,33 +130,82 @@ pub enum EspError {
         /// Chip that answered.
         found: String,
     },
+    /// The ELF could not be read to make its firmware image.
+    #[error("cannot make the flash image of {elf}: {source}")]
+    ReadElf {
+        /// ELF.
+        elf: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The firmware image could not be made from the ELF.
-    #[error("cannot make the flash image of {elf}: {message}")]
+    #[error("cannot make the flash image of {elf}: {}", chain(.source))]
     Image {
         /// ELF.
         elf: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: espflash::Error,
     },
     /// Flashing or verifying failed.
-    #[error("flashing {elf} failed: {message}")]
+    #[error("flashing {elf} failed: {}", flash_failure(.source))]
     Flash {
         /// ELF.
         elf: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: espflash::Error,
     },
-    /// The serial port failed while reading the report.
-    #[error("cannot read the firmware's report from {port}: {message}")]
-    Read {
+    /// The chip could not be reset into the application after flashing.
+    #[error("cannot read the firmware's report from {port}: cannot reset the chip into the application: {}", chain(.source))]
+    Reset {
         /// Port.
         port: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: espflash::Error,
+    },
+    /// The serial port failed while reading the report and did not come back.
+    #[error("cannot read the firmware's report from {port}: the port failed ({source}) and did not come back within {timeout:?}")]
+    PortLost {
+        /// Port.
+        port: String,
+        /// How long zant waited for it.
+        timeout: Duration,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
     },
     /// The firmware failed, or did not report in time.
     #[error(transparent)]
     Target(#[from] TargetError),
+}
+
+impl EspError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            EspError::UnknownChip(..) => Some("use one of esp32, esp32c2, esp32c3, esp32c5, esp32c6, esp32h2, esp32p4, esp32s2, esp32s3 in the board's [run.espflash] table".into()),
+            EspError::NoPort { .. } => Some("connect the board's USB port (the one marked UART or USB); check the cable carries data; or use --no-flash to stop after building".into()),
+            EspError::NoSuchPort(..) => Some("`zant doctor` lists the serial ports it sees".into()),
+            EspError::Permission(..) => Some("on Linux add yourself to the group owning it (usually `dialout`: `sudo usermod -aG dialout $USER`, then log in again)".into()),
+            EspError::Open { .. } => Some("close other programs using it (espflash monitor, screen, minicom, an IDE's serial monitor)".into()),
+            EspError::Connect { .. } => Some("hold the board's BOOT button, press and release RESET, release BOOT, and try again; or check that this port is the board's".into()),
+            EspError::WrongChip { .. } => Some("connect the right board, or give the board file the chip it has ([run.espflash] chip)".into()),
+            _ => None,
+        }
+    }
+}
+
+/// What a failed flash write says: verification failures get their own
+/// advice; any other error is shown with its causes.
+fn flash_failure(e: &espflash::Error) -> String {
+    match e {
+        espflash::Error::VerifyFailed => "the flash contents differ from the image after writing (verification failed); try again, or another USB cable or port".into(),
+        e => chain(e),
+    }
 }
 
 /// An error and its causes, on one line.
@@ -289,9 +338,9 @@ impl AppImage {
 }
 
 fn image_format<'a>(elf: &'a [u8], chip: Chip, path: &Path) -> Result<ImageFormat<'a>, EspError> {
-    let err = |e: espflash::Error| EspError::Image {
+    let err = |source: espflash::Error| EspError::Image {
         elf: path.display().to_string(),
-        message: chain(&e),
+        source,
     };
     let data = FlashData::new(
         FlashSettings::default(),
@@ -307,9 +356,9 @@ fn image_format<'a>(elf: &'a [u8], chip: Chip, path: &Path) -> Result<ImageForma
 /// Makes the flash image of the ELF for `chip` (no hardware needed).
 pub fn app_image(elf: &Path, chip_name: &str) -> Result<AppImage, EspError> {
     let chip = chip(chip_name)?;
-    let bytes = std::fs::read(elf).map_err(|e| EspError::Image {
+    let bytes = std::fs::read(elf).map_err(|source| EspError::ReadElf {
         elf: elf.display().to_string(),
-        message: e.to_string(),
+        source,
     })?;
     let format = image_format(&bytes, chip, elf)?;
     let meta = format.metadata();
@@ -382,7 +431,7 @@ fn open(port: &str) -> Result<Port, EspError> {
             }
             _ => EspError::Open {
                 port: port.to_string(),
-                message: e.to_string(),
+                source: e,
             },
         })
 }
@@ -404,9 +453,9 @@ fn connect(port: &PortInfo, chip: Chip) -> Result<Flasher, EspError> {
             expected,
             found,
         },
-        e => EspError::Connect {
+        source => EspError::Connect {
             port: port.name.clone(),
-            message: chain(&e),
+            source,
         },
     })
 }
@@ -416,9 +465,9 @@ fn connect(port: &PortInfo, chip: Chip) -> Result<Flasher, EspError> {
 pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, EspError> {
     let chip = chip(&job.chip)?;
     let elf_str = job.elf.display().to_string();
-    let bytes = std::fs::read(&job.elf).map_err(|e| EspError::Image {
+    let bytes = std::fs::read(&job.elf).map_err(|source| EspError::ReadElf {
         elf: elf_str.clone(),
-        message: e.to_string(),
+        source,
     })?;
     // Made before anything touches the board: a bad image fails here.
     let format = image_format(&bytes, chip, &job.elf)?;
@@ -432,21 +481,16 @@ pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result
     };
     flasher
         .load_image_to_flash(&mut cb, format)
-        .map_err(|e| EspError::Flash {
+        .map_err(|source| EspError::Flash {
             elf: elf_str.clone(),
-            message: match e {
-                espflash::Error::VerifyFailed => {
-                    "the flash contents differ from the image after writing (verification failed); try again, or another USB cable or port".into()
-                }
-                e => chain(&e),
-            },
+            source,
         })?;
     let mut connection = flasher.into_connection();
     connection
         .reset_after(true, chip)
-        .map_err(|e| EspError::Read {
+        .map_err(|source| EspError::Reset {
             port: port.name.clone(),
-            message: format!("cannot reset the chip into the application: {}", chain(&e)),
+            source,
         })?;
     read_report(connection.into_serial(), &port.name, job)
 }
@@ -457,7 +501,7 @@ pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result
 fn read_report(serial: Port, name: &str, job: &EspJob) -> Result<Report, EspError> {
     let t0 = Instant::now();
     let mut serial = Some(serial);
-    let mut lost: Option<String> = None;
+    let mut lost: Option<std::io::Error> = None;
     let mut text = String::new();
     let mut buf = [0u8; 1024];
     while t0.elapsed() <= job.timeout {
@@ -475,18 +519,16 @@ fn read_report(serial: Port, name: &str, job: &EspJob) -> Result<Report, EspErro
             }
             Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
             Err(e) => {
-                lost = Some(e.to_string());
+                lost = Some(e);
                 serial = None;
             }
         }
     }
     match (serial, lost) {
-        (None, Some(e)) => Err(EspError::Read {
+        (None, Some(source)) => Err(EspError::PortLost {
             port: name.to_string(),
-            message: format!(
-                "the port failed ({e}) and did not come back within {:?}",
-                job.timeout
-            ),
+            timeout: job.timeout,
+            source,
         }),
         _ => Err(TargetError::Timeout(job.timeout).into()),
     }
@@ -674,5 +716,45 @@ mod tests {
         };
         assert_eq!(img.merged(), [1, 2, 0xFF, 0xFF, 3]);
         assert_eq!(img.app(), [3]);
+    }
+
+    /// The advice is the diagnostic's help, never part of the message; a
+    /// run error forwards the help of the error it wraps.
+    #[test]
+    fn help_is_apart_from_the_message() {
+        let errors: Vec<crate::RunError> = vec![
+            EspError::NoPort {
+                chip: "esp32c3".into(),
+            }
+            .into(),
+            EspError::NoSuchPort("/dev/ttyUSB9".into()).into(),
+            crate::probe::ProbeError::NoProbe {
+                chip: "STM32H743ZITx".into(),
+            }
+            .into(),
+            crate::qemu::QemuError::NotInstalled {
+                binary: "qemu-system-arm".into(),
+                package: "qemu-system-arm".into(),
+            }
+            .into(),
+        ];
+        for e in errors {
+            let message = e.to_string();
+            let help = e.help().unwrap_or_default();
+            assert!(!message.contains("help"), "{message}");
+            assert!(
+                !help.is_empty() && !help.contains('\n'),
+                "{message}: {help:?}"
+            );
+        }
+        let e = crate::qemu::QemuError::NotInstalled {
+            binary: "qemu-system-riscv32".into(),
+            package: "qemu-system-misc".into(),
+        };
+        assert_eq!(e.to_string(), "qemu-system-riscv32 was not found");
+        assert_eq!(
+            e.help().unwrap(),
+            "install QEMU: sudo apt-get install qemu-system-misc (or run `ci/setup.sh`)"
+        );
     }
 }

@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use probe_rs::flashing::{DownloadOptions, ElfLoader, ElfOptions, FlashProgress, ProgressEvent};
+use probe_rs::flashing::{
+    DownloadOptions, ElfLoader, ElfOptions, FileDownloadError, FlashProgress, ProgressEvent,
+};
 use probe_rs::probe::list::Lister;
-use probe_rs::probe::{DebugProbeInfo, DebugProbeSelector};
-use probe_rs::rtt::Rtt;
+use probe_rs::probe::{DebugProbeError, DebugProbeInfo, DebugProbeSelector};
+use probe_rs::rtt::{Error as RttError, Rtt};
 use probe_rs::Permissions;
 
 use crate::report::{self, Report, TargetError};
@@ -53,7 +55,7 @@ impl From<&DebugProbeInfo> for ProbeInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError {
     /// No probe is attached.
-    #[error("no debug probe found (zant would flash chip `{chip}` through probe-rs)\n  help: connect the board's debug probe (ST-LINK, J-Link, CMSIS-DAP) by USB; on Linux make sure your user may access it (probe-rs udev rules: https://probe.rs/docs/getting-started/probe-setup/); or use --no-flash to stop after building")]
+    #[error("no debug probe found (zant would flash chip `{chip}` through probe-rs)")]
     NoProbe {
         /// Chip zant would have flashed.
         chip: String,
@@ -68,37 +70,62 @@ pub enum ProbeError {
     #[error("--probe {0}: expected VID:PID or VID:PID:SERIAL in hex")]
     BadSelector(String),
     /// Opening the probe failed (busy, permissions).
-    #[error("cannot open debug probe {probe}: {message}\n  help: close other debuggers using it (probe-rs, OpenOCD, STM32CubeIDE); on Linux install the probe-rs udev rules and re-plug the probe")]
+    #[error("cannot open debug probe {probe}: {source}")]
     Open {
         /// Probe.
         probe: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: DebugProbeError,
     },
     /// Attaching to the chip failed.
-    #[error("cannot attach to chip `{chip}` through {probe}: {message}\n  help: check that the board is powered and that the board file names the right chip (`probe-rs chip list`)")]
+    #[error("cannot attach to chip `{chip}` through {probe}: {source}")]
     Attach {
         /// Chip.
         chip: String,
         /// Probe.
         probe: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: probe_rs::Error,
     },
     /// Flashing or verifying failed.
-    #[error("flashing {elf} failed: {message}")]
+    #[error("flashing {elf} failed: {source}")]
     Flash {
         /// ELF.
         elf: String,
         /// Cause.
-        message: String,
+        #[source]
+        source: FileDownloadError,
     },
-    /// RTT could not be found or read.
+    /// The core could not be reset to run the firmware.
     #[error("cannot read the firmware's report over RTT: {0}")]
-    Rtt(String),
+    Reset(#[source] probe_rs::Error),
+    /// The firmware's RTT control block was not found in time.
+    #[error("cannot read the firmware's report over RTT: no RTT control block found: {0}")]
+    NoRtt(#[source] RttError),
+    /// The firmware has no RTT up channel 0.
+    #[error("cannot read the firmware's report over RTT: the firmware has no RTT up channel 0")]
+    NoUpChannel,
+    /// Reading the RTT up channel failed.
+    #[error("cannot read the firmware's report over RTT: {0}")]
+    RttRead(#[source] RttError),
     /// The firmware failed, or did not report in time.
     #[error(transparent)]
     Target(#[from] TargetError),
+}
+
+impl ProbeError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            ProbeError::NoProbe { .. } => Some("connect the board's debug probe (ST-LINK, J-Link, CMSIS-DAP) by USB; on Linux make sure your user may access it (probe-rs udev rules: https://probe.rs/docs/getting-started/probe-setup/); or use --no-flash to stop after building".into()),
+            ProbeError::Open { .. } => Some("close other debuggers using it (probe-rs, OpenOCD, STM32CubeIDE); on Linux install the probe-rs udev rules and re-plug the probe".into()),
+            ProbeError::Attach { .. } => Some("check that the board is powered and that the board file names the right chip (`probe-rs chip list`)".into()),
+            _ => None,
+        }
+    }
 }
 
 /// Kind of a memory range in probe-rs's description of a chip.
@@ -232,16 +259,18 @@ pub fn flash_and_run(
     let chosen = choose(&probes, job.probe.as_deref(), &job.chip)?;
     let selector = DebugProbeSelector::from_str(&chosen.selector())
         .map_err(|_| ProbeError::BadSelector(chosen.selector()))?;
-    let probe = Lister::new().open(selector).map_err(|e| ProbeError::Open {
-        probe: chosen.name.clone(),
-        message: e.to_string(),
-    })?;
+    let probe = Lister::new()
+        .open(selector)
+        .map_err(|source| ProbeError::Open {
+            probe: chosen.name.clone(),
+            source,
+        })?;
     let mut session = probe
         .attach(job.chip.as_str(), Permissions::default())
-        .map_err(|e| ProbeError::Attach {
+        .map_err(|source| ProbeError::Attach {
             chip: job.chip.clone(),
             probe: chosen.name.clone(),
-            message: e.to_string(),
+            source,
         })?;
     let (mut total, mut done) = (0u64, 0u64);
     let mut opts = DownloadOptions::default();
@@ -261,35 +290,31 @@ pub fn flash_and_run(
         ElfLoader(ElfOptions::default()),
         opts,
     )
-    .map_err(|e| ProbeError::Flash {
+    .map_err(|source| ProbeError::Flash {
         elf: elf_str.clone(),
-        message: e.to_string(),
+        source,
     })?;
-    let mut core = session.core(0).map_err(|e| ProbeError::Attach {
+    let mut core = session.core(0).map_err(|source| ProbeError::Attach {
         chip: job.chip.clone(),
         probe: chosen.name.clone(),
-        message: e.to_string(),
+        source,
     })?;
-    core.reset().map_err(|e| ProbeError::Rtt(e.to_string()))?;
+    core.reset().map_err(ProbeError::Reset)?;
     let t0 = Instant::now();
     let mut rtt = loop {
         match Rtt::attach(&mut core) {
             Ok(r) => break r,
             Err(_) if t0.elapsed() < job.timeout => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(ProbeError::Rtt(format!("no RTT control block found: {e}"))),
+            Err(e) => return Err(ProbeError::NoRtt(e)),
         }
     };
     let mut text = String::new();
     let mut buf = [0u8; 1024];
     loop {
         let Some(ch) = rtt.up_channel(0) else {
-            return Err(ProbeError::Rtt(
-                "the firmware has no RTT up channel 0".into(),
-            ));
+            return Err(ProbeError::NoUpChannel);
         };
-        let n = ch
-            .read(&mut core, &mut buf)
-            .map_err(|e| ProbeError::Rtt(e.to_string()))?;
+        let n = ch.read(&mut core, &mut buf).map_err(ProbeError::RttRead)?;
         text.push_str(&String::from_utf8_lossy(&buf[..n]));
         if let Some(r) = report::check(&text, &job.elf)? {
             return Ok(r);

@@ -50,7 +50,7 @@ pub struct RunOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum QemuError {
     /// QEMU is not installed.
-    #[error("{binary} was not found\n  help: install QEMU: sudo apt-get install {package} (or run `ci/setup.sh`)")]
+    #[error("{binary} was not found")]
     NotInstalled {
         /// Binary.
         binary: String,
@@ -58,7 +58,7 @@ pub enum QemuError {
         package: String,
     },
     /// The board names a machine this QEMU does not emulate.
-    #[error("{binary} has no machine `{machine}`{}\n  help: set [run.qemu] machine in the board file to one of `{binary} -machine help`", if suggestions.is_empty() { String::new() } else { format!(" (did you mean `{}`?)", suggestions.join("`, `")) })]
+    #[error("{binary} has no machine `{machine}`{}", if suggestions.is_empty() { String::new() } else { format!(" (did you mean `{}`?)", suggestions.join("`, `")) })]
     UnknownMachine {
         /// QEMU binary.
         binary: String,
@@ -81,7 +81,7 @@ pub enum QemuError {
     #[error("the firmware panicked: {0}")]
     Panic(String),
     /// The core faulted.
-    #[error("the core faulted at {location}: {line}\n  help: a fault in the model code is a zant bug; please report it with the model")]
+    #[error("the core faulted at {location}: {line}")]
     Fault {
         /// pc and symbol.
         location: String,
@@ -111,11 +111,33 @@ pub enum QemuError {
     #[error(transparent)]
     Plugin(#[from] PluginError),
     /// The plugin did not produce a count.
-    #[error("QEMU did not load zant's instruction-counting plugin ({0})\n  help: QEMU must be built with plugin support (Debian's packages are)")]
+    #[error("QEMU did not load zant's instruction-counting plugin ({0})")]
     PluginFailed(String),
     /// I/O.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+impl QemuError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            QemuError::NotInstalled { package, .. } => Some(format!(
+                "install QEMU: sudo apt-get install {package} (or run `ci/setup.sh`)"
+            )),
+            QemuError::Fault { .. } => Some(
+                "a fault in the model code is a zant bug; please report it with the model".into(),
+            ),
+            QemuError::UnknownMachine { binary, .. } => Some(format!(
+                "set [run.qemu] machine in the board file to one of `{binary} -machine help`"
+            )),
+            QemuError::PluginFailed(..) => {
+                Some("QEMU must be built with plugin support (Debian's packages are)".into())
+            }
+            _ => None,
+        }
+    }
 }
 
 fn package_of(binary: &str) -> &'static str {

@@ -102,6 +102,18 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// What to do about the error, kept apart from its message (`None`
+    /// when zant has no advice for it).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            RunError::Qemu(e) => e.help(),
+            RunError::Probe(e) => e.help(),
+            RunError::Esp(e) => e.help(),
+        }
+    }
+}
+
+impl RunError {
     /// Exit status of a command that ends with this error: 2 for what the
     /// user gave or must install, 1 when the job failed.
     pub fn exit_code(&self) -> u8 {

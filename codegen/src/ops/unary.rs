@@ -15,36 +15,10 @@ use crate::attrs::Attrs;
 use crate::emit::NodeCx;
 use crate::ir::{DType, TensorData};
 
-/// Which unary function.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UnaryKind {
-    /// An activation (also fusable into Conv/Gemm).
-    Act(Activation),
-    /// Error function.
-    Erf,
-    /// e^x.
-    Exp,
-    /// Natural log.
-    Log,
-    /// −x.
-    Neg,
-    /// |x|.
-    Abs,
-    /// √x.
-    Sqrt,
-    /// 1/x.
-    Reciprocal,
-    /// ⌊x⌋.
-    Floor,
-    /// ⌈x⌉.
-    Ceil,
-    /// ln(1 + e^x).
-    Softplus,
-    /// Round half to even.
-    Round,
-    /// −1, 0 or 1.
-    Sign,
-}
+/// Which unary function: the kernels' own [`UnaryOp`](zant_kernels::reference::unary::UnaryOp),
+/// so the kernel literal is generated from the type the kernel takes (one
+/// owner for the fact). An activation (`Act`) is also fusable into Conv/Gemm.
+pub use zant_kernels::reference::unary::UnaryOp as UnaryKind;
 
 /// A parsed unary node.
 #[derive(Debug, Clone)]
@@ -135,7 +109,7 @@ simple! {
     parse_reciprocal => "Reciprocal", UnaryKind::Reciprocal;
     parse_floor => "Floor", UnaryKind::Floor;
     parse_ceil => "Ceil", UnaryKind::Ceil;
-    parse_softplus => "Softplus", UnaryKind::Softplus;
+    parse_softplus => "Softplus", UnaryKind::Act(Activation::Softplus);
     parse_round => "Round", UnaryKind::Round;
     parse_sign => "Sign", UnaryKind::Sign;
 }
@@ -186,35 +160,24 @@ fn int_bound(v: f32, dt: DType) -> TokenStream {
     }
 }
 
-/// The kernel's `UnaryOp` for host evaluation.
-pub fn kernel_op(kind: UnaryKind) -> zant_kernels::reference::unary::UnaryOp {
-    use zant_kernels::reference::activation::Activation as A;
-    use zant_kernels::reference::unary::UnaryOp as U;
-    match kind {
-        UnaryKind::Act(a) => U::Act(a),
-        UnaryKind::Erf => U::Erf,
-        UnaryKind::Exp => U::Exp,
-        UnaryKind::Log => U::Log,
-        UnaryKind::Neg => U::Neg,
-        UnaryKind::Abs => U::Abs,
-        UnaryKind::Sqrt => U::Sqrt,
-        UnaryKind::Reciprocal => U::Reciprocal,
-        UnaryKind::Floor => U::Floor,
-        UnaryKind::Ceil => U::Ceil,
-        UnaryKind::Softplus => U::Act(A::Softplus),
-        UnaryKind::Round => U::Round,
-        UnaryKind::Sign => U::Sign,
-    }
-}
-
 /// The kernel's `UnaryOp` as a Rust expression.
 fn tokens(kind: UnaryKind, k: &TokenStream) -> TokenStream {
     let u = quote!(#k::unary::UnaryOp);
+    let f = crate::emit::lit_f32;
     match kind {
         UnaryKind::Act(a) => {
             let a = a.tokens(&quote!(#k::activation));
             quote!(#u::Act(#a))
         }
+        UnaryKind::Shrink { lambd, bias } => {
+            let (lambd, bias) = (f(lambd), f(bias));
+            quote!(#u::Shrink { lambd: #lambd, bias: #bias })
+        }
+        UnaryKind::PowConst { exponent } => {
+            let exponent = f(exponent);
+            quote!(#u::PowConst { exponent: #exponent })
+        }
+        UnaryKind::Identity => quote!(#u::Identity),
         UnaryKind::Erf => quote!(#u::Erf),
         UnaryKind::Exp => quote!(#u::Exp),
         UnaryKind::Log => quote!(#u::Log),
@@ -224,9 +187,19 @@ fn tokens(kind: UnaryKind, k: &TokenStream) -> TokenStream {
         UnaryKind::Reciprocal => quote!(#u::Reciprocal),
         UnaryKind::Floor => quote!(#u::Floor),
         UnaryKind::Ceil => quote!(#u::Ceil),
-        UnaryKind::Softplus => quote!(#u::Act(#k::activation::Activation::Softplus)),
         UnaryKind::Round => quote!(#u::Round),
         UnaryKind::Sign => quote!(#u::Sign),
+        UnaryKind::Sin => quote!(#u::Sin),
+        UnaryKind::Cos => quote!(#u::Cos),
+        UnaryKind::Tan => quote!(#u::Tan),
+        UnaryKind::Asin => quote!(#u::Asin),
+        UnaryKind::Acos => quote!(#u::Acos),
+        UnaryKind::Atan => quote!(#u::Atan),
+        UnaryKind::Sinh => quote!(#u::Sinh),
+        UnaryKind::Cosh => quote!(#u::Cosh),
+        UnaryKind::Asinh => quote!(#u::Asinh),
+        UnaryKind::Acosh => quote!(#u::Acosh),
+        UnaryKind::Atanh => quote!(#u::Atanh),
     }
 }
 
@@ -298,7 +271,7 @@ impl Op for Unary {
                 })
             })
             .collect();
-        let op = kernel_op(self.resolved(&infos)?);
+        let op = self.resolved(&infos)?;
         let xv = x.as_f32();
         let mut y = vec![0f32; xv.len()];
         zant_kernels::reference::unary::unary(op, &xv, &mut y);
