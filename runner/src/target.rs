@@ -86,9 +86,7 @@ pub enum RunError {
     Esp(#[from] EspError),
     /// An option of another runner than the board's (`--port` for a
     /// probe-rs board).
-    #[error(
-        "{option} does not apply to board `{board}`, which runs through {runner}\n  help: {help}"
-    )]
+    #[error("{option} does not apply to board `{board}`, which runs through {runner}")]
     NotForThisBoard {
         /// The option given.
         option: &'static str,
@@ -109,6 +107,7 @@ impl RunError {
             RunError::Qemu(e) => e.help(),
             RunError::Probe(e) => e.help(),
             RunError::Esp(e) => e.help(),
+            RunError::NotForThisBoard { help, .. } => Some((*help).to_string()),
         }
     }
 }
