@@ -199,10 +199,15 @@ pub fn build_harness(
         "[package]\nname = \"zant-host-harness\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[workspace]\n\n[profile.release]\nopt-level = 1\ndebug = false\nincremental = true\n",
     )?;
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // From outside `dir`: cargo reads its configuration from the working
+    // directory up, and a firmware project's `.cargo/config.toml` (the
+    // harness may sit in its `target/`) would cross-compile the harness.
     cmd.arg("build")
         .arg("--release")
         .arg("--quiet")
-        .current_dir(dir);
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .current_dir(std::env::temp_dir());
     let target = target_dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join("target"));

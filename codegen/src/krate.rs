@@ -19,6 +19,7 @@ mod sources {
 }
 
 pub use zant_common::outdir::MARKER;
+use zant_common::outdir::{Kind, OutDirError};
 
 /// Errors of writing a crate.
 #[derive(Debug, thiserror::Error)]
@@ -27,8 +28,8 @@ pub enum CrateError {
     #[error(transparent)]
     Emit(#[from] EmitError),
     /// The output directory holds files zant did not write.
-    #[error("{} exists and was not created by zant", .0.display())]
-    NotOurs(PathBuf),
+    #[error(transparent)]
+    NotOurs(zant_common::outdir::OutDirError),
     /// A package name that cargo would refuse.
     #[error("`{name}` cannot be a package name: {why}")]
     BadName {
@@ -54,9 +55,7 @@ impl CrateError {
     /// when zant has no advice for it).
     pub fn help(&self) -> Option<String> {
         match self {
-            CrateError::NotOurs(..) => {
-                Some("choose another directory, or pass --force to overwrite it".into())
-            }
+            CrateError::NotOurs(e) => Some(e.help()),
             CrateError::BadName { suggestion, .. } => Some(format!("try --name {suggestion}")),
             _ => None,
         }
@@ -274,10 +273,6 @@ pub fn crate_files_profiled(
             PathBuf::from(zant_common::surface::MANIFEST_FILE),
             manifest.to_json(),
         ),
-        (
-            PathBuf::from(MARKER),
-            zant_common::outdir::MARKER_TEXT.to_string(),
-        ),
     ];
     for (p, text) in kernel_files() {
         files.push((Path::new("src/zk").join(p), text));
@@ -286,29 +281,28 @@ pub fn crate_files_profiled(
     Ok(CrateFiles { files, manifest })
 }
 
-/// Checks that `dir` may be written: absent, empty, made by zant, or `force`.
+/// Checks that `dir` may be written as a model crate: absent, empty, or
+/// made by `zant compile` with its files unchanged; `force` overrides all but
+/// a firmware project ([`zant_common::outdir::check`]).
 pub fn check_dir(dir: &Path, force: bool) -> Result<(), CrateError> {
-    zant_common::outdir::check_dir(dir, force).map_err(|e| CrateError::NotOurs(e.0))
+    zant_common::outdir::check(dir, Kind::ModelCrate, force).map_err(crate_error)
 }
 
-/// Writes the crate into `dir`, replacing files zant wrote before.
+fn crate_error(e: OutDirError) -> CrateError {
+    match e {
+        OutDirError::Io { path, source } => CrateError::Io { path, source },
+        e => CrateError::NotOurs(e),
+    }
+}
+
+/// Writes the crate into `dir`: rewrites the files zant wrote there before,
+/// refuses to overwrite one the user changed (unless `force`), removes the
+/// ones it no longer writes, and records what it wrote in the [`MARKER`].
 pub fn write_crate(files: &CrateFiles, dir: &Path, force: bool) -> Result<(), CrateError> {
-    check_dir(dir, force)?;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| CrateError::Io { path, source }
-    };
-    // Stale vendored kernels are removed so the tree matches exactly.
-    let zk = dir.join("src/zk");
-    if zk.exists() {
-        std::fs::remove_dir_all(&zk).map_err(io(&zk))?;
-    }
-    for (rel, text) in &files.files {
-        let path = dir.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        std::fs::write(&path, text).map_err(io(&path))?;
-    }
-    Ok(())
+    let files: Vec<(PathBuf, Vec<u8>)> = files
+        .files
+        .iter()
+        .map(|(p, t)| (p.clone(), t.as_bytes().to_vec()))
+        .collect();
+    zant_common::outdir::write_owned(dir, Kind::ModelCrate, &files, force).map_err(crate_error)
 }
