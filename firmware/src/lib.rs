@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod exit;
+pub mod lockfile;
 pub mod size;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use zant_boards::{Board, Core, RegionKind, ReportChannel};
 pub use size::{measure, Footprint, RegionUse, SymbolSize};
 
 pub use zant_common::outdir::MARKER;
+use zant_common::outdir::{Kind, OutDirError};
 /// The model crate's surface, as written by `zant compile` in
 /// `zant-model.json` (one type with codegen, which writes it).
 pub use zant_common::surface::{IoSpec, Manifest as ModelSurface};
@@ -87,8 +89,8 @@ static TEMPLATES: &[(&str, &str)] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum FirmwareError {
     /// The output directory holds files zant did not write.
-    #[error("{0} exists and was not created by zant")]
-    NotOurs(PathBuf),
+    #[error(transparent)]
+    NotOurs(OutDirError),
     /// The board needs a runtime zant has no template for.
     #[error("board `{board}`: {what}")]
     UnsupportedBoard {
@@ -217,7 +219,7 @@ impl FirmwareError {
     /// when zant has no advice for it).
     pub fn help(&self) -> Option<String> {
         match self {
-            FirmwareError::NotOurs(..) => Some("choose another directory with -o, or pass --force to overwrite it".into()),
+            FirmwareError::NotOurs(e) => Some(e.help()),
             FirmwareError::Target { triple, .. } => Some(format!("run `rustup target add {triple}`")),
             FirmwareError::Rustup { triple, .. } => Some(format!("run `rustup target add {triple}`")),
             FirmwareError::Build { dir, .. } => Some(format!("the project is in {dir}; run `cargo build --release` there to see everything")),
@@ -372,9 +374,20 @@ impl Project {
     }
 }
 
-/// Checks that `dir` may be written: absent, empty, made by zant, or `force`.
+/// Checks that `dir` may be written as a firmware project (and its
+/// `model/` as a model crate): absent, empty, or made by `zant build` with
+/// its files unchanged; `force` overrides all but a model crate
+/// ([`zant_common::outdir::check`]).
 pub fn check_dir(dir: &Path, force: bool) -> Result<(), FirmwareError> {
-    zant_common::outdir::check_dir(dir, force).map_err(|e| FirmwareError::NotOurs(e.0))
+    zant_common::outdir::check(dir, Kind::FirmwareProject, force).map_err(owned_error)?;
+    zant_common::outdir::check(&dir.join("model"), Kind::ModelCrate, force).map_err(owned_error)
+}
+
+fn owned_error(e: OutDirError) -> FirmwareError {
+    match e {
+        OutDirError::Io { path, source } => FirmwareError::Io { path, source },
+        e => FirmwareError::NotOurs(e),
+    }
 }
 
 fn link_name(board: &Board, region: &str) -> String {
@@ -389,19 +402,25 @@ fn link_name(board: &Board, region: &str) -> String {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), FirmwareError> {
-    std::fs::create_dir_all(to).map_err(io(to))?;
-    for e in std::fs::read_dir(from).map_err(io(from))? {
-        let e = e.map_err(io(from))?;
+/// The files under `from` (but its `target/` and zant's marker), relative
+/// to `from`, into `out`.
+fn read_tree(
+    from: &Path,
+    rel: &Path,
+    out: &mut Vec<(PathBuf, Vec<u8>)>,
+) -> Result<(), FirmwareError> {
+    let dir = from.join(rel);
+    for e in std::fs::read_dir(&dir).map_err(io(&dir))? {
+        let e = e.map_err(io(&dir))?;
         let p = e.path();
         let name = e.file_name();
-        if name == "target" {
+        if rel.as_os_str().is_empty() && (name == "target" || name == MARKER) {
             continue;
         }
         if p.is_dir() {
-            copy_dir(&p, &to.join(&name))?;
+            read_tree(from, &rel.join(&name), out)?;
         } else {
-            std::fs::copy(&p, to.join(&name)).map_err(io(&p))?;
+            out.push((rel.join(&name), std::fs::read(&p).map_err(io(&p))?));
         }
     }
     Ok(())
@@ -447,6 +466,27 @@ fn boot_name(board: &Board) -> &'static str {
 /// region (`templates/cortex-m/memory.x.j2`). Start and length.
 pub(crate) fn boot_block(board: &Board) -> Option<(u64, u64)> {
     (boot_name(board) == "rp2040").then_some((0x1000_0000, 0x100))
+}
+
+/// The runtime variant whose dependencies decide the lock file:
+/// runtime, report channel, boot block and ESP chip, as in
+/// `templates/locks/<key>.lock`.
+pub fn lock_key(board: &Board, rt: Runtime) -> String {
+    let mut key = match rt {
+        Runtime::CortexM => "cortex-m".to_string(),
+        Runtime::Riscv => "riscv".to_string(),
+        Runtime::Esp => "esp".to_string(),
+    };
+    key.push('-');
+    key.push_str(&format!("{:?}", board.report).to_lowercase());
+    if boot_name(board) == "rp2040" {
+        key.push_str("-rp2040");
+    }
+    if let zant_boards::Runner::Espflash { chip } = &board.runner {
+        key.push('-');
+        key.push_str(chip);
+    }
+    key
 }
 
 /// Renders the firmware project for `board` around the model crate in
@@ -624,8 +664,7 @@ pub fn render_project(
         (format!("{dir}/build.rs.j2"), "build.rs".to_string()),
         (format!("{dir}/main.rs.j2"), "src/main.rs".to_string()),
     ];
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    std::fs::write(out.join(MARKER), zant_common::outdir::MARKER_TEXT).map_err(io(out))?;
+    let mut written: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for (tname, rel) in &files {
         let t = env
             .get_template(tname)
@@ -637,24 +676,24 @@ pub fn render_project(
             template: tname.clone(),
             source,
         })?;
-        let path = out.join(rel);
-        if let Some(p) = path.parent() {
-            std::fs::create_dir_all(p).map_err(io(p))?;
-        }
-        write_if_changed(&path, &text)?;
+        written.push((PathBuf::from(rel), text.into_bytes()));
     }
-    let data = out.join("data");
-    std::fs::create_dir_all(&data).map_err(io(&data))?;
+    let model_package = manifest.package.clone();
+    if let Some(lock) = lockfile::render(&lock_key(board, rt), &package, &model_package) {
+        written.push((PathBuf::from("Cargo.lock"), lock.into_bytes()));
+    }
     for (i, bytes) in inputs.iter().enumerate() {
-        let p = data.join(format!("input{i}.bin"));
-        write_if_changed_bytes(&p, bytes)?;
+        written.push((PathBuf::from(format!("data/input{i}.bin")), bytes.clone()));
     }
+    zant_common::outdir::write_owned(out, Kind::FirmwareProject, &written, force)
+        .map_err(owned_error)?;
+    // The model crate: its own directory, owned as a model crate.
     let model_out = out.join("model");
-    if model_out.exists() && model_out.canonicalize().ok() != model_dir.canonicalize().ok() {
-        std::fs::remove_dir_all(&model_out).map_err(io(&model_out))?;
-    }
     if model_out.canonicalize().ok() != model_dir.canonicalize().ok() {
-        copy_dir(model_dir, &model_out)?;
+        let mut files = Vec::new();
+        read_tree(model_dir, Path::new(""), &mut files)?;
+        zant_common::outdir::write_owned(&model_out, Kind::ModelCrate, &files, force)
+            .map_err(owned_error)?;
     }
     Ok(Project {
         dir: out.to_path_buf(),
@@ -662,17 +701,6 @@ pub fn render_project(
         triple: board.target.triple.clone(),
         board: board.name.clone(),
     })
-}
-
-fn write_if_changed(path: &Path, text: &str) -> Result<(), FirmwareError> {
-    write_if_changed_bytes(path, text.as_bytes())
-}
-
-fn write_if_changed_bytes(path: &Path, bytes: &[u8]) -> Result<(), FirmwareError> {
-    if std::fs::read(path).ok().as_deref() == Some(bytes) {
-        return Ok(());
-    }
-    std::fs::write(path, bytes).map_err(io(path))
 }
 
 /// Makes sure the Rust target is installed (with rustup when it is not).
@@ -710,37 +738,118 @@ pub fn ensure_target(triple: &str) -> Result<bool, FirmwareError> {
     Ok(true)
 }
 
-/// Cross-compiles the project in release mode; returns the ELF path.
-/// `verbose` shows cargo's progress (on stderr) as it happens.
-pub fn build(p: &Project, verbose: bool) -> Result<PathBuf, FirmwareError> {
+/// How cargo runs for a firmware build.
+#[derive(Debug, Clone, Default)]
+pub struct CargoOptions {
+    /// Show cargo's own progress as it happens (each line to the caller's
+    /// `on_line`).
+    pub verbose: bool,
+    /// `cargo --offline`: no network; the crates must be in cargo's cache.
+    pub offline: bool,
+    /// `cargo --locked`: build with the project's `Cargo.lock` as it is.
+    pub locked: bool,
+    /// Cargo's target directory; `None` for [`shared_target_dir`].
+    pub target_dir: Option<PathBuf>,
+}
+
+impl CargoOptions {
+    fn flags(&self) -> Vec<&'static str> {
+        let mut f = vec!["build", "--release"];
+        if self.offline {
+            f.push("--offline");
+        }
+        if self.locked {
+            f.push("--locked");
+        }
+        f
+    }
+}
+
+/// The environment variable that sets the firmware builds' target directory.
+pub const TARGET_DIR_ENV: &str = "ZANT_TARGET_DIR";
+
+/// The one target directory of every firmware build, so a second model or
+/// board reuses the HAL crates already compiled: `$ZANT_TARGET_DIR`, else
+/// `zant/target` in the user's cache directory (`~/.cache` on Linux,
+/// `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), else
+/// `zant-target` in the system's temporary directory. Each project keeps its
+/// own ELF: [`build`] copies it to [`Project::elf`].
+pub fn shared_target_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os(TARGET_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    match dirs::cache_dir() {
+        Some(c) => c.join("zant").join("target"),
+        None => std::env::temp_dir().join("zant-target"),
+    }
+}
+
+/// Runs cargo in the project, its output lines to `on_line` as they come.
+fn cargo_streamed(
+    cmd: &mut Command,
+    on_line: &mut dyn FnMut(&str),
+) -> std::io::Result<std::process::ExitStatus> {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(err) = child.stderr.take() {
+        for line in std::io::BufReader::new(err).lines() {
+            on_line(&line?);
+        }
+    }
+    child.wait()
+}
+
+/// Cross-compiles the project in release mode, in the target directory of
+/// `opts` (one shared by every project, locked while zant builds and copies
+/// the ELF out), and returns the project's own copy of the ELF
+/// ([`Project::elf`]). With `opts.verbose`, each of cargo's lines goes to
+/// `on_line` as it comes (the CLI prints them above its spinner).
+pub fn build(
+    p: &Project,
+    opts: &CargoOptions,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<PathBuf, FirmwareError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    if verbose {
-        let status = Command::new(&cargo)
-            .args(["build", "--release"])
+    let target_dir = opts.target_dir.clone().unwrap_or_else(shared_target_dir);
+    let target_dir = std::path::absolute(&target_dir).map_err(io(&target_dir))?;
+    std::fs::create_dir_all(&target_dir).map_err(io(&target_dir))?;
+    // Builds of one package for one triple share an output path: one at a time.
+    let lock_path = target_dir.join(".zant-build.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    let command = |extra: &[&str]| {
+        let mut c = Command::new(&cargo);
+        c.args(opts.flags())
+            .args(extra)
             .current_dir(&p.dir)
+            .env("CARGO_TARGET_DIR", &target_dir)
             .env_remove("RUSTFLAGS")
             .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .stdout(std::process::Stdio::null())
-            .status()
-            .map_err(io(&p.dir))?;
+            .env_remove("CARGO_ENCODED_RUSTFLAGS");
+        c
+    };
+    let copy_out = || -> Result<PathBuf, FirmwareError> {
+        let built = target_dir.join(&p.triple).join("release").join(&p.package);
+        let elf = p.elf();
+        if let Some(d) = elf.parent() {
+            std::fs::create_dir_all(d).map_err(io(d))?;
+        }
+        std::fs::copy(&built, &elf).map_err(io(&built))?;
+        Ok(elf)
+    };
+    if opts.verbose {
+        let status = cargo_streamed(&mut command(&[]), on_line).map_err(io(&p.dir))?;
         if status.success() {
-            return Ok(p.elf());
+            return copy_out();
         }
         // Fall through: run again quietly to classify the failure.
     }
-    let out = Command::new(cargo)
-        .args(["build", "--release", "--quiet"])
-        .current_dir(&p.dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .map_err(io(&p.dir))?;
+    let out = command(&["--quiet"]).output().map_err(io(&p.dir))?;
     if out.status.success() {
-        return Ok(p.elf());
+        return copy_out();
     }
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     // The linker's region checks, ours and its own.

@@ -62,6 +62,10 @@ pub struct Request {
     pub force: bool,
     /// Let cargo print its own progress while cross-compiling.
     pub verbose: bool,
+    /// `cargo --offline` for the firmware build (no network).
+    pub offline: bool,
+    /// `cargo --locked` for the firmware build (its `Cargo.lock` as it is).
+    pub locked: bool,
     /// What the firmware's release profile optimizes for.
     pub opt: zant_firmware::Opt,
     /// The run that follows the build (`zant run`, `bench`, `deploy`), so
@@ -92,6 +96,8 @@ impl Request {
             input: None,
             force: false,
             verbose: false,
+            offline: false,
+            locked: false,
             opt: zant_firmware::Opt::Speed,
             then: None,
         }
@@ -374,7 +380,7 @@ fn build_with(
         path: dir.clone(),
         source,
     })?;
-    krate::write_crate(&files, &model_dir, true)?;
+    krate::write_crate(&files, &model_dir, req.force)?;
     let inputs = inputs_for(&graph, req.input.as_deref())?;
 
     progress.step(&format!(
@@ -382,8 +388,7 @@ fn build_with(
         board.name
     ));
     let raw: Vec<Vec<u8>> = inputs.iter().map(|t| t.bytes.clone()).collect();
-    // The directory was checked above (absent, empty, ours, or forced).
-    let project = zant_firmware::render_project(board, &model_dir, &raw, &dir, true, req.opt)?;
+    let project = zant_firmware::render_project(board, &model_dir, &raw, &dir, req.force, req.opt)?;
     if zant_firmware::ensure_target(&board.target.triple)? {
         progress.note(&format!(
             "installed the Rust target {} with rustup",
@@ -395,7 +400,13 @@ fn build_with(
         board.target.triple,
         board.target.cpu.as_deref().unwrap_or("generic")
     ));
-    let elf = zant_firmware::build(&project, req.verbose)?;
+    let cargo = zant_firmware::CargoOptions {
+        verbose: req.verbose,
+        offline: req.offline,
+        locked: req.locked,
+        target_dir: None,
+    };
+    let elf = zant_firmware::build(&project, &cargo, &mut |l| progress.tool_line(l))?;
     progress.step("measuring the ELF");
     let footprint = zant_firmware::measure(&elf, Some(board))?;
     let flash_image = match &board.runner {
@@ -603,13 +614,9 @@ pub fn reference(
         });
     }
     progress.step("computing the reference outputs with zant's host build");
-    // Outside the firmware project: its .cargo/config.toml selects the target.
-    let name = b
-        .dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let work = b.dir.with_file_name(format!("{name}.host"));
+    // Under the project's own build directory (cargo runs there with the
+    // firmware's .cargo/config.toml out of reach: see build_harness).
+    let work = host_dir(&b.dir);
     let h = build_harness(
         &[HostCase {
             name: g.name.clone(),
@@ -630,6 +637,12 @@ pub fn reference(
         Some(CaseResult::Failed(e)) => Err(PipelineError::HostCase(e)),
         None => Err(PipelineError::HostNothing),
     }
+}
+
+/// Where the host build of a firmware project in `dir` goes: its own build
+/// directory, `target/zant-host`.
+pub fn host_dir(dir: &Path) -> PathBuf {
+    dir.join("target").join("zant-host")
 }
 
 /// Runs the built firmware on its target: [`zant_runner::run`].

@@ -25,6 +25,11 @@ pub trait Progress {
     fn note(&self, msg: &str) {
         let _ = msg;
     }
+    /// A line of a tool's own output (cargo's, with `-v`), printed as it
+    /// comes, on stderr unless the display draws it (above a spinner).
+    fn tool_line(&self, line: &str) {
+        eprintln!("{line}");
+    }
 }
 
 /// Progress that shows nothing.
