@@ -135,6 +135,14 @@ pub struct BuildArgs {
     /// (opt-level 3) or `size` (opt-level "z").
     #[arg(long, value_enum, default_value_t = OptArg::Speed, value_name = "speed|size")]
     pub opt: OptArg,
+    /// Pass --offline to cargo: no network; the firmware's crates must be in
+    /// cargo's cache (a first build of the same runtime puts them there).
+    #[arg(long)]
+    pub offline: bool,
+    /// Pass --locked to cargo: build with the Cargo.lock zant writes (the
+    /// versions it pins and tests), failing if it would need a change.
+    #[arg(long)]
+    pub locked: bool,
 }
 
 /// `--opt`: the firmware's optimization goal.
@@ -168,6 +176,8 @@ impl BuildArgs {
             input: self.input.clone(),
             force: self.force,
             verbose: self.verbose,
+            offline: self.offline,
+            locked: self.locked,
             opt: self.opt.into(),
             then: None,
         })

@@ -1,6 +1,7 @@
 //! Progress display: an indicatif spinner on a terminal, plain lines otherwise
 //! (and nothing with `--json` or `-q`).
 
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,6 +13,8 @@ use crate::out;
 pub struct Steps {
     bar: Option<ProgressBar>,
     plain: bool,
+    /// Plain lines: the ticker that says a long step is still running.
+    ticker: Option<Ticker>,
     start: Instant,
     /// Quarter of the current step's byte progress last shown; `None` until
     /// the step shows bytes.
@@ -35,6 +38,7 @@ impl Steps {
             return Steps {
                 bar: None,
                 plain: false,
+                ticker: None,
                 start: Instant::now(),
                 quarter: Default::default(),
             };
@@ -46,14 +50,17 @@ impl Steps {
             Steps {
                 bar: Some(bar),
                 plain: false,
+                ticker: None,
                 start: Instant::now(),
                 quarter: Default::default(),
             }
         } else {
+            let start = Instant::now();
             Steps {
                 bar: None,
                 plain: true,
-                start: Instant::now(),
+                ticker: Some(Ticker::start(start, ticker_interval())),
+                start,
                 quarter: Default::default(),
             }
         }
@@ -67,7 +74,10 @@ impl Steps {
             }
             b.set_message(msg.to_string());
         } else if self.plain {
-            eprintln!("[{:>5.1}s] {msg}", self.start.elapsed().as_secs_f32());
+            eprintln!("{}", plain_line(self.start.elapsed(), msg));
+            if let Some(t) = &self.ticker {
+                t.step(msg);
+            }
         }
         self.quarter.set(None);
     }
@@ -88,12 +98,12 @@ impl Steps {
             b.set_length(total);
             b.set_position(done);
         } else if self.plain && new_quarter {
-            eprintln!(
-                "[{:>5.1}s]   {} of {} bytes",
-                self.start.elapsed().as_secs_f32(),
+            let what = format!(
+                "  {} of {} bytes",
                 out::thousands(done),
                 out::thousands(total)
             );
+            eprintln!("{}", plain_line(self.start.elapsed(), &what));
         }
         if new_quarter {
             self.quarter.set(Some(q));
@@ -117,10 +127,25 @@ impl Steps {
         }
     }
 
-    /// Clears the spinner.
+    /// A line of cargo's own output (`-v`): printed above the spinner, so
+    /// the two never mix on one line; as it is on plain output.
+    pub fn tool_line(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+        if let Some(t) = &self.ticker {
+            t.touch();
+        }
+    }
+
+    /// Clears the spinner (and stops the plain ticker).
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+        if let Some(t) = &self.ticker {
+            t.stop();
         }
     }
 }
@@ -136,6 +161,102 @@ impl zant_pipeline::Progress for Steps {
     fn note(&self, msg: &str) {
         Steps::note(self, msg);
     }
+    fn tool_line(&self, line: &str) {
+        Steps::tool_line(self, line);
+    }
+}
+
+/// A plain progress line: time since the command started, then the text:
+/// `[ 12.3s] cross-compiling for …`.
+pub fn plain_line(elapsed: Duration, msg: &str) -> String {
+    format!("[{:>5.1}s] {msg}", elapsed.as_secs_f32())
+}
+
+/// Seconds of silence after which plain output says the step is still
+/// running: `ZANT_PROGRESS_INTERVAL`, default 15.
+fn ticker_interval() -> Duration {
+    let secs = std::env::var("ZANT_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(15.0);
+    Duration::from_secs_f64(secs)
+}
+
+#[derive(Debug)]
+struct TickState {
+    step: String,
+    last: Instant,
+    done: bool,
+}
+
+/// On plain output, a thread that prints `[ 45.0s]   still <step>` when a
+/// step has been silent for the interval, so a minute-long cross-compile
+/// shows it is alive where no spinner can be drawn.
+#[derive(Debug)]
+struct Ticker {
+    state: Arc<(Mutex<TickState>, Condvar)>,
+}
+
+impl Ticker {
+    fn start(start: Instant, every: Duration) -> Ticker {
+        let state = Arc::new((
+            Mutex::new(TickState {
+                step: String::new(),
+                last: Instant::now(),
+                done: false,
+            }),
+            Condvar::new(),
+        ));
+        let shared = Arc::clone(&state);
+        std::thread::spawn(move || {
+            let (lock, cv) = &*shared;
+            let Ok(mut st) = lock.lock() else { return };
+            loop {
+                if st.done {
+                    return;
+                }
+                let wait = every.saturating_sub(st.last.elapsed());
+                if wait.is_zero() {
+                    if !st.step.is_empty() {
+                        eprintln!(
+                            "{}",
+                            plain_line(start.elapsed(), &format!("  still {}", st.step))
+                        );
+                    }
+                    st.last = Instant::now();
+                    continue;
+                }
+                st = match cv.wait_timeout(st, wait) {
+                    Ok((g, _)) => g,
+                    Err(_) => return,
+                };
+            }
+        });
+        Ticker { state }
+    }
+
+    fn with(&self, f: impl FnOnce(&mut TickState)) {
+        if let Ok(mut st) = self.state.0.lock() {
+            f(&mut st);
+            self.state.1.notify_all();
+        }
+    }
+
+    fn step(&self, msg: &str) {
+        self.with(|st| {
+            st.step = msg.to_string();
+            st.last = Instant::now();
+        });
+    }
+
+    fn touch(&self) {
+        self.with(|st| st.last = Instant::now());
+    }
+
+    fn stop(&self) {
+        self.with(|st| st.done = true);
+    }
 }
 
 impl Drop for Steps {
@@ -147,6 +268,18 @@ impl Drop for Steps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_lines_carry_the_time_since_the_start() {
+        assert_eq!(
+            plain_line(Duration::from_millis(2345), "cross-compiling"),
+            "[  2.3s] cross-compiling"
+        );
+        assert_eq!(
+            plain_line(Duration::from_secs(75), "  still cross-compiling"),
+            "[ 75.0s]   still cross-compiling"
+        );
+    }
 
     #[test]
     fn byte_progress_moves_by_quarters_and_each_step_starts_afresh() {

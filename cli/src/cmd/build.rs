@@ -10,7 +10,7 @@ use crate::render;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "The project stays on disk: open it, change it, and `cargo build --release` it yourself. \
-Building into a non-empty directory that zant did not create needs --force."
+zant rewrites only the files it wrote and you left alone: building over a directory zant did not create, or over files you changed, needs --force."
 )]
 pub struct Args {
     #[command(flatten)]
