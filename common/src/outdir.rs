@@ -150,9 +150,14 @@ fn read_marker(dir: &Path) -> Marker {
     }
 }
 
+/// Empty, or holding only directories zant wrote (a firmware project's
+/// `model/`, written just before the project around it).
 fn is_empty_dir(dir: &Path) -> bool {
     std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
+        .map(|d| {
+            d.flatten()
+                .all(|e| e.path().is_dir() && e.path().join(MARKER).exists())
+        })
         .unwrap_or(false)
 }
 
