@@ -52,6 +52,7 @@ fn model_crate(dir: &Path, package: &str) {
         },
         kernel_set: "portable".into(),
         kernels: vec![],
+        profile_marks: vec![],
     };
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(dir.join("zant-model.json"), m.to_json()).unwrap();
