@@ -172,16 +172,17 @@ fn dw<X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
     y
 }
 
-fn geometry() -> impl Strategy<
-    Value = (
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-        [usize; 2],
-    ),
-> {
+/// Six pairs: sizes, kernel, strides, dilations, pads at the start and end.
+type Geometry = (
+    [usize; 2],
+    [usize; 2],
+    [usize; 2],
+    [usize; 2],
+    [usize; 2],
+    [usize; 2],
+);
+
+fn geometry() -> impl Strategy<Value = Geometry> {
     (
         [1usize..12, 1..12],
         [1usize..5, 1..5],
