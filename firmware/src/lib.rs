@@ -802,6 +802,30 @@ fn cargo_streamed(
     child.wait()
 }
 
+/// Sets the modification time of every file under `dir` (but not under a
+/// `target/` or `.git/` directory) to now.
+fn touch_sources(dir: &Path) -> Result<(), FirmwareError> {
+    let now = std::time::SystemTime::now();
+    let entries = std::fs::read_dir(dir).map_err(io(dir))?;
+    for entry in entries {
+        let entry = entry.map_err(io(dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io(&path))?;
+        if kind.is_dir() {
+            if entry.file_name() != "target" && entry.file_name() != ".git" {
+                touch_sources(&path)?;
+            }
+        } else if kind.is_file() {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .map_err(io(&path))?;
+            f.set_modified(now).map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
 /// Cross-compiles the project in release mode, in the target directory of
 /// `opts` (one shared by every project, locked while zant builds and copies
 /// the ELF out), and returns the project's own copy of the ELF
@@ -820,6 +844,13 @@ pub fn build(
     let lock_path = target_dir.join(".zant-build.lock");
     let lock = std::fs::File::create(&lock_path).map_err(io(&lock_path))?;
     lock.lock().map_err(io(&lock_path))?;
+    // Every project's packages have the same relative paths, and cargo keys
+    // a path package's artifacts by paths relative to its root and by
+    // modification times: a project rendered before another project of the
+    // same package name was built would look fresh and link the other's
+    // code (or run its build script). Stamping the sources now, under the
+    // lock, makes cargo rebuild this project's own packages every time.
+    touch_sources(&p.dir)?;
     let command = |extra: &[&str]| {
         let mut c = Command::new(&cargo);
         c.args(opts.flags())
