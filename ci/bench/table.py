@@ -21,7 +21,11 @@ ZANT_MNIST = {
 }
 # Boards whose flash is smaller than the biggest model's weights.
 FLASH = {"qemu-mps3-an547": 512 * 1024}
-MODELS = ["mnist-8", "ds-cnn", "resnet-8", "mobilenet-v1-vww", "fc-autoencoder", "beer"]
+MODELS = ["mnist-8", "ds-cnn", "resnet-8", "mobilenet-v1-vww", "fc-autoencoder", "beer"] + [
+    f"{m}-int8-{fmt}"
+    for m in ["ds-cnn", "resnet-8", "mobilenet-v1-vww", "fc-autoencoder"]
+    for fmt in ["qdq", "qop"]
+]
 BOARDS = ["qemu-mps2-an386", "qemu-mps2-an500", "qemu-mps3-an547", "qemu-riscv32-virt"]
 CORES = {
     "qemu-mps2-an386": "Cortex-M4F",

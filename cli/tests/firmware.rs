@@ -169,7 +169,7 @@ fn budget_growth_fails_with_metric_bytes_percent_and_symbols() {
     let syms = e["symbols"].as_object_mut().unwrap();
     let conv = syms
         .keys()
-        .find(|k| k.contains("conv2d"))
+        .find(|k| k.contains("conv"))
         .cloned()
         .expect("a conv kernel symbol");
     let size = syms[&conv].as_u64().unwrap();
