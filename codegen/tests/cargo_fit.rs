@@ -53,10 +53,11 @@ fn package_names_are_valid_whatever_the_file_is_called() {
     }
     assert!(package_name(&"x".repeat(200)).len() <= 64);
     for bad in ["8bit", "my model", "modèle", "self", "test", "", "-a"] {
-        let e = check_package_name(bad).unwrap_err().to_string();
+        let e = check_package_name(bad).unwrap_err();
+        let (text, help) = (e.to_string(), e.help().unwrap_or_default());
         assert!(
-            e.contains("cannot be a package name") && e.contains("--name"),
-            "{e}"
+            text.contains("cannot be a package name") && help.contains("--name"),
+            "{text}\n  help: {help}"
         );
     }
     check_package_name("my_model").unwrap();
