@@ -34,7 +34,7 @@ step "ONNX backend node tests through the compiler (summary printed)"
 cargo test -p zant-codegen --test onnx_node_tests 2>&1 -- --nocapture | grep -v '^  NEW '
 
 step "QEMU regression suite (tests/qemu-suite.toml against ci/baselines/)"
-cargo run --quiet -p zant-cli -- budget check tests/qemu-suite.toml
+cargo run --quiet -p zant-cli -- budget check tests/qemu-suite.toml -j 2
 
 step "size budget of the examples (zant-budget.toml)"
 cargo run --quiet -p zant-cli -- budget check

@@ -120,7 +120,7 @@ fn external_data_is_explained() {
         });
     let bytes = p.encode_to_vec();
     let e = load_bytes(&bytes, "ext", &LoadOptions::default()).unwrap_err();
-    let s = e.to_string();
+    let s = format!("{e}\n  help: {}", e.help().unwrap_or_default());
     assert!(
         s.contains("external file")
             && s.contains("weights.bin")

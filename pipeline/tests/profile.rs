@@ -35,7 +35,7 @@ fn profile_on(board: &str) {
     assert_eq!(fig.instructions_per_inference, Some(p.total));
     let sum: u64 = p.nodes.iter().map(|n| n.count).sum();
     assert_eq!(sum + p.outside_nodes, p.total);
-    assert!(p.nodes.len() >= 4, "{:?}", p.nodes);
+    assert!(p.nodes.len() >= 3, "{:?}", p.nodes);
     assert!(p.nodes.iter().all(|n| n.count > 0 && !n.op.is_empty()));
     assert_eq!(p.macs, p.nodes.iter().map(|n| n.macs).sum::<u64>());
     // The convolutions carry most of the work.

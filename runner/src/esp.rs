@@ -550,7 +550,10 @@ mod tests {
 
     #[test]
     fn choosing_a_port() {
-        let e = choose(&[], None, "esp32c3").unwrap_err().to_string();
+        let e = {
+            let e = choose(&[], None, "esp32c3").unwrap_err();
+            format!("{e}\n  help: {}", e.help().unwrap_or_default())
+        };
         assert!(
             e.contains("no serial port found") && e.contains("esp32c3") && e.contains("--no-flash"),
             "{e}"
@@ -588,7 +591,11 @@ mod tests {
     fn chips_and_errors() {
         assert_eq!(chip("esp32c3").unwrap(), Chip::Esp32c3);
         assert_eq!(chip("esp32c6").unwrap(), Chip::Esp32c6);
-        assert!(chip("esp33").unwrap_err().to_string().contains("esp32c3"));
+        let e = {
+            let e = chip("esp33").unwrap_err();
+            format!("{e}\n  help: {}", e.help().unwrap_or_default())
+        };
+        assert!(e.contains("esp32c3"), "{e}");
         // A port that is not a serial device cannot be opened: a clear error.
         let e = open("/dev/null").unwrap_err();
         assert!(
@@ -691,7 +698,10 @@ mod tests {
     fn a_port_where_no_esp32_answers_is_named() {
         let (_adapter, name) = pty();
         let port = choose(&[], Some(&name), "esp32c3").unwrap();
-        let e = connect(&port, Chip::Esp32c3).unwrap_err().to_string();
+        let e = {
+            let e = connect(&port, Chip::Esp32c3).unwrap_err();
+            format!("{e}\n  help: {}", e.help().unwrap_or_default())
+        };
         assert!(
             e.contains(&format!("no ESP32 answered on {name}")) && e.contains("BOOT"),
             "{e}"

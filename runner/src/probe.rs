@@ -343,7 +343,10 @@ mod tests {
 
     #[test]
     fn choosing_a_probe() {
-        let e = choose(&[], None, "STM32H743ZITx").unwrap_err().to_string();
+        let e = {
+            let e = choose(&[], None, "STM32H743ZITx").unwrap_err();
+            format!("{e}\n  help: {}", e.help().unwrap_or_default())
+        };
         assert!(
             e.contains("no debug probe found") && e.contains("STM32H743ZITx") && e.contains("udev"),
             "{e}"

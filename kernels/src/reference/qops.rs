@@ -240,8 +240,8 @@ fn div_round_even(num: u128, den: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    extern crate alloc;
-    use alloc::{vec, vec::Vec};
+    extern crate std;
+    use std::{vec, vec::Vec};
 
     fn out_u8() -> QOut {
         QOut {
