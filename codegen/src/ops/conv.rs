@@ -355,28 +355,42 @@ impl Op for Conv {
         let k = cx.kernels();
         let act = self.activation.tokens(&quote!(#k::activation));
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
-        let [batch, cin, cout, group] =
-            [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
-        let [ins, outs, ker, st, dil, pb, pe] = [
-            p.in_spatial,
-            p.out_spatial,
-            p.kernel,
-            p.strides,
-            p.dilations,
-            p.pads_begin,
-            p.pads_end,
-        ]
-        .map(|v| arr_usize(&v));
+        let params = params_tokens(&p, &k, &act);
         Ok(quote! {
-            #k::conv::conv(#xs, #ws, #b, #y, &#k::conv::ConvParams {
-                batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,
-                in_spatial: #ins, out_spatial: #outs, kernel: #ker, strides: #st,
-                dilations: #dil, pads_begin: #pb, pads_end: #pe, activation: #act,
-            });
+            #k::conv::conv(#xs, #ws, #b, #y, &#params);
         })
     }
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// The `ConvParams { .. }` literal of `p` for generated code, with `act` as
+/// its activation; `k` is the path of the vendored kernels. Every operator
+/// that calls a kernel taking `ConvParams` builds it here.
+pub(crate) fn params_tokens(
+    p: &zant_kernels::reference::conv::ConvParams,
+    k: &TokenStream,
+    act: &TokenStream,
+) -> TokenStream {
+    let [batch, cin, cout, group] =
+        [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
+    let [ins, outs, ker, st, dil, pb, pe] = [
+        p.in_spatial,
+        p.out_spatial,
+        p.kernel,
+        p.strides,
+        p.dilations,
+        p.pads_begin,
+        p.pads_end,
+    ]
+    .map(|v| arr_usize(&v));
+    quote! {
+        #k::conv::ConvParams {
+            batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,
+            in_spatial: #ins, out_spatial: #outs, kernel: #ker, strides: #st,
+            dilations: #dil, pads_begin: #pb, pads_end: #pe, activation: #act,
+        }
     }
 }

@@ -18,7 +18,7 @@ use super::qlinear::{const_zero_points, lit_i32, per_channel};
 use super::util::{expect_dtype, opt, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
-use crate::emit::{arr_usize, arr_usize_n, lit_usize, NodeCx};
+use crate::emit::{arr_usize_n, lit_usize, NodeCx};
 use crate::ir::{numel, DType};
 
 const Q8: &[DType] = &[DType::I8, DType::U8];
@@ -114,27 +114,12 @@ impl Op for ConvInteger {
         let n = lit_usize(m);
         let wzl = wz.iter().map(|&v| lit_i32(v));
         let act = super::ActivationExt::tokens(&super::Activation::None, &quote!(#k::activation));
-        let [batch, cin, cout, group] =
-            [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
-        let [inp, outp, ker, st, dil, pb, pe] = [
-            p.in_spatial,
-            p.out_spatial,
-            p.kernel,
-            p.strides,
-            p.dilations,
-            p.pads_begin,
-            p.pads_end,
-        ]
-        .map(|v| arr_usize(&v));
+        let params = super::conv::params_tokens(&p, &k, &act);
         let xzl = lit_i32(xz[0]);
         let (x0, w1, y0) = (cx.x(0), cx.x(1), cx.y(0));
         Ok(quote! {
             static ZANT_WZP: [i32; #n] = [#(#wzl),*];
-            #k::quant::conv_integer(#x0, #xzl, #w1, &ZANT_WZP, #y0, &#k::conv::ConvParams {
-                batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,
-                in_spatial: #inp, out_spatial: #outp, kernel: #ker, strides: #st,
-                dilations: #dil, pads_begin: #pb, pads_end: #pe, activation: #act,
-            });
+            #k::quant::conv_integer(#x0, #xzl, #w1, &ZANT_WZP, #y0, &#params);
         })
     }
 

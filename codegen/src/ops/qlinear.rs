@@ -22,7 +22,7 @@ use super::{
     shape_err, unsupported, Activation, ActivationExt, InputInfo, Op, OpError, OutputInfo,
 };
 use crate::attrs::Attrs;
-use crate::emit::{arr_usize, arr_usize_n, lit_usize, NodeCx};
+use crate::emit::{arr_usize_n, lit_usize, NodeCx};
 use crate::ir::{numel, DType};
 
 const Q8: &[DType] = &[DType::I8, DType::U8];
@@ -284,28 +284,13 @@ impl Op for QLinearConv {
         let out = qout_tokens(&q_out(cx.output(0).dtype, ys[0], yz[0], self.clip), &k);
         let statics = channel_statics(&k, &wz, &bias, &rq);
         let act = Activation::None.tokens(&quote!(#k::activation));
-        let [batch, cin, cout, group] =
-            [p.batch, p.in_channels, p.out_channels, p.group].map(lit_usize);
-        let [inp, outp, ker, st, dil, pb, pe] = [
-            p.in_spatial,
-            p.out_spatial,
-            p.kernel,
-            p.strides,
-            p.dilations,
-            p.pads_begin,
-            p.pads_end,
-        ]
-        .map(|v| arr_usize(&v));
+        let params = super::conv::params_tokens(&p, &k, &act);
         let xzl = lit_i32(xz[0]);
         let (x0, w0, y0) = (cx.x(0), cx.x(3), cx.y(0));
         Ok(quote! {
             #statics
             #k::qint::qconv(#x0, #w0, &ZANT_ZP, &ZANT_BIAS, &ZANT_RQ, #y0, &#k::qint::QConvParams {
-                conv: #k::conv::ConvParams {
-                    batch: #batch, in_channels: #cin, out_channels: #cout, group: #group,
-                    in_spatial: #inp, out_spatial: #outp, kernel: #ker, strides: #st,
-                    dilations: #dil, pads_begin: #pb, pads_end: #pe, activation: #act,
-                },
+                conv: #params,
                 x_zero_point: #xzl,
                 out: #out,
             });
