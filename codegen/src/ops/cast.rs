@@ -8,7 +8,7 @@ use std::sync::Arc;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::util::req;
+use super::util::{const_in, req};
 use super::{unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -143,11 +143,7 @@ impl Op for Cast {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         Ok(vec![cast_data(x, self.to)?])
     }
 
@@ -191,16 +187,8 @@ impl Op for CastLike {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
-        let like = inputs
-            .get(1)
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
+        let like = const_in(inputs, 1)?;
         Ok(vec![cast_data(x, like.dtype)?])
     }
 

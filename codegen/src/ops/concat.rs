@@ -8,7 +8,7 @@ use quote::quote;
 use zant_kernels::reference::concat as kc;
 
 use super::movebytes::{elems, join, lit, per_size};
-use super::util::{axis, const_ints_opt, req};
+use super::util::{axis, const_in, const_ints_opt, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -210,11 +210,7 @@ impl Op for Split {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let ax = axis(self.axis, x.shape.len())?;
         let outer: usize = x.shape[..ax].iter().product();
         let outs = per_size!(x.dtype.size(), N => {

@@ -10,7 +10,7 @@ use zant_kernels::reference::binary::BroadcastParams;
 use zant_kernels::reference::transpose as kt;
 
 use super::movebytes::{check_rank, dims, dims_tokens, elems, join, lit, per_size};
-use super::util::{broadcast, const_ints, req};
+use super::util::{broadcast, const_in, const_ints, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -65,11 +65,7 @@ impl Op for Expand {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let p = expand_params(&infos(inputs))?;
         let n: usize = outputs[0].shape.iter().product();
         let bytes = per_size!(x.dtype.size(), N => {
@@ -153,11 +149,7 @@ impl Op for Tile {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let r = tile_repeats(&infos(inputs))?;
         let p = kt::TileParams {
             rank: x.shape.len(),

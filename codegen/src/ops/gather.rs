@@ -9,7 +9,7 @@ use quote::quote;
 use zant_kernels::reference::gather as kg;
 
 use super::movebytes::{elems, join, lit, per_size};
-use super::util::{axis, req};
+use super::util::{axis, const_in, req};
 use super::{shape_err, unsupported, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -95,16 +95,8 @@ impl Op for Gather {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
-        let ind = inputs
-            .get(1)
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
+        let ind = const_in(inputs, 1)?;
         let (_, p) = self.params(&x.shape)?;
         let ix = norm_indices(&ind.to_i64().ok_or(OpError::NotFoldable)?, p.axis_len)?;
         let n: usize = outputs[0].shape.iter().product();

@@ -12,7 +12,7 @@ use zant_kernels::reference::pad as kp;
 use super::movebytes::{
     check_rank, dims, dims_tokens, elems, isize_tokens, join, lit, per_size, scalar_tokens,
 };
-use super::util::{axis, const_ints, const_ints_opt, opt, req};
+use super::util::{axis, const_in, const_ints, const_ints_opt, opt, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -171,11 +171,7 @@ impl Op for Pad {
             .iter()
             .map(|t| t.and_then(super::movebytes::const_info))
             .collect();
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let (begin, out) = self.resolve(&infos)?;
         let p = self.params(&x.shape, &begin, &out);
         let vb = self

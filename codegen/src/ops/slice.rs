@@ -9,7 +9,7 @@ use quote::quote;
 use zant_kernels::reference::slice as ks;
 
 use super::movebytes::{check_rank, dims, dims_tokens, elems, isize_tokens, join, lit, per_size};
-use super::util::{axis, const_ints, const_ints_opt, req};
+use super::util::{axis, const_in, const_ints, const_ints_opt, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -169,11 +169,7 @@ impl Op for Slice {
         inputs: &[Option<&TensorData>],
         _outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let r = self.resolve(&infos(inputs))?;
         let mut steps = [1isize; 6];
         steps[..r.steps.len()].copy_from_slice(&r.steps);

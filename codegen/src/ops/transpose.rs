@@ -8,7 +8,7 @@ use quote::quote;
 use zant_kernels::reference::transpose as kt;
 
 use super::movebytes::{check_rank, dims, dims_tokens, elems, join, lit, per_size};
-use super::util::req;
+use super::util::{const_in, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -74,11 +74,7 @@ impl Op for Transpose {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let perm = self.resolve(x.shape.len())?;
         let p = kt::TransposeParams {
             rank: x.shape.len(),

@@ -121,3 +121,12 @@ pub fn broadcast(a: &[usize], b: &[usize]) -> Result<Vec<usize>, OpError> {
     }
     Ok(out)
 }
+
+/// Constant input `i` for constant folding ([`Op::eval`](super::Op::eval)):
+/// [`OpError::NotFoldable`] when it is absent or not known at compile time.
+pub fn const_in<'a>(
+    inputs: &[Option<&'a TensorData>],
+    i: usize,
+) -> Result<&'a TensorData, OpError> {
+    inputs.get(i).copied().flatten().ok_or(OpError::NotFoldable)
+}

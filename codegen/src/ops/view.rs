@@ -9,7 +9,7 @@ use std::sync::Arc;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::util::{axis, const_ints_opt, req};
+use super::util::{axis, const_in, const_ints_opt, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -263,11 +263,7 @@ impl Op for View {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let x = inputs
-            .first()
-            .copied()
-            .flatten()
-            .ok_or(OpError::NotFoldable)?;
+        let x = const_in(inputs, 0)?;
         let mut outs = vec![x.reshaped(outputs[0].shape.clone())];
         if self.kind == ViewKind::Dropout {
             let n = numel(&outputs[1].shape);

@@ -9,7 +9,7 @@ use quote::quote;
 use zant_kernels::reference::where_ as kw;
 
 use super::movebytes::{check_rank, dims_tokens, elems, join, lit, per_size};
-use super::util::{broadcast, req};
+use super::util::{broadcast, const_in, req};
 use super::{shape_err, InputInfo, Op, OpError, OutputInfo};
 use crate::attrs::Attrs;
 use crate::emit::NodeCx;
@@ -66,7 +66,7 @@ impl Op for Where {
         inputs: &[Option<&TensorData>],
         outputs: &[OutputInfo],
     ) -> Result<Vec<TensorData>, OpError> {
-        let get = |i: usize| inputs.get(i).copied().flatten().ok_or(OpError::NotFoldable);
+        let get = |i: usize| const_in(inputs, i);
         let (c, x, y) = (get(0)?, get(1)?, get(2)?);
         let p = params(&c.shape, &x.shape, &y.shape)?;
         let cond: Vec<bool> = c.bytes.iter().map(|&b| b != 0).collect();
