@@ -10,65 +10,11 @@ use zant_kernels::fast::matmul::{matmul, matvec, MatmulParams};
 use zant_kernels::fast::{pack_rows, packed_len};
 use zant_kernels::micro::{Micro, Portable};
 use zant_kernels::reference::activation::Activation;
-use zant_kernels::reference::conv::{conv, ConvParams};
 use zant_kernels::reference::gemm::{gemm, GemmParams};
 use zant_kernels::reference::pool::{max_pool, PoolParams};
 
-fn vals(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s % 2001) as f32 - 1000.0) / 1000.0
-        })
-        .collect()
-}
-
-fn close(got: &[f32], want: &[f32], k: usize, what: &str) {
-    assert_eq!(got.len(), want.len());
-    let tol = 1e-5 * (k as f32 + 1.0);
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol, "{what}: [{i}] {g} vs {w}");
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn reference_conv(
-    x: &[f32],
-    w: &[f32],
-    b: &[f32],
-    c: usize,
-    m: usize,
-    group: usize,
-    hw: [usize; 2],
-    k: [usize; 2],
-    s: [usize; 2],
-    pb: [usize; 2],
-    pe: [usize; 2],
-    act: Activation,
-) -> (Vec<f32>, [usize; 2]) {
-    let oh = (hw[0] + pb[0] + pe[0] - k[0]) / s[0] + 1;
-    let ow = (hw[1] + pb[1] + pe[1] - k[1]) / s[1] + 1;
-    let p = ConvParams {
-        batch: 1,
-        in_channels: c,
-        out_channels: m,
-        group,
-        in_spatial: [1, hw[0], hw[1]],
-        out_spatial: [1, oh, ow],
-        kernel: [1, k[0], k[1]],
-        strides: [1, s[0], s[1]],
-        dilations: [1, 1, 1],
-        pads_begin: [0, pb[0], pb[1]],
-        pads_end: [0, pe[0], pe[1]],
-        activation: act,
-    };
-    let mut y = vec![0f32; m * oh * ow];
-    conv(x, w, Some(b), &mut y, &p);
-    (y, [oh, ow])
-}
+mod support;
+use support::{close, reference_conv, vals};
 
 /// The indirect direct convolution equals the reference convolution.
 #[allow(clippy::too_many_arguments)]

@@ -13,63 +13,9 @@ use zant_kernels::fast::matmul::{matmul, MatmulParams};
 use zant_kernels::fast::{pack_rows, packed_len};
 use zant_kernels::micro::{Micro, Portable};
 use zant_kernels::reference::activation::Activation;
-use zant_kernels::reference::conv::{conv, ConvParams};
 
-fn vals(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s % 2001) as f32 - 1000.0) / 1000.0
-        })
-        .collect()
-}
-
-fn close(got: &[f32], want: &[f32], k: usize, what: &str) {
-    assert_eq!(got.len(), want.len());
-    let tol = 1e-5 * (k as f32 + 1.0);
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol, "{what}: [{i}] {g} vs {w}");
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn reference_conv(
-    x: &[f32],
-    w: &[f32],
-    b: &[f32],
-    c: usize,
-    m: usize,
-    group: usize,
-    hw: [usize; 2],
-    k: usize,
-    s: [usize; 2],
-    pb: [usize; 2],
-    pe: [usize; 2],
-    act: Activation,
-) -> (Vec<f32>, [usize; 2]) {
-    let oh = (hw[0] + pb[0] + pe[0] - k) / s[0] + 1;
-    let ow = (hw[1] + pb[1] + pe[1] - k) / s[1] + 1;
-    let p = ConvParams {
-        batch: 1,
-        in_channels: c,
-        out_channels: m,
-        group,
-        in_spatial: [1, hw[0], hw[1]],
-        out_spatial: [1, oh, ow],
-        kernel: [1, k, k],
-        strides: [1, s[0], s[1]],
-        dilations: [1, 1, 1],
-        pads_begin: [0, pb[0], pb[1]],
-        pads_end: [0, pe[0], pe[1]],
-        activation: act,
-    };
-    let mut y = vec![0f32; m * oh * ow];
-    conv(x, w, Some(b), &mut y, &p);
-    (y, [oh, ow])
-}
+mod support;
+use support::{close, reference_conv, vals};
 
 /// 1×1 convolution over its own input: equals the reference convolution,
 /// and the out-of-place packed product bit for bit.
@@ -78,7 +24,7 @@ fn check_pointwise<M: Micro>(c: usize, m: usize, hw: [usize; 2], seed: u64) {
     let w = vals(m * c, seed ^ 0x55);
     let b = vals(m, seed ^ 0x77);
     let act = Activation::Clip { min: 0.0, max: 6.0 };
-    let (want, _) = reference_conv(&x, &w, &b, c, m, 1, hw, 1, [1, 1], [0, 0], [0, 0], act);
+    let (want, _) = reference_conv(&x, &w, &b, c, m, 1, hw, [1, 1], [1, 1], [0, 0], [0, 0], act);
     let n = hw[0] * hw[1];
     let mut wp = vec![0f32; packed_len(m, c, 4)];
     pack_rows::<4>(&w, m, c, c, 1, &mut wp);
@@ -139,7 +85,7 @@ fn check_depthwise(
     let w = vals(c * k * k, seed ^ 0x3);
     let b = vals(c, seed ^ 0x4);
     let act = Activation::Relu;
-    let (want, out_hw) = reference_conv(&x, &w, &b, c, c, c, hw, k, s, pb, pe, act);
+    let (want, out_hw) = reference_conv(&x, &w, &b, c, c, c, hw, [k, k], s, pb, pe, act);
     let p = DepthwiseParams {
         channels: c,
         in_hw: hw,
