@@ -7,6 +7,8 @@ Python nor the network.
 
 Usage: python3 kernels/tests/gen_onnx_cases.py > kernels/tests/data/onnx_node_cases.json
 (needs `pip install onnx`; `ci/gen-node-tests.sh` installs it.)
+`ci/check-kernel-cases.sh` (run by `ci/test.sh`) checks that the committed
+file is what this script writes under the onnx version the file records.
 
 One record per case, one line each:
 
