@@ -17,6 +17,9 @@ ci/setup.sh
 step "ONNX backend node test cases"
 ci/gen-node-tests.sh
 
+step "kernel node cases match their generator (kernels/tests/data/onnx_node_cases.json)"
+ci/check-kernel-cases.sh
+
 step "MLPerf Tiny benchmark models (target/bench-models)"
 ci/gen-bench-models.sh
 

@@ -1,23 +1,45 @@
 #!/usr/bin/env python3
-"""Generates kernels/tests/onnx_node_cases.rs from the ONNX backend node test
-cases (the `onnx` Python package regenerates them with its reference
-implementation). Each case becomes a Rust test with its inputs, expected
-outputs and kernel parameters inline, so `cargo test` needs no data files.
+"""Writes kernels/tests/data/onnx_node_cases.json from the ONNX backend node
+test cases (the `onnx` Python package regenerates them with its reference
+implementation). `kernels/tests/onnx_node_cases.rs` reads the file and runs
+every case against the reference kernels, so `cargo test` needs neither
+Python nor the network.
 
-Usage: python3 kernels/tests/gen_onnx_cases.py > kernels/tests/onnx_node_cases.rs && cargo fmt -p zant-kernels
+Usage: python3 kernels/tests/gen_onnx_cases.py > kernels/tests/data/onnx_node_cases.json
+(needs `pip install onnx`; `ci/gen-node-tests.sh` installs it.)
+`ci/check-kernel-cases.sh` (run by `ci/test.sh`) checks that the committed
+file is what this script writes under the onnx version the file records.
+
+One record per case, one line each:
+
+    {"name": "test_conv_...", "kernel": "conv::conv",
+     "params": {"batch": 1, "in_channels": 1, ...},
+     "inputs": {"x": TENSOR, "w": TENSOR},
+     "outputs": {"y": TENSOR plus "rtol"/"atol"}}
+
+`kernel` is the reference kernel entry point (module::function under
+`zant_kernels::reference`); `params` holds its parameter struct's fields by
+name plus the function's other arguments (enum values by their variant
+names). A TENSOR is {"type": "f32", "shape": [...], "data": ...}: floats as
+base64 of their little-endian bytes (bit-exact), integers and bools as JSON
+arrays. An expected output with "rtol"/"atol" is compared within
+|got - want| <= atol + rtol * |want| (NaN equals NaN); one without them
+must be equal. Non-finite float parameters are the strings "inf", "-inf",
+"nan". `skipped` lists the cases left out and why.
 
 The attribute -> parameter mapping here mirrors what zant's code generator
 does (auto_pad, ceil_mode, sizes -> scales, ...). Cases the kernels do not
-cover (other dtypes, antialias, Indices outputs, ...) are listed as skipped
-in the generated file's header.
+cover (other dtypes, antialias, Indices outputs, ...) are skipped.
 """
 
 import base64
+import json
 import math
 import sys
 import warnings
 
 import numpy as np
+import onnx
 from onnx import helper, numpy_helper  # noqa: F401
 from onnx.backend.test.case import node
 
@@ -32,36 +54,99 @@ def attrs(n):
     return {a.name: helper.get_attribute_value(a) for a in n.attribute}
 
 
-def f32_arr(name, a):
-    a = np.ascontiguousarray(a, dtype="<f4").ravel()
-    if a.size <= 16:
-        bits = ",".join("0x%08x" % v for v in a.view(np.uint32))
-        return f"let {name}: Vec<f32> = bits(&[{bits}]);"
-    enc = base64.b64encode(a.tobytes()).decode()
-    return f'let {name}: Vec<f32> = b64_f32("{enc}");'
+RUST_TYPES = {
+    np.float32: "f32",
+    np.float64: "f64",
+    np.int8: "i8",
+    np.uint8: "u8",
+    np.int16: "i16",
+    np.uint16: "u16",
+    np.int32: "i32",
+    np.uint32: "u32",
+    np.int64: "i64",
+    np.uint64: "u64",
+    np.bool_: "bool",
+}
 
 
-def int_arr(name, a, ty):
-    a = np.asarray(a).ravel()
-    return f"let {name}: Vec<{ty}> = vec![{','.join(str(int(v)) for v in a)}];"
+def rtype(a):
+    return RUST_TYPES.get(np.asarray(a).dtype.type)
+
+
+def num(v):
+    """An f32 parameter: the shortest decimal that reads back as the same
+    f32 (0.8, not 0.800000011920929), non-finite values as strings."""
+    f = np.float32(v)
+    if math.isnan(f):
+        return "nan"
+    if math.isinf(f):
+        return "inf" if f > 0 else "-inf"
+    d = float(str(f))
+    return d if np.float32(d) == f else float(f)
+
+
+def ten(a, f32=False):
+    """A typed tensor (None for a type the kernels do not take)."""
+    a = np.asarray(a)
+    if f32:
+        a = np.ascontiguousarray(a, dtype="<f4")
+    t = rtype(a)
+    if t is None:
+        return None
+    if t in ("f32", "f64"):
+        raw = np.ascontiguousarray(a, dtype="<" + ("f4" if t == "f32" else "f8")).tobytes()
+        data = base64.b64encode(raw).decode()
+    elif t == "bool":
+        data = [bool(v) for v in a.ravel()]
+    else:
+        data = [int(v) for v in a.ravel()]
+    return {"type": t, "shape": [int(d) for d in a.shape], "data": data}
+
+
+def want(a, c, f32=False):
+    """An expected output with the tolerance the old inline tests used:
+    the case's rtol/atol for f32, 1e-6/1e-9 for f64, equality otherwise."""
+    t = ten(a, f32)
+    if t is None:
+        return None
+    if t["type"] == "f32":
+        t.update(rtol=c.rtol, atol=c.atol)
+    elif t["type"] == "f64":
+        t.update(rtol=1e-6, atol=1e-9)
+    return t
+
+
+def exact(a):
+    return ten(a)
+
+
+def case(c, kernel, params, inputs, outputs):
+    if any(v is None for v in list(inputs.values()) + list(outputs.values())):
+        return False
+    out.append({"name": c.name, "kernel": kernel, "params": params, "inputs": inputs, "outputs": outputs})
+    return True
+
+
+def simple_case(c, kernel, params, arrays, out_arr):
+    """arrays: list of (name, ndarray); out_arr: expected output `y`."""
+    return case(c, kernel, params, {name: ten(a) for name, a in arrays}, {"y": want(out_arr, c)})
 
 
 def dims(shape):
-    s = list(shape) + [1] * (6 - len(shape))
-    return "[" + ", ".join(str(int(v)) for v in s) + "]"
-
-
-def arr3(v):
-    return "[" + ", ".join(str(int(x)) for x in v) + "]"
+    return [int(v) for v in shape] + [1] * (6 - len(shape))
 
 
 def pad3(v, fill):
-    v = list(v)
+    v = [int(x) for x in v]
     return [fill] * (3 - len(v)) + v
 
 
-def emit(name, body, check):
-    out.append(f"#[test]\nfn {name}() {{\n{body}\n{check}\n}}\n")
+def padded(shape, r):
+    return [1] * (r - len(shape)) + list(shape)
+
+
+def prod(v):
+    return int(np.prod(v))
 
 
 def same_pads(in_sp, out_sp, k, s, d, mode):
@@ -88,37 +173,42 @@ def resolve_pads(a, nsp, in_sp, out_sp, k, s, d):
     return pads[:nsp], pads[nsp:]
 
 
-def act_none():
-    return "Activation::None"
+def window(x, y, k, s, d, pb, pe):
+    """The spatial fields shared by ConvParams, ConvTransposeParams and PoolParams."""
+    return {
+        "in_spatial": pad3(x.shape[2:], 1),
+        "out_spatial": pad3(y.shape[2:], 1),
+        "kernel": pad3(k, 1),
+        "strides": pad3(s, 1),
+        "dilations": pad3(d, 1),
+        "pads_begin": pad3(pb, 0),
+        "pads_end": pad3(pe, 0),
+    }
+
+
+def conv_params(x, w, y, a):
+    """conv::ConvParams fields (activation None)."""
+    nsp = x.ndim - 2
+    k = list(a.get("kernel_shape", w.shape[2:]))
+    s = list(a.get("strides", [1] * nsp))
+    d = list(a.get("dilations", [1] * nsp))
+    g = a.get("group", 1)
+    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
+    p = {"batch": x.shape[0], "in_channels": x.shape[1], "out_channels": w.shape[0], "group": g}
+    p.update(window(x, y, k, s, d, pb, pe))
+    return p
 
 
 def gen_conv(c, n, ins, outs):
     x, w = ins[0], ins[1]
     b = ins[2] if len(ins) > 2 else None
-    y = outs[0]
-    a = attrs(n)
     nsp = x.ndim - 2
     if nsp > 3 or x.dtype != np.float32:
         return False
-    k = list(a.get("kernel_shape", w.shape[2:]))  # conv
-    s = list(a.get("strides", [1] * nsp))
-    d = list(a.get("dilations", [1] * nsp))
-    g = a.get("group", 1)
-    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
-    p = (
-        f"let p = conv::ConvParams {{ batch: {x.shape[0]}, in_channels: {x.shape[1]}, out_channels: {w.shape[0]}, group: {g}, "
-        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
-        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
-        f"activation: {act_none()} }};"
-    )
-    body = [f32_arr("x", x), f32_arr("w", w), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];"]
+    inputs = {"x": ten(x, True), "w": ten(w, True)}
     if b is not None:
-        body.append(f32_arr("b", b))
-        body.append("conv::conv(&x, &w, Some(&b), &mut y, &p);")
-    else:
-        body.append("conv::conv(&x, &w, None, &mut y, &p);")
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+        inputs["b"] = ten(b, True)
+    return case(c, "conv::conv", conv_params(x, w, outs[0], attrs(n)), inputs, {"y": want(outs[0], c, True)})
 
 
 def gen_conv_transpose(c, n, ins, outs):
@@ -153,20 +243,24 @@ def gen_conv_transpose(c, n, ins, outs):
     if any(v < 0 for v in pb):
         return False
     pe = [max(0, v) for v in pe]  # informative only; extra outputs come from out_spatial
-    p = (
-        f"let p = conv::ConvTransposeParams {{ batch: {x.shape[0]}, in_channels: {x.shape[1]}, out_channels: {w.shape[1] * g}, group: {g}, "
-        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
-        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
-        f"activation: {act_none()} }};"
-    )
-    body = [f32_arr("x", x), f32_arr("w", w), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];"]
+    p = {"batch": x.shape[0], "in_channels": x.shape[1], "out_channels": w.shape[1] * g, "group": g}
+    p.update(window(x, y, k, s, d, pb, pe))
+    inputs = {"x": ten(x, True), "w": ten(w, True)}
     if b is not None:
-        body.append(f32_arr("b", b))
-        body.append("conv::conv_transpose(&x, &w, Some(&b), &mut y, &p);")
-    else:
-        body.append("conv::conv_transpose(&x, &w, None, &mut y, &p);")
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+        inputs["b"] = ten(b, True)
+    return case(c, "conv::conv_transpose", p, inputs, {"y": want(y, c, True)})
+
+
+def pool_params(x, y, a, cip):
+    nsp = x.ndim - 2
+    k = list(a["kernel_shape"])
+    s = list(a.get("strides", [1] * nsp))
+    d = list(a.get("dilations", [1] * nsp))
+    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
+    p = {"batch": x.shape[0], "channels": x.shape[1]}
+    p.update(window(x, y, k, s, d, pb, pe))
+    p["count_include_pad"] = cip
+    return p
 
 
 def gen_pool(c, n, ins, outs, kind):
@@ -175,33 +269,36 @@ def gen_pool(c, n, ins, outs, kind):
     if len(outs) != 1 or x.dtype != np.float32:
         return False
     a = attrs(n)
-    nsp = x.ndim - 2
-    if nsp > 3:
+    if x.ndim - 2 > 3:
         return False
-    k = list(a["kernel_shape"])
-    s = list(a.get("strides", [1] * nsp))
-    d = list(a.get("dilations", [1] * nsp))
-    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
-    cip = "true" if a.get("count_include_pad", 0) else "false"
-    p = (
-        f"let p = pool::PoolParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, "
-        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
-        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
-        f"count_include_pad: {cip} }};"
-    )
-    body = [f32_arr("x", x), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];", f"pool::{kind}(&x, &mut y, &p);"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+    p = pool_params(x, y, a, bool(a.get("count_include_pad", 0)))
+    return case(c, f"pool::{kind}", p, {"x": ten(x, True)}, {"y": want(y, c, True)})
 
 
 def gen_global_pool(c, n, ins, outs, kind):
     x = ins[0]
     if x.dtype != np.float32:
         return False
-    sp = int(np.prod(x.shape[2:]))
-    body = [f32_arr("x", x), f32_arr("want", outs[0]), "let mut y = vec![0.0f32; want.len()];", f"pool::{kind}(&x, &mut y, {sp});"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+    p = {"spatial": prod(x.shape[2:])}
+    return case(c, f"pool::{kind}", p, {"x": ten(x, True)}, {"y": want(outs[0], c, True)})
+
+
+def fill6(v, fill):
+    return [num(t) for t in list(v) + [fill] * (6 - len(v))]
+
+
+def resize_params(x, y, sc, mode, coord, rs, re, extrapolation, exclude):
+    """resize::ResizeParams fields; `mode` is {"mode": ..., "nearest_mode"/"cubic_a": ...}."""
+    p = {"rank": x.ndim, "in_shape": dims(x.shape), "out_shape": dims(y.shape), "scales": fill6(sc, 1.0)}
+    p.update(mode)
+    p.update(
+        coord=coord,
+        roi_start=rs,
+        roi_end=re,
+        extrapolation_value=num(extrapolation),
+        exclude_outside=bool(exclude),
+    )
+    return p
 
 
 def gen_resize(c, n, ins, outs):
@@ -252,20 +349,14 @@ def gen_resize(c, n, ins, outs):
         "tf_crop_and_resize": "TfCropAndResize",
     }
     if mode == "nearest":
-        m = f"resize::ResizeMode::Nearest(resize::NearestMode::{nmap[nm]})"
+        m = {"mode": "Nearest", "nearest_mode": nmap[nm]}
     elif mode == "linear":
-        m = "resize::ResizeMode::Linear"
+        m = {"mode": "Linear"}
     else:
-        m = f"resize::ResizeMode::Cubic {{ a: {float(a.get('cubic_coeff_a', -0.75))!r} }}"
-    fl = lambda v: "[" + ", ".join(repr(float(t)) + "f32" for t in (list(v) + [1.0] * (6 - len(v)))) + "]"  # noqa: E731
-    p = (
-        f"let p = resize::ResizeParams {{ rank: {r}, in_shape: {dims(x.shape)}, out_shape: {dims(y.shape)}, scales: {fl(sc)}, "
-        f"mode: {m}, coord: resize::CoordMode::{cmap[cm]}, roi_start: {fl(rs)}, roi_end: {fl(re)}, "
-        f"extrapolation_value: {float(a.get('extrapolation_value', 0.0))!r}, exclude_outside: {'true' if a.get('exclude_outside', 0) else 'false'} }};"
-    )
-    body = [f32_arr("x", x), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];", "resize::resize(&x, &mut y, &p);"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+        m = {"mode": "Cubic", "cubic_a": num(a.get("cubic_coeff_a", -0.75))}
+    # Axes past the rank are padded with 1.0 in all three, as before.
+    p = resize_params(x, y, sc, m, cmap[cm], fill6(rs, 1.0), fill6(re, 1.0), a.get("extrapolation_value", 0.0), a.get("exclude_outside", 0))
+    return case(c, "resize::resize", p, {"x": ten(x, True)}, {"y": want(y, c, True)})
 
 
 def gen_gemm(c, n, ins, outs):
@@ -286,25 +377,19 @@ def gen_gemm(c, n, ins, outs):
         csn = 1 if cs[1] != 1 else 0
         if cs[0] != 1 and cs[1] == 1:
             csm = 1
-    p = (
-        f"let p = gemm::GemmParams {{ m: {m}, n: {nn}, k: {k}, trans_a: {'true' if ta else 'false'}, trans_b: {'true' if tb else 'false'}, "
-        f"alpha: {float(a.get('alpha', 1.0))!r}, beta: {float(a.get('beta', 1.0))!r}, c_stride_m: {csm}, c_stride_n: {csn}, activation: Activation::None }};"
-    )
-    body = [f32_arr("a", A), f32_arr("b", B), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];"]
+    p = {
+        "m": m, "n": nn, "k": k, "trans_a": bool(ta), "trans_b": bool(tb), "alpha": num(a.get("alpha", 1.0)),
+        "beta": num(a.get("beta", 1.0)), "c_stride_m": csm, "c_stride_n": csn,
+    }
+    inputs = {"a": ten(A, True), "b": ten(B, True)}
     if C is not None:
-        body += [f32_arr("c", C), "gemm::gemm(&a, &b, Some(&c), &mut y, &p);"]
-    else:
-        body.append("gemm::gemm(&a, &b, None, &mut y, &p);")
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+        inputs["c"] = ten(C, True)
+    return case(c, "gemm::gemm", p, inputs, {"y": want(y, c, True)})
 
 
-def gen_matmul(c, n, ins, outs):
-    A, B = ins
-    y = outs[0]
-    if A.dtype != np.float32:
-        return False
-    # 1-D operands, as the generator handles them: [K] -> [1, K] / [K, 1].
+def mm_params(A, B):
+    """matmul::MatMulParams fields, with 1-D operands as the generator
+    handles them: [K] -> [1, K] / [K, 1]."""
     if A.ndim == 1:
         A = A.reshape(1, -1)
     if B.ndim == 1:
@@ -315,10 +400,19 @@ def gen_matmul(c, n, ins, outs):
     br = len(ob)
     ab = [1] * (br - (A.ndim - 2)) + list(A.shape[:-2])
     bb = [1] * (br - (B.ndim - 2)) + list(B.shape[:-2])
-    p = f"let p = matmul::MatMulParams {{ m: {m}, k: {k}, n: {nn}, batch_rank: {br}, out_batch: {dims(ob)}, a_batch: {dims(ab)}, b_batch: {dims(bb)} }};"
-    body = [f32_arr("a", A), f32_arr("b", B), f32_arr("want", y), p, "let mut y = vec![0.0f32; want.len()];", "matmul::matmul(&a, &b, &mut y, &p);"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+    return {"m": m, "k": k, "n": nn, "batch_rank": br, "out_batch": dims(ob), "a_batch": dims(ab), "b_batch": dims(bb)}
+
+
+def gen_matmul(c, n, ins, outs):
+    A, B = ins
+    if A.dtype != np.float32:
+        return False
+    return case(c, "matmul::matmul", mm_params(A, B), {"a": ten(A, True), "b": ten(B, True)}, {"y": want(outs[0], c, True)})
+
+
+def axis3(x, axis):
+    axis %= max(x.ndim, 1)
+    return {"outer": prod(x.shape[:axis]), "axis_len": int(x.shape[axis]), "inner": prod(x.shape[axis + 1:])}
 
 
 def gen_softmax(c, n, ins, outs, kind):
@@ -329,13 +423,10 @@ def gen_softmax(c, n, ins, outs, kind):
     opset = c.model.opset_import[0].version
     axis = a.get("axis", -1 if opset >= 13 else 1) % max(x.ndim, 1)
     if opset >= 13:
-        outer, ax, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+        p = axis3(x, axis)
     else:
-        outer, ax, inner = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:])), 1
-    p = f"let p = softmax::SoftmaxParams {{ outer: {outer}, axis_len: {ax}, inner: {inner} }};"
-    body = [f32_arr("x", x), f32_arr("want", outs[0]), p, "let mut y = vec![0.0f32; want.len()];", f"softmax::{kind}(&x, &mut y, &p);"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+        p = {"outer": prod(x.shape[:axis]), "axis_len": prod(x.shape[axis:]), "inner": 1}
+    return case(c, f"softmax::{kind}", p, {"x": ten(x, True)}, {"y": want(outs[0], c, True)})
 
 
 REDUCE = {
@@ -354,7 +445,7 @@ REDUCE = {
 
 def gen_reduce(c, n, ins, outs):
     x = ins[0]
-    if rtype(x) is None or rtype(x)[0] == "bool":
+    if rtype(x) is None or rtype(x) == "bool":
         return False
     a = attrs(n)
     axes = None
@@ -369,93 +460,50 @@ def gen_reduce(c, n, ins, outs):
     mask = [False] * 6
     for ax in axes:
         mask[ax % x.ndim] = True
-    p = f"let p = reduce::ReduceParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, axes: [{', '.join('true' if v else 'false' for v in mask)}] }};"
-    return simple_case(c, [("x", x)], outs[0], [p, f"reduce::reduce(reduce::ReduceOp::{REDUCE[n.op_type]}, &x, &mut y, &p);"])
+    p = {"op": REDUCE[n.op_type], "rank": x.ndim, "in_shape": dims(x.shape), "axes": mask}
+    return simple_case(c, "reduce::reduce", p, [("x", x)], outs[0])
 
 
 BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Max": "Max", "Min": "Min", "PRelu": "PRelu", "Mod": "Mod"}
-INT_TYPES = {np.int8: "i8", np.uint8: "u8", np.int16: "i16", np.uint16: "u16", np.int32: "i32", np.uint32: "u32", np.int64: "i64", np.uint64: "u64"}
 
 
 def gen_binary(c, n, ins, outs):
+    """Broadcasting kernels take their shapes from the input tensors."""
     if len(ins) != 2 or ins[0].dtype != ins[1].dtype:
         return False
     A, B = ins
-    y = outs[0]
     op = BINARY[n.op_type]
     if n.op_type == "Mod" and attrs(n).get("fmod", 0):
         op = "FMod"
-    if A.dtype == np.float32:
-        arrs = [f32_arr("a", A), f32_arr("b", B), f32_arr("want", y)]
-        zero, cmp = "0.0f32", f"close(&y, &want, {c.rtol}, {c.atol});"
-    elif A.dtype == np.float64:
-        arrs = [any_arr("a", A), any_arr("b", B), any_arr("want", y)]
-        zero, cmp = "0.0f64", check_for(y, c)
-    elif A.dtype.type in INT_TYPES:
-        t = INT_TYPES[A.dtype.type]
-        arrs = [int_arr("a", A, t), int_arr("b", B, t), int_arr("want", y, t)]
-        zero, cmp = f"0{t}", "assert_eq!(y, want);"
-    else:
+    if rtype(A) in (None, "bool"):
         return False
-    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
-    body = arrs + [p, f"let mut y = vec![{zero}; want.len()];", f"binary::binary(binary::BinaryOp::{op}, &a, &b, &mut y, &p);"]
-    emit(c.name, "\n".join(body), cmp)
-    return True
+    return simple_case(c, "binary::binary", {"op": op}, [("a", A), ("b", B)], outs[0])
 
 
 def unary_op(n):
+    """unary::UnaryOp as {"op": variant} or {"op": "Act", "act": Activation variant, its fields}."""
     a = attrs(n)
     t = n.op_type
-    f = lambda k, d: repr(float(a.get(k, d))) + "f32"  # noqa: E731
-    simple = {
-        "Relu": "Act(Activation::Relu)",
-        "Sigmoid": "Act(Activation::Sigmoid)",
-        "HardSwish": "Act(Activation::HardSwish)",
-        "Tanh": "Act(Activation::Tanh)",
-        "Softplus": "Act(Activation::Softplus)",
-        "Softsign": "Act(Activation::Softsign)",
-        "Mish": "Act(Activation::Mish)",
-        "Erf": "Erf",
-        "Exp": "Exp",
-        "Log": "Log",
-        "Neg": "Neg",
-        "Abs": "Abs",
-        "Sqrt": "Sqrt",
-        "Reciprocal": "Reciprocal",
-        "Floor": "Floor",
-        "Ceil": "Ceil",
-        "Round": "Round",
-        "Sign": "Sign",
-        "Identity": "Identity",
-        "Sin": "Sin",
-        "Cos": "Cos",
-        "Tan": "Tan",
-        "Asin": "Asin",
-        "Acos": "Acos",
-        "Atan": "Atan",
-        "Sinh": "Sinh",
-        "Cosh": "Cosh",
-        "Asinh": "Asinh",
-        "Acosh": "Acosh",
-        "Atanh": "Atanh",
-    }
-    if t in simple:
-        return simple[t]
+    f = lambda k, d: num(a.get(k, d))  # noqa: E731
+    acts = {"Relu": "Relu", "Sigmoid": "Sigmoid", "HardSwish": "HardSwish", "Tanh": "Tanh", "Softplus": "Softplus", "Softsign": "Softsign", "Mish": "Mish"}
+    plain = ["Erf", "Exp", "Log", "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity", "Sin", "Cos", "Tan"]
+    plain += ["Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh"]
+    if t in plain:
+        return {"op": t}
+    act = lambda name, **kw: dict({"op": "Act", "act": name}, **kw)  # noqa: E731
+    if t in acts:
+        return act(acts[t])
     if t == "LeakyRelu":
-        return f"Act(Activation::LeakyRelu {{ alpha: {f('alpha', 0.01)} }})"
-    if t == "Elu":
-        return f"Act(Activation::Elu {{ alpha: {f('alpha', 1.0)} }})"
-    if t == "Celu":
-        return f"Act(Activation::Celu {{ alpha: {f('alpha', 1.0)} }})"
-    if t == "ThresholdedRelu":
-        return f"Act(Activation::ThresholdedRelu {{ alpha: {f('alpha', 1.0)} }})"
+        return act("LeakyRelu", alpha=f("alpha", 0.01))
+    if t in ("Elu", "Celu", "ThresholdedRelu"):
+        return act(t, alpha=f("alpha", 1.0))
     if t == "HardSigmoid":
-        return f"Act(Activation::HardSigmoid {{ alpha: {f('alpha', 0.2)}, beta: {f('beta', 0.5)} }})"
+        return act("HardSigmoid", alpha=f("alpha", 0.2), beta=f("beta", 0.5))
     if t == "Selu":
-        return f"Act(Activation::Selu {{ alpha: {f('alpha', 1.67326319217681884765625)}, gamma: {f('gamma', 1.05070102214813232421875)} }})"
+        return act("Selu", alpha=f("alpha", 1.67326319217681884765625), gamma=f("gamma", 1.05070102214813232421875))
     if t == "Gelu":
         ap = a.get("approximate", b"none").decode()
-        return "Act(Activation::GeluTanh)" if ap == "tanh" else "Act(Activation::Gelu)"
+        return act("GeluTanh" if ap == "tanh" else "Gelu")
     return None
 
 
@@ -466,129 +514,43 @@ def gen_unary(c, n, ins, outs):
     op = unary_op(n)
     if op is None:
         return False
-    body = [f32_arr("x", x), f32_arr("want", outs[0]), "let mut y = vec![0.0f32; want.len()];", f"unary::unary(unary::UnaryOp::{op}, &x, &mut y);"]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
+    return case(c, "unary::unary", op, {"x": ten(x, True)}, {"y": want(outs[0], c, True)})
 
 
 def gen_clip(c, n, ins, outs):
     x = ins[0]
     if x.dtype != np.float32:
         t = rtype(x)
-        if t is None or t[0] in ("bool", "f64"):
+        if t is None or t in ("bool", "f64"):
             return False
-        lo = f"{int(ins[1])}{t[0]}" if len(ins) > 1 and ins[1] is not None else f"{t[0]}::MIN"
-        hi = f"{int(ins[2])}{t[0]}" if len(ins) > 2 and ins[2] is not None else f"{t[0]}::MAX"
-        return simple_case(c, [("x", x)], outs[0], [f"unary::unary_generic(unary::GenericUnaryOp::Clip {{ min: {lo}, max: {hi} }}, &x, &mut y);"])
+        info = np.iinfo(x.dtype)
+        lo = int(ins[1]) if len(ins) > 1 and ins[1] is not None else int(info.min)
+        hi = int(ins[2]) if len(ins) > 2 and ins[2] is not None else int(info.max)
+        return simple_case(c, "unary::unary_generic", {"op": "Clip", "min": lo, "max": hi}, [("x", x)], outs[0])
     names = list(n.input)
     lo = float(ins[1]) if len(ins) > 1 and names[1] != "" else -math.inf
     hi = float(ins[2]) if len(ins) > 2 and names[2] != "" else math.inf
-    _ = names
-    fmt = lambda v: "f32::INFINITY" if v == math.inf else ("f32::NEG_INFINITY" if v == -math.inf else repr(v) + "f32")  # noqa: E731
-    body = [
-        f32_arr("x", x),
-        f32_arr("want", outs[0]),
-        "let mut y = vec![0.0f32; want.len()];",
-        f"unary::unary(unary::UnaryOp::Act(Activation::Clip {{ min: {fmt(lo)}, max: {fmt(hi)} }}), &x, &mut y);",
-    ]
-    emit(c.name, "\n".join(body), f"close(&y, &want, {c.rtol}, {c.atol});")
-    return True
-
-
-
-RUST_TYPES = {
-    np.float32: ("f32", "0.0f32"),
-    np.float64: ("f64", "0.0f64"),
-    np.int8: ("i8", "0i8"),
-    np.uint8: ("u8", "0u8"),
-    np.int16: ("i16", "0i16"),
-    np.uint16: ("u16", "0u16"),
-    np.int32: ("i32", "0i32"),
-    np.uint32: ("u32", "0u32"),
-    np.int64: ("i64", "0i64"),
-    np.uint64: ("u64", "0u64"),
-    np.bool_: ("bool", "false"),
-}
-
-
-def rtype(a):
-    return RUST_TYPES.get(np.asarray(a).dtype.type)
-
-
-def any_arr(name, a):
-    """Rust `let` for an array of any supported dtype (None if unsupported)."""
-    a = np.asarray(a)
-    t = rtype(a)
-    if t is None:
-        return None
-    if t[0] == "f32":
-        return f32_arr(name, a)
-    if t[0] == "f64":
-        vals = ",".join(repr(float(v)) + "f64" if np.isfinite(v) else ("f64::NAN" if np.isnan(v) else ("f64::INFINITY" if v > 0 else "f64::NEG_INFINITY")) for v in a.ravel())
-        return f"let {name}: Vec<f64> = vec![{vals}];"
-    if t[0] == "bool":
-        return f"let {name}: Vec<bool> = vec![{','.join('true' if v else 'false' for v in a.ravel())}];"
-    return int_arr(name, a, t[0])
-
-
-def check_for(a, c):
-    t = rtype(a)
-    if t[0] in ("f32",):
-        return f"close(&y, &want, {c.rtol}, {c.atol});"
-    if t[0] == "f64":
-        return "for (a, b) in y.iter().zip(&want) { assert!(a == b || (a - b).abs() <= 1e-9 + 1e-6 * b.abs() || (a.is_nan() && b.is_nan()), \"{a} vs {b}\"); }"
-    return "assert_eq!(y, want);"
-
-
-def simple_case(c, arrays, out_arr, calls):
-    """arrays: list of (name, ndarray); out_arr: expected output ndarray."""
-    body = []
-    for name, a in arrays:
-        code = any_arr(name, a)
-        if code is None:
-            return False
-        body.append(code)
-    w = any_arr("want", out_arr)
-    if w is None:
-        return False
-    body.append(w)
-    body.append(f"let mut y = vec![{rtype(out_arr)[1]}; want.len()];")
-    body += calls
-    emit(c.name, "\n".join(body), check_for(out_arr, c))
-    return True
+    p = {"op": "Act", "act": "Clip", "min": num(lo), "max": num(hi)}
+    return case(c, "unary::unary", p, {"x": ten(x, True)}, {"y": want(outs[0], c, True)})
 
 
 def gen_transpose(c, n, ins, outs):
     x = ins[0]
     perm = list(attrs(n).get("perm", reversed(range(x.ndim))))
-    p = f"let p = transpose::TransposeParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, perm: {dims(perm)} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "transpose::transpose(&x, &mut y, &p);"])
+    return simple_case(c, "transpose::transpose", {"rank": x.ndim, "in_shape": dims(x.shape), "perm": dims(perm)}, [("x", x)], outs[0])
 
 
 def gen_concat(c, n, ins, outs):
     axis = attrs(n)["axis"] % ins[0].ndim
-    outer = int(np.prod(ins[0].shape[:axis]))
     arrays = [(f"x{i}", v) for i, v in enumerate(ins)]
-    refs = ", ".join(f"&x{i}[..]" for i in range(len(ins)))
-    return simple_case(c, arrays, outs[0], [f"concat::concat(&[{refs}], {outer}, &mut y);"])
+    return simple_case(c, "concat::concat", {"outer": prod(ins[0].shape[:axis])}, arrays, outs[0])
 
 
 def gen_split(c, n, ins, outs):
+    """Outputs y0, y1, ...: compared for equality, as the inline tests did."""
     x = ins[0]
     axis = attrs(n).get("axis", 0) % x.ndim
-    outer = int(np.prod(x.shape[:axis]))
-    body = [any_arr("x", x)]
-    if body[0] is None:
-        return False
-    names = []
-    for i, o in enumerate(outs):
-        body.append(any_arr(f"want{i}", o))
-        body.append(f"let mut y{i} = vec![{rtype(o)[1]}; want{i}.len()];")
-        names.append(f"&mut y{i}[..]")
-    body.append(f"concat::split(&x, {outer}, &mut [{', '.join(names)}]);")
-    checks = "\n".join(f"assert_eq!(y{i}, want{i});" for i in range(len(outs)))
-    emit(c.name, "\n".join(body), checks)
-    return True
+    return case(c, "concat::split", {"outer": prod(x.shape[:axis])}, {"x": ten(x)}, {f"y{i}": exact(o) for i, o in enumerate(outs)})
 
 
 def gen_slice(c, n, ins, outs):
@@ -606,16 +568,14 @@ def gen_slice(c, n, ins, outs):
         od[ax] = len(range(a, b, k))
         st[ax] = a if od[ax] > 0 else 0
         sp[ax] = k
-    p = f"let p = slice::SliceParams {{ rank: {r}, in_shape: {dims(x.shape)}, out_shape: {dims(od)}, starts: {dims(st)}, steps: [{', '.join(str(v) for v in sp + [1] * (6 - r))}] }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "slice::slice(&x, &mut y, &p);"])
+    p = {"rank": r, "in_shape": dims(x.shape), "out_shape": dims(od), "starts": dims(st), "steps": [int(v) for v in sp + [1] * (6 - r)]}
+    return simple_case(c, "slice::slice", p, [("x", x)], outs[0])
 
 
 def gen_gather(c, n, ins, outs):
     x, idx = ins
-    axis = attrs(n).get("axis", 0) % x.ndim
-    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    p = f"let p = gather::GatherParams {{ outer: {outer}, axis_len: {al}, inner: {inner} }};"
-    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [p, "gather::gather(&x, &idx, &mut y, &p);"])
+    p = axis3(x, attrs(n).get("axis", 0))
+    return simple_case(c, "gather::gather", p, [("x", x), ("idx", idx.astype(np.int64))], outs[0])
 
 
 def gen_gather_elements(c, n, ins, outs):
@@ -623,56 +583,49 @@ def gen_gather_elements(c, n, ins, outs):
     axis = attrs(n).get("axis", 0) % x.ndim
     if any(idx.shape[d] != x.shape[d] for d in range(x.ndim) if d != axis):
         return False
-    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    p = f"let p = gather::GatherParams {{ outer: {outer}, axis_len: {al}, inner: {inner} }};"
-    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [p, f"gather::gather_elements(&x, &idx, &mut y, &p, {idx.shape[axis]});"])
-
-
-def padded(shape, r):
-    return [1] * (r - len(shape)) + list(shape)
+    p = dict(axis3(x, axis), idx_axis_len=int(idx.shape[axis]))
+    return simple_case(c, "gather::gather_elements", p, [("x", x), ("idx", idx.astype(np.int64))], outs[0])
 
 
 def gen_where(c, n, ins, outs):
     cnd, x, y = ins
     r = outs[0].ndim
-    p = (
-        f"let p = where_::WhereParams {{ rank: {r}, out_shape: {dims(outs[0].shape)}, cond_shape: {dims(padded(cnd.shape, r))}, "
-        f"x_shape: {dims(padded(x.shape, r))}, y_shape: {dims(padded(y.shape, r))} }};"
-    )
-    return simple_case(c, [("cnd", cnd), ("a", x), ("b", y)], outs[0], [p, "where_::where_(&cnd, &a, &b, &mut y, &p);"])
+    p = {"rank": r, "out_shape": dims(outs[0].shape), "cond_shape": dims(padded(cnd.shape, r)), "x_shape": dims(padded(x.shape, r)), "y_shape": dims(padded(y.shape, r))}
+    return simple_case(c, "where_::where_", p, [("cnd", cnd), ("a", x), ("b", y)], outs[0])
 
 
 def gen_cast(c, n, ins, outs):
     if rtype(ins[0]) is None or rtype(outs[0]) is None:
         return False
-    return simple_case(c, [("x", ins[0])], outs[0], ["cast::cast(&x, &mut y);"])
+    return simple_case(c, "cast::cast", {}, [("x", ins[0])], outs[0])
 
 
 def gen_expand(c, n, ins, outs):
     x = ins[0]
     r = outs[0].ndim
-    p = f"let p = binary::BroadcastParams {{ rank: {r}, out_shape: {dims(outs[0].shape)}, a_shape: {dims(padded(x.shape, r))}, b_shape: {dims([])} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "binary::expand(&x, &mut y, &p);"])
+    p = {"rank": r, "out_shape": dims(outs[0].shape), "a_shape": dims(padded(x.shape, r)), "b_shape": dims([])}
+    return simple_case(c, "binary::expand", p, [("x", x)], outs[0])
+
+
+def eps(a):
+    return num(a.get("epsilon", 1e-5))
 
 
 def gen_batchnorm(c, n, ins, outs):
     if len(outs) != 1 or ins[0].dtype != np.float32:
         return False
     x = ins[0]
-    a = attrs(n)
-    sp = int(np.prod(x.shape[2:]))
-    p = f"let p = norm::BatchNormParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
+    p = {"batch": x.shape[0], "channels": x.shape[1], "spatial": prod(x.shape[2:]), "epsilon": eps(attrs(n))}
     arrays = [("x", x), ("s", ins[1]), ("bb", ins[2]), ("m", ins[3]), ("v", ins[4])]
-    return simple_case(c, arrays, outs[0], [p, "norm::batch_norm(&x, &mut y, &s, &bb, &m, &v, &p);"])
+    return simple_case(c, "norm::batch_norm", p, arrays, outs[0])
 
 
 def gen_instnorm(c, n, ins, outs):
     x = ins[0]
     if x.dtype != np.float32:
         return False
-    sp = int(np.prod(x.shape[2:]))
-    p = f"let p = norm::InstanceNormParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, epsilon: {float(attrs(n).get('epsilon', 1e-5))!r} }};"
-    return simple_case(c, [("x", x), ("s", ins[1]), ("bb", ins[2])], outs[0], [p, "norm::instance_norm(&x, &mut y, &s, &bb, &p);"])
+    p = {"batch": x.shape[0], "channels": x.shape[1], "spatial": prod(x.shape[2:]), "epsilon": eps(attrs(n))}
+    return simple_case(c, "norm::instance_norm", p, [("x", x), ("s", ins[1]), ("bb", ins[2])], outs[0])
 
 
 def gen_layernorm(c, n, ins, outs):
@@ -681,35 +634,30 @@ def gen_layernorm(c, n, ins, outs):
         return False
     a = attrs(n)
     axis = a.get("axis", -1) % x.ndim
-    outer, inner = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))
+    outer, inner = prod(x.shape[:axis]), prod(x.shape[axis:])
     sc = ins[1]
     b = ins[2] if len(ins) > 2 else None
     if sc.size != inner or (b is not None and b.size != inner):
         return False
-    p = f"let p = norm::LayerNormParams {{ outer: {outer}, inner: {inner}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
     arrays = [("x", x), ("s", sc)] + ([("bb", b)] if b is not None else [])
-    call = "norm::layer_norm(&x, &mut y, &s, Some(&bb), &p);" if b is not None else "norm::layer_norm(&x, &mut y, &s, None, &p);"
-    return simple_case(c, arrays, outs[0], [p, call])
+    return simple_case(c, "norm::layer_norm", {"outer": outer, "inner": inner, "epsilon": eps(a)}, arrays, outs[0])
 
 
 def gen_lrn(c, n, ins, outs):
     x = ins[0]
     a = attrs(n)
-    sp = int(np.prod(x.shape[2:]))
-    p = (
-        f"let p = norm::LrnParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, spatial: {sp}, size: {a['size']}, "
-        f"alpha: {float(a.get('alpha', 1e-4))!r}, beta: {float(a.get('beta', 0.75))!r}, bias: {float(a.get('bias', 1.0))!r} }};"
-    )
-    return simple_case(c, [("x", x)], outs[0], [p, "norm::lrn(&x, &mut y, &p);"])
+    p = {
+        "batch": x.shape[0], "channels": x.shape[1], "spatial": prod(x.shape[2:]), "size": a["size"],
+        "alpha": num(a.get("alpha", 1e-4)), "beta": num(a.get("beta", 0.75)), "bias": num(a.get("bias", 1.0)),
+    }
+    return simple_case(c, "norm::lrn", p, [("x", x)], outs[0])
 
 
 def gen_arg(c, n, ins, outs, kind):
     x = ins[0]
     a = attrs(n)
-    axis = a.get("axis", 0) % x.ndim
-    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    p = f"let p = reduce::ArgParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, select_last_index: {'true' if a.get('select_last_index', 0) else 'false'} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, f"reduce::{kind}(&x, &mut y, &p);"])
+    p = dict(axis3(x, a.get("axis", 0)), select_last_index=bool(a.get("select_last_index", 0)))
+    return simple_case(c, f"reduce::{kind}", p, [("x", x)], outs[0])
 
 
 CMP = {"Equal": "Equal", "Less": "Less", "LessOrEqual": "LessOrEqual", "Greater": "Greater", "GreaterOrEqual": "GreaterOrEqual"}
@@ -718,24 +666,18 @@ LOGIC = {"And": "And", "Or": "Or", "Xor": "Xor"}
 
 def gen_compare(c, n, ins, outs):
     A, B = ins
-    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
     if n.op_type in CMP:
-        call = f"binary::compare(binary::CompareOp::{CMP[n.op_type]}, &a, &b, &mut y, &p);"
-    else:
-        call = f"binary::logical(binary::LogicalOp::{LOGIC[n.op_type]}, &a, &b, &mut y, &p);"
-    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, call])
+        return simple_case(c, "binary::compare", {"op": CMP[n.op_type]}, [("a", A), ("b", B)], outs[0])
+    return simple_case(c, "binary::logical", {"op": LOGIC[n.op_type]}, [("a", A), ("b", B)], outs[0])
 
 
 def gen_not(c, n, ins, outs):
-    return simple_case(c, [("x", ins[0])], outs[0], ["unary::not(&x, &mut y);"])
+    return simple_case(c, "unary::not", {}, [("x", ins[0])], outs[0])
 
 
 def gen_hardmax(c, n, ins, outs):
     x = ins[0]
-    axis = attrs(n).get("axis", -1) % x.ndim
-    outer, ax, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    p = f"let p = softmax::SoftmaxParams {{ outer: {outer}, axis_len: {ax}, inner: {inner} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "softmax::hardmax(&x, &mut y, &p);"])
+    return simple_case(c, "softmax::hardmax", axis3(x, attrs(n).get("axis", -1)), [("x", x)], outs[0])
 
 
 def gen_pad(c, n, ins, outs):
@@ -744,7 +686,6 @@ def gen_pad(c, n, ins, outs):
     pads = [int(v) for v in ins[1]]
     cv = ins[2] if len(ins) > 2 and ins[2] is not None else None
     axes = [int(v) % r for v in ins[3]] if len(ins) > 3 and ins[3] is not None else list(range(r))
-    m = len(axes)
     pb = [0] * r
     for i, ax in enumerate(axes):
         pb[ax] = pads[i]
@@ -753,34 +694,28 @@ def gen_pad(c, n, ins, outs):
     t = rtype(x)
     if t is None:
         return False
-    if cv is not None and np.asarray(cv).size > 0:
-        v = np.asarray(cv).ravel()[0]
-        val = (repr(float(v)) + "f32") if t[0] == "f32" else f"{int(v)}{t[0]}"
-    else:
-        val = t[1]
-    p = f"let p = pad::PadParams {{ rank: {r}, in_shape: {dims(x.shape)}, out_shape: {dims(outs[0].shape)}, pads_begin: [{', '.join(str(v) for v in pb + [0] * (6 - r))}], mode: pad::PadMode::{mm} }};"
-    _ = m
-    return simple_case(c, [("x", x)], outs[0], [p, f"pad::pad(&x, &mut y, {val}, &p);"])
+    v = np.asarray(cv).ravel()[0] if cv is not None and np.asarray(cv).size > 0 else 0
+    val = num(v) if t == "f32" else float(v) if t == "f64" else bool(v) if t == "bool" else int(v)
+    p = {"rank": r, "in_shape": dims(x.shape), "out_shape": dims(outs[0].shape), "pads_begin": pb + [0] * (6 - r), "mode": mm, "value": val}
+    return simple_case(c, "pad::pad", p, [("x", x)], outs[0])
 
 
 def gen_bitshift(c, n, ins, outs):
     A, B = ins
     d = attrs(n)["direction"].decode()
-    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
-    dd = "Left" if d == "LEFT" else "Right"
-    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"binary::bit_shift(binary::ShiftDirection::{dd}, &a, &b, &mut y, &p);"])
+    return simple_case(c, "binary::bit_shift", {"direction": "Left" if d == "LEFT" else "Right"}, [("a", A), ("b", B)], outs[0])
 
 
 QTYPES = ("i8", "u8", "i16", "u16")
 
 
 def quant_params(x, scale, a):
+    """quant::QuantParams fields (QuantParams::per_tensor for one scale)."""
     axis = a.get("axis", 1) % max(x.ndim, 1)
     bs = a.get("block_size", 0)
     if scale.size == 1 and bs == 0:
-        return f"quant::QuantParams::per_tensor({x.size})"
-    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    return f"quant::QuantParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, block_size: {bs} }}"
+        return {"outer": 1, "axis_len": 1, "inner": int(x.size), "block_size": 0}
+    return dict(axis3(x, axis), block_size=bs)
 
 
 def gen_quantize(c, n, ins, outs):
@@ -788,13 +723,12 @@ def gen_quantize(c, n, ins, outs):
     zp = ins[2] if len(ins) > 2 else None
     a = attrs(n)
     y = outs[0]
-    if x.dtype != np.float32 or sc.dtype != np.float32 or rtype(y) is None or rtype(y)[0] not in QTYPES:
+    if x.dtype != np.float32 or sc.dtype != np.float32 or rtype(y) not in QTYPES:
         return False
     if a.get("saturate", 1) != 1:
         return False
     arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
-    zarg = "Some(&zp)" if zp is not None else "None"
-    return simple_case(c, arrays, y, [f"let p = {quant_params(x, sc, a)};", f"quant::quantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+    return simple_case(c, "quant::quantize_linear", quant_params(x, sc, a), arrays, y)
 
 
 def gen_dequantize(c, n, ins, outs):
@@ -805,121 +739,85 @@ def gen_dequantize(c, n, ins, outs):
     t = rtype(x)
     if t is None or sc.dtype != np.float32 or y.dtype != np.float32:
         return False
-    p = f"let p = {quant_params(x, sc, a)};"
-    if t[0] == "i32":
-        return simple_case(c, [("x", x), ("sc", sc)], y, [p, "quant::dequantize_linear_i32(&x, &sc, &mut y, &p);"])
-    if t[0] not in QTYPES:
+    p = quant_params(x, sc, a)
+    if t == "i32":
+        return simple_case(c, "quant::dequantize_linear_i32", p, [("x", x), ("sc", sc)], y)
+    if t not in QTYPES:
         return False
     arrays = [("x", x), ("sc", sc)] + ([("zp", zp)] if zp is not None else [])
-    zarg = "Some(&zp)" if zp is not None else "None"
-    return simple_case(c, arrays, y, [p, f"quant::dequantize_linear(&x, &sc, {zarg}, &mut y, &p);"])
+    return simple_case(c, "quant::dequantize_linear", p, arrays, y)
 
 
 def gen_dynquant(c, n, ins, outs):
+    """y and y_zero_point equal; y_scale within 1e-7 relative."""
     x = ins[0]
     y, ys, yz = outs
-    body = [any_arr("x", x), any_arr("want", y), "let mut y = vec![0u8; want.len()];", "let (s, z) = quant::dynamic_quantize_linear(&x, &mut y);"]
-    check = f"assert_eq!(y, want);\nassert_eq!(z, {int(yz)}u8);\nassert!((s - f32::from_bits(0x{np.float32(ys).view(np.uint32):08x})).abs() <= 1e-7 * s.abs());"
-    emit(c.name, "\n".join(body), check)
-    return True
-
-
-def mm_params(A, B, y):
-    if A.ndim == 1:
-        A = A.reshape(1, -1)
-    if B.ndim == 1:
-        B = B.reshape(-1, 1)
-    m, k = A.shape[-2:]
-    nn = B.shape[-1]
-    ob = list(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]))
-    br = len(ob)
-    ab = [1] * (br - (A.ndim - 2)) + list(A.shape[:-2])
-    bb = [1] * (br - (B.ndim - 2)) + list(B.shape[:-2])
-    return f"matmul::MatMulParams {{ m: {m}, k: {k}, n: {nn}, batch_rank: {br}, out_batch: {dims(ob)}, a_batch: {dims(ab)}, b_batch: {dims(bb)} }}"
+    scale = dict(ten(np.asarray(ys, dtype=np.float32)), rtol=1e-7, atol=0.0)
+    return case(c, "quant::dynamic_quantize_linear", {}, {"x": ten(x)}, {"y": exact(y), "y_scale": scale, "y_zero_point": exact(yz)})
 
 
 def gen_matmul_integer(c, n, ins, outs):
     A, B = ins[0], ins[1]
     az = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
     bz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array(0)
-    if az.size != 1 or bz.size != 1 or rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES:
+    if az.size != 1 or bz.size != 1 or rtype(A) not in QTYPES or rtype(B) not in QTYPES:
         return False
-    return simple_case(c, [("a", A), ("b", B)], outs[0], [f"let p = {mm_params(A, B, outs[0])};", f"quant::matmul_integer(&a, &b, {int(az.ravel()[0])}, {int(bz.ravel()[0])}, &mut y, &p);"])
+    p = dict(mm_params(A, B), a_zero_point=int(az.ravel()[0]), b_zero_point=int(bz.ravel()[0]))
+    return simple_case(c, "quant::matmul_integer", p, [("a", A), ("b", B)], outs[0])
+
+
+def scalar_f32(v):
+    return num(np.asarray(v, dtype=np.float32).ravel()[0])
+
+
+def scalar_int(v):
+    return int(np.asarray(v).ravel()[0])
 
 
 def gen_qlinear_matmul(c, n, ins, outs):
     A, As, Az, B, Bs, Bz, Ys, Yz = ins
     if any(v.size != 1 for v in (As, Az, Bs, Bz, Ys, Yz)) or As.dtype != np.float32:
         return False
-    if rtype(A)[0] not in QTYPES or rtype(B)[0] not in QTYPES or rtype(outs[0])[0] not in QTYPES:
+    if rtype(A) not in QTYPES or rtype(B) not in QTYPES or rtype(outs[0]) not in QTYPES:
         return False
-    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
-    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
-    q = (
-        f"let q = quant::QLinearMatMulParams {{ mm: {mm_params(A, B, outs[0])}, a_scale: {f(As)}, a_zero_point: {i(Az)}, "
-        f"b_scale: {f(Bs)}, b_zero_point: {i(Bz)}, y_scale: {f(Ys)}, y_zero_point: {i(Yz)} }};"
-    )
-    return simple_case(c, [("a", A), ("b", B)], outs[0], [q, "quant::qlinear_matmul(&a, &b, &mut y, &q);"])
-
-
-def conv_params(x, w, y, a):
-    nsp = x.ndim - 2
-    k = list(a.get("kernel_shape", w.shape[2:]))
-    s = list(a.get("strides", [1] * nsp))
-    d = list(a.get("dilations", [1] * nsp))
-    g = a.get("group", 1)
-    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
-    return (
-        f"conv::ConvParams {{ batch: {x.shape[0]}, in_channels: {x.shape[1]}, out_channels: {w.shape[0]}, group: {g}, "
-        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
-        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
-        f"activation: Activation::None }}"
-    )
+    p = {
+        "mm": mm_params(A, B), "a_scale": scalar_f32(As), "a_zero_point": scalar_int(Az), "b_scale": scalar_f32(Bs),
+        "b_zero_point": scalar_int(Bz), "y_scale": scalar_f32(Ys), "y_zero_point": scalar_int(Yz),
+    }
+    return simple_case(c, "quant::qlinear_matmul", p, [("a", A), ("b", B)], outs[0])
 
 
 def gen_conv_integer(c, n, ins, outs):
     x, w = ins[0], ins[1]
     xz = ins[2] if len(ins) > 2 and ins[2] is not None else np.array(0)
     wz = ins[3] if len(ins) > 3 and ins[3] is not None else np.array([0])
-    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xz.size != 1:
+    if rtype(x) not in QTYPES or rtype(w) not in QTYPES or xz.size != 1:
         return False
-    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
-    return simple_case(
-        c,
-        [("x", x), ("w", w)],
-        outs[0],
-        [f"let p = {conv_params(x, w, outs[0], attrs(n))};", f"let wz: Vec<i32> = {wzs};", f"quant::conv_integer(&x, {int(xz.ravel()[0])}, &w, &wz, &mut y, &p);"],
-    )
+    p = dict(conv_params(x, w, outs[0], attrs(n)), x_zero_point=scalar_int(xz))
+    wz = np.asarray(wz).ravel().astype(np.int32)
+    return simple_case(c, "quant::conv_integer", p, [("x", x), ("w", w), ("wz", wz)], outs[0])
 
 
 def gen_qlinear_conv(c, n, ins, outs):
     x, xs, xz, w, ws, wz, ys, yz = ins[:8]
     b = ins[8] if len(ins) > 8 else None
-    if rtype(x)[0] not in QTYPES or rtype(w)[0] not in QTYPES or xs.dtype != np.float32:
+    if rtype(x) not in QTYPES or rtype(w) not in QTYPES or xs.dtype != np.float32:
         return False
-    f = lambda v: "f32::from_bits(0x%08x)" % np.asarray(v, dtype=np.float32).ravel().view(np.uint32)[0]  # noqa: E731
-    i = lambda v: str(int(np.asarray(v).ravel()[0]))  # noqa: E731
-    q = (
-        f"let q = quant::QLinearConvParams {{ conv: {conv_params(x, w, outs[0], attrs(n))}, x_scale: {f(xs)}, x_zero_point: {i(xz)}, "
-        f"y_scale: {f(ys)}, y_zero_point: {i(yz)} }};"
-    )
-    wzs = "vec![" + ", ".join(str(int(v)) for v in np.asarray(wz).ravel()) + "]"
-    arrays = [("x", x), ("w", w), ("ws", np.asarray(ws, dtype=np.float32).ravel())] + ([("bias", b)] if b is not None else [])
-    barg = "Some(&bias)" if b is not None else "None"
-    return simple_case(c, arrays, outs[0], [q, f"let wz: Vec<i32> = {wzs};", f"quant::qlinear_conv(&x, &w, &ws, &wz, {barg}, &mut y, &q);"])
+    p = {"conv": conv_params(x, w, outs[0], attrs(n)), "x_scale": scalar_f32(xs), "x_zero_point": scalar_int(xz), "y_scale": scalar_f32(ys), "y_zero_point": scalar_int(yz)}
+    wz = np.asarray(wz).ravel().astype(np.int32)
+    arrays = [("x", x), ("w", w), ("ws", np.asarray(ws, dtype=np.float32).ravel()), ("wz", wz)] + ([("bias", b)] if b is not None else [])
+    return simple_case(c, "quant::qlinear_conv", p, arrays, outs[0])
 
 
 def gen_variadic(c, n, ins, outs):
     y = outs[0]
     r = y.ndim
     t = rtype(y)
-    if t is None or t[0] == "bool" or any(rtype(v) != t for v in ins):
+    if t is None or t == "bool" or any(rtype(v) != t for v in ins):
         return False
     arrays = [(f"x{i}", v) for i, v in enumerate(ins)]
-    shapes = ", ".join(dims(padded(v.shape, r)) for v in ins)
-    refs = ", ".join(f"&x{i}[..]" for i in range(len(ins)))
-    call = f"binary::variadic(binary::VariadicOp::{n.op_type}, &[{refs}], &[{shapes}], {r}, &{dims(y.shape)}, &mut y);"
-    return simple_case(c, arrays, y, [call])
+    p = {"op": n.op_type, "shapes": [dims(padded(v.shape, r)) for v in ins], "rank": r, "out_shape": dims(y.shape)}
+    return simple_case(c, "binary::variadic", p, arrays, y)
 
 
 def gen_binary_or_variadic(c, n, ins, outs):
@@ -930,8 +828,7 @@ def gen_binary_or_variadic(c, n, ins, outs):
 
 def gen_tile(c, n, ins, outs):
     x, rep = ins
-    p = f"let p = transpose::TileParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, repeats: {dims(rep)} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "transpose::tile(&x, &mut y, &p);"])
+    return simple_case(c, "transpose::tile", {"rank": x.ndim, "in_shape": dims(x.shape), "repeats": dims(rep)}, [("x", x)], outs[0])
 
 
 def gen_groupnorm(c, n, ins, outs):
@@ -941,29 +838,25 @@ def gen_groupnorm(c, n, ins, outs):
     C = x.shape[1]
     if sc.size == g and g != C:
         sc, b = np.repeat(sc, C // g), np.repeat(b, C // g)
-    sp = int(np.prod(x.shape[2:]))
-    p = f"let p = norm::GroupNormParams {{ batch: {x.shape[0]}, channels: {C}, groups: {g}, spatial: {sp}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
-    return simple_case(c, [("x", x), ("s", sc), ("bb", b)], outs[0], [p, "norm::group_norm(&x, &mut y, &s, &bb, &p);"])
+    p = {"batch": x.shape[0], "channels": C, "groups": g, "spatial": prod(x.shape[2:]), "epsilon": eps(a)}
+    return simple_case(c, "norm::group_norm", p, [("x", x), ("s", sc), ("bb", b)], outs[0])
 
 
 def gen_mvn(c, n, ins, outs):
     x = ins[0]
     axes = [v % x.ndim for v in attrs(n).get("axes", [0, 2, 3])]
-    mask = ", ".join("true" if d in axes else "false" for d in range(6))
-    p = f"let p = norm::MvnParams {{ rank: {x.ndim}, shape: {dims(x.shape)}, axes: [{mask}] }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "norm::mean_variance_norm(&x, &mut y, &p);"])
+    p = {"rank": x.ndim, "shape": dims(x.shape), "axes": [d in axes for d in range(6)]}
+    return simple_case(c, "norm::mean_variance_norm", p, [("x", x)], outs[0])
 
 
 def gen_lpnorm(c, n, ins, outs):
     x = ins[0]
     a = attrs(n)
-    axis = a.get("axis", -1) % x.ndim
-    outer, al, inner = int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
-    p = f"let p = norm::LpNormParams {{ outer: {outer}, axis_len: {al}, inner: {inner}, p: {a.get('p', 2)} }};"
-    return simple_case(c, [("x", x)], outs[0], [p, "norm::lp_norm(&x, &mut y, &p);"])
+    return simple_case(c, "norm::lp_norm", dict(axis3(x, a.get("axis", -1)), p=a.get("p", 2)), [("x", x)], outs[0])
 
 
 def gen_rnn(c, n, ins, outs):
+    """rnn::RnnParams fields; outputs y, y_h, y_c as the node names them."""
     a = attrs(n)
     if a.get("layout", 0) != 0:
         return False
@@ -972,7 +865,6 @@ def gen_rnn(c, n, ins, outs):
     get = lambda i: ins[i] if len(ins) > i and ins[i] is not None else None  # noqa: E731
     b, sl, ih = get(3), get(4), get(5)
     ic, pp = (get(6), get(7)) if t == "LSTM" else (None, None)
-    hn = a["hidden_size"]
     direction = a.get("direction", b"forward").decode()
     dirs = 2 if direction == "bidirectional" else 1
     defaults = {"RNN": ["Tanh"], "GRU": ["Sigmoid", "Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"]}[t]
@@ -984,65 +876,44 @@ def gen_rnn(c, n, ins, outs):
     for i, name in enumerate(acts):
         al = alphas[i] if i < len(alphas) else None
         be = betas[i] if i < len(betas) else None
-        m = {
-            "Sigmoid": "Activation::Sigmoid",
-            "Tanh": "Activation::Tanh",
-            "Relu": "Activation::Relu",
-            "Softsign": "Activation::Softsign",
-            "Softplus": "Activation::Softplus",
-            "LeakyRelu": f"Activation::LeakyRelu {{ alpha: {al if al is not None else 0.01}f32 }}",
-            "ThresholdedRelu": f"Activation::ThresholdedRelu {{ alpha: {al if al is not None else 1.0}f32 }}",
-            "HardSigmoid": f"Activation::HardSigmoid {{ alpha: {al if al is not None else 0.2}f32, beta: {be if be is not None else 0.5}f32 }}",
-            "Elu": f"Activation::Elu {{ alpha: {al if al is not None else 1.0}f32 }}",
-        }.get(name)
-        if m is None:
+        d_alpha = {"LeakyRelu": 0.01, "ThresholdedRelu": 1.0, "HardSigmoid": 0.2, "Elu": 1.0}
+        if name in ("Sigmoid", "Tanh", "Relu", "Softsign", "Softplus"):
+            rs_acts.append({"act": name})
+        elif name in d_alpha:
+            act = {"act": name, "alpha": num(al if al is not None else d_alpha[name])}
+            if name == "HardSigmoid":
+                act["beta"] = num(be if be is not None else 0.5)
+            rs_acts.append(act)
+        else:
             return False
-        rs_acts.append(m)
     groups = [rs_acts[i * per:(i + 1) * per] for i in range(dirs)]
-    groups = [g + ["Activation::None"] * (3 - len(g)) for g in groups]
+    groups = [g + [{"act": "None"}] * (3 - len(g)) for g in groups]
     if dirs == 1:
         groups.append(groups[0])
-    acts_s = "[" + ", ".join("[" + ", ".join(g) + "]" for g in groups) + "]"
-    kind = {"RNN": "RnnKind::Rnn", "GRU": f"RnnKind::Gru {{ linear_before_reset: {'true' if a.get('linear_before_reset', 0) else 'false'} }}", "LSTM": f"RnnKind::Lstm {{ input_forget: {'true' if a.get('input_forget', 0) else 'false'} }}"}[t]
-    dirn = {"forward": "Forward", "reverse": "Reverse", "bidirectional": "Bidirectional"}[direction]
     clip = a.get("clip", None)
-    clip_s = f"{float(clip)!r}f32" if clip is not None else "f32::INFINITY"
     seq, bn, isz = x.shape
-    p = (
-        f"let p = rnn::RnnParams {{ kind: rnn::{kind}, direction: rnn::RnnDirection::{dirn}, seq_len: {seq}, batch: {bn}, "
-        f"input_size: {isz}, hidden: {hn}, clip: {clip_s}, activations: {acts_s} }};"
+    p = {"kind": {"RNN": "Rnn", "GRU": "Gru", "LSTM": "Lstm"}[t]}
+    if t == "GRU":
+        p["linear_before_reset"] = bool(a.get("linear_before_reset", 0))
+    if t == "LSTM":
+        p["input_forget"] = bool(a.get("input_forget", 0))
+    p.update(
+        direction={"forward": "Forward", "reverse": "Reverse", "bidirectional": "Bidirectional"}[direction],
+        seq_len=seq, batch=bn, input_size=isz, hidden=a["hidden_size"],
+        clip=num(clip) if clip is not None else "inf", activations=groups,
     )
-    body = [f32_arr("x", x), f32_arr("w", w), f32_arr("r", r), p]
-    opt = lambda v, nm: (body.append(f32_arr(nm, v)) or f"Some(&{nm}[..])") if v is not None else "None"  # noqa: E731
-    bs, ihs, ics, pps = opt(b, "bias"), opt(ih, "ih"), opt(ic, "ic"), opt(pp, "pp")
+    inputs = {"x": ten(x, True), "w": ten(w, True), "r": ten(r, True)}
+    for name, v in (("b", b), ("initial_h", ih), ("initial_c", ic), ("p", pp)):
+        if v is not None:
+            inputs[name] = ten(v, True)
     if sl is not None:
-        body.append(f"let sl: Vec<i32> = vec![{', '.join(str(int(v)) for v in sl)}];")
-        sls = "Some(&sl[..])"
-    else:
-        sls = "None"
-    body.append(f"let inp = rnn::RnnInputs {{ x: &x, w: &w, r: &r, b: {bs}, sequence_lens: {sls}, initial_h: {ihs}, initial_c: {ics}, peepholes: {pps} }};")
-    body.append(f"let mut y = vec![0.0f32; {seq * dirs * bn * hn}];")
-    body.append(f"let mut yh = vec![0.0f32; {dirs * bn * hn}];")
-    body.append(f"let mut yc = vec![0.0f32; {dirs * bn * hn}];")
-    body.append(f"let mut scratch = vec![0.0f32; {2 * bn * hn}];")
-    body.append("rnn::rnn(&inp, Some(&mut y), &mut yh, Some(&mut yc), &mut scratch, &p);")
-    checks = []
-    names = list(n.output)
-    targets = {0: "y", 1: "yh", 2: "yc"}
+        inputs["sequence_lens"] = ten(np.asarray(sl).astype(np.int32))
+    outputs = {}
     it = iter(outs)
-    for i, name in enumerate(names):
-        if name == "":
-            continue
-        o = next(it)
-        body.append(f32_arr(f"want{i}", o))
-        checks.append(f"close(&{targets[i]}, &want{i}, {c.rtol}, {c.atol});")
-    emit(c.name, "\n".join(body), "\n".join(checks))
-    return True
-
-
-def axis3(x, axis):
-    axis %= max(x.ndim, 1)
-    return int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:]))
+    for i, name in enumerate(n.output):
+        if name != "":
+            outputs[["y", "y_h", "y_c"][i]] = want(next(it), c, True)
+    return case(c, "rnn::rnn", p, inputs, outputs)
 
 
 def gen_rmsnorm(c, n, ins, outs):
@@ -1051,37 +922,33 @@ def gen_rmsnorm(c, n, ins, outs):
         return False
     a = attrs(n)
     axis = a.get("axis", -1) % x.ndim
-    outer, inner = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:]))
+    outer, inner = prod(x.shape[:axis]), prod(x.shape[axis:])
     if sc.size != inner:
         sc = np.broadcast_to(sc, x.shape[axis:]).ravel()
-    p = f"let p = norm::LayerNormParams {{ outer: {outer}, inner: {inner}, epsilon: {float(a.get('epsilon', 1e-5))!r} }};"
-    return simple_case(c, [("x", x), ("s", sc)], outs[0], [p, "norm::rms_norm(&x, &mut y, &s, &p);"])
+    return simple_case(c, "norm::rms_norm", {"outer": outer, "inner": inner, "epsilon": eps(a)}, [("x", x), ("s", sc)], outs[0])
 
 
 def gen_cumsum(c, n, ins, outs):
     x, ax = ins
     a = attrs(n)
-    o, l, i = axis3(x, int(np.asarray(ax).ravel()[0]))
-    ex, rv = ("true" if a.get("exclusive", 0) else "false"), ("true" if a.get("reverse", 0) else "false")
-    return simple_case(c, [("x", x)], outs[0], [f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};", f"misc::cumsum(&x, &mut y, &p, {ex}, {rv});"])
+    p = dict(axis3(x, int(np.asarray(ax).ravel()[0])), exclusive=bool(a.get("exclusive", 0)), reverse=bool(a.get("reverse", 0)))
+    return simple_case(c, "misc::cumsum", p, [("x", x)], outs[0])
 
 
 def gen_trilu(c, n, ins, outs):
     x = ins[0]
     k = int(np.asarray(ins[1]).ravel()[0]) if len(ins) > 1 and ins[1] is not None else 0
-    up = "true" if attrs(n).get("upper", 1) else "false"
     rows, cols = x.shape[-2:]
-    batch = int(np.prod(x.shape[:-2]))
-    return simple_case(c, [("x", x)], outs[0], [f"misc::trilu(&x, &mut y, {batch}, {rows}, {cols}, {k}, {up});"])
+    p = {"batch": prod(x.shape[:-2]), "rows": rows, "cols": cols, "k": k, "upper": bool(attrs(n).get("upper", 1))}
+    return simple_case(c, "misc::trilu", p, [("x", x)], outs[0])
 
 
 def gen_bitwise(c, n, ins, outs):
     if n.op_type == "BitwiseNot":
-        return simple_case(c, [("x", ins[0])], outs[0], ["misc::bitwise_not(&x, &mut y);"])
+        return simple_case(c, "misc::bitwise_not", {}, [("x", ins[0])], outs[0])
     A, B = ins
     op = {"BitwiseAnd": "And", "BitwiseOr": "Or", "BitwiseXor": "Xor"}[n.op_type]
-    p = f"let p = binary::BroadcastParams::new(&{list(A.shape)}, &{list(B.shape)}).unwrap();"
-    return simple_case(c, [("a", A), ("b", B)], outs[0], [p, f"misc::bitwise(misc::BitwiseOp::{op}, &a, &b, &mut y, &p);"])
+    return simple_case(c, "misc::bitwise", {"op": op}, [("a", A), ("b", B)], outs[0])
 
 
 def gen_shrink(c, n, ins, outs):
@@ -1089,31 +956,29 @@ def gen_shrink(c, n, ins, outs):
     if x.dtype != np.float32:
         return False
     a = attrs(n)
-    return simple_case(c, [("x", x)], outs[0], [f"unary::unary(unary::UnaryOp::Shrink {{ lambd: {float(a.get('lambd', 0.5))!r}, bias: {float(a.get('bias', 0.0))!r} }}, &x, &mut y);"])
+    p = {"op": "Shrink", "lambd": num(a.get("lambd", 0.5)), "bias": num(a.get("bias", 0.0))}
+    return simple_case(c, "unary::unary", p, [("x", x)], outs[0])
 
 
 def gen_d2s(c, n, ins, outs):
     x = ins[0]
     a = attrs(n)
-    crd = "true" if a.get("mode", b"DCR").decode() == "CRD" else "false"
-    p = f"let p = misc::SpaceDepthParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, height: {x.shape[2]}, width: {x.shape[3]}, block: {a['blocksize']}, crd: {crd} }};"
+    p = {"batch": x.shape[0], "channels": x.shape[1], "height": x.shape[2], "width": x.shape[3], "block": a["blocksize"], "crd": a.get("mode", b"DCR").decode() == "CRD"}
     f = "depth_to_space" if n.op_type == "DepthToSpace" else "space_to_depth"
-    return simple_case(c, [("x", x)], outs[0], [p, f"misc::{f}(&x, &mut y, &p);"])
+    return simple_case(c, f"misc::{f}", p, [("x", x)], outs[0])
 
 
 def gen_onehot(c, n, ins, outs):
+    """`off`/`on` are values of the output type."""
     idx, depth, vals = ins
-    d = int(np.asarray(depth).ravel()[0])
     axis = attrs(n).get("axis", -1)
-    r = idx.ndim + 1
-    axis %= r
-    outer, inner = int(np.prod(idx.shape[:axis])), int(np.prod(idx.shape[axis:]))
+    axis %= idx.ndim + 1
     t = rtype(outs[0])
-    if t is None or t[0] not in ("f32", "i32", "i64"):
+    if t not in ("f32", "i32", "i64"):
         return False
-    off, on = vals.ravel()[0], vals.ravel()[1]
-    lit = (lambda v: repr(float(v)) + "f32") if t[0] == "f32" else (lambda v: f"{int(v)}{t[0]}")
-    return simple_case(c, [("idx", np.asarray(idx).astype(np.int64))], outs[0], [f"misc::one_hot(&idx, &mut y, {outer}, {d}, {inner}, {lit(off)}, {lit(on)});"])
+    val = num if t == "f32" else int
+    p = {"outer": prod(idx.shape[:axis]), "depth": int(np.asarray(depth).ravel()[0]), "inner": prod(idx.shape[axis:]), "off": val(vals.ravel()[0]), "on": val(vals.ravel()[1])}
+    return simple_case(c, "misc::one_hot", p, [("idx", np.asarray(idx).astype(np.int64))], outs[0])
 
 
 def red_name(n):
@@ -1124,27 +989,26 @@ def red_name(n):
 def gen_scatter_elements(c, n, ins, outs):
     x, idx, upd = ins
     axis = attrs(n).get("axis", 0) % x.ndim
-    if any(idx.shape[d] != x.shape[d] for d in range(x.ndim) if d != axis) or rtype(x)[0] == "bool":
+    if any(idx.shape[d] != x.shape[d] for d in range(x.ndim) if d != axis) or rtype(x) == "bool":
         return False
-    o, l, i = axis3(x, axis)
-    p = f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};"
-    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0], [p, f"misc::scatter_elements(&x, &idx, &u, &mut y, &p, {idx.shape[axis]}, misc::ScatterReduction::{red_name(n)});"])
+    p = dict(axis3(x, axis), idx_axis_len=int(idx.shape[axis]), reduction=red_name(n))
+    return simple_case(c, "misc::scatter_elements", p, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0])
 
 
 def gen_scatter_nd(c, n, ins, outs):
     x, idx, upd = ins
-    if rtype(x)[0] == "bool":
+    if rtype(x) == "bool":
         return False
-    xd = "&[" + ", ".join(str(v) for v in x.shape) + "]"
-    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0], [f"misc::scatter_nd(&x, &idx, &u, &mut y, {xd}, {idx.shape[-1]}, misc::ScatterReduction::{red_name(n)});"])
+    p = {"x_dims": [int(v) for v in x.shape], "index_depth": int(idx.shape[-1]), "reduction": red_name(n)}
+    return simple_case(c, "misc::scatter_nd", p, [("x", x), ("idx", idx.astype(np.int64)), ("u", upd)], outs[0])
 
 
 def gen_gather_nd(c, n, ins, outs):
     x, idx = ins
     if attrs(n).get("batch_dims", 0) != 0:
         return False
-    xd = "&[" + ", ".join(str(v) for v in x.shape) + "]"
-    return simple_case(c, [("x", x), ("idx", idx.astype(np.int64))], outs[0], [f"misc::gather_nd(&x, &idx, &mut y, {xd}, {idx.shape[-1]});"])
+    p = {"x_dims": [int(v) for v in x.shape], "index_depth": int(idx.shape[-1])}
+    return simple_case(c, "misc::gather_nd", p, [("x", x), ("idx", idx.astype(np.int64))], outs[0])
 
 
 def gen_topk(c, n, ins, outs):
@@ -1152,19 +1016,8 @@ def gen_topk(c, n, ins, outs):
     a = attrs(n)
     if not a.get("sorted", 1):
         return False
-    kk = int(np.asarray(k).ravel()[0])
-    o, l, i = axis3(x, a.get("axis", -1))
-    body = [any_arr("x", x), any_arr("want", outs[0]), any_arr("want_i", outs[1])]
-    if None in body:
-        return False
-    body += [
-        f"let p = misc::AxisParams {{ outer: {o}, axis_len: {l}, inner: {i} }};",
-        f"let mut y = vec![{rtype(outs[0])[1]}; want.len()];",
-        "let mut yi = vec![0i64; want_i.len()];",
-        f"misc::top_k(&x, &mut y, &mut yi, &p, {kk}, {'true' if a.get('largest', 1) else 'false'});",
-    ]
-    emit(c.name, "\n".join(body), check_for(outs[0], c) + "\nassert_eq!(yi, want_i);")
-    return True
+    p = dict(axis3(x, a.get("axis", -1)), k=int(np.asarray(k).ravel()[0]), largest=bool(a.get("largest", 1)))
+    return case(c, "misc::top_k", p, {"x": ten(x)}, {"y": want(outs[0], c), "indices": exact(outs[1])})
 
 
 def gen_lppool(c, n, ins, outs):
@@ -1173,18 +1026,8 @@ def gen_lppool(c, n, ins, outs):
     if x.dtype != np.float32:
         return False
     a = attrs(n)
-    nsp = x.ndim - 2
-    k = list(a["kernel_shape"])
-    s = list(a.get("strides", [1] * nsp))
-    d = list(a.get("dilations", [1] * nsp))
-    pb, pe = resolve_pads(a, nsp, x.shape[2:], y.shape[2:], k, s, d)
-    p = (
-        f"let p = pool::PoolParams {{ batch: {x.shape[0]}, channels: {x.shape[1]}, "
-        f"in_spatial: {arr3(pad3(x.shape[2:], 1))}, out_spatial: {arr3(pad3(y.shape[2:], 1))}, kernel: {arr3(pad3(k, 1))}, "
-        f"strides: {arr3(pad3(s, 1))}, dilations: {arr3(pad3(d, 1))}, pads_begin: {arr3(pad3(pb, 0))}, pads_end: {arr3(pad3(pe, 0))}, "
-        f"count_include_pad: false }};"
-    )
-    return simple_case(c, [("x", x)], y, [p, f"pool::lp_pool(&x, &mut y, &p, {float(a.get('p', 2))!r});"])
+    p = dict(pool_params(x, y, a, False), norm=num(a.get("p", 2)))
+    return simple_case(c, "pool::lp_pool", p, [("x", x)], y)
 
 
 def gen_isnan_isinf(c, n, ins, outs):
@@ -1192,14 +1035,24 @@ def gen_isnan_isinf(c, n, ins, outs):
     if x.dtype != np.float32:
         return False
     if n.op_type == "IsNaN":
-        return simple_case(c, [("x", x)], outs[0], ["unary::is_nan(&x, &mut y);"])
+        return simple_case(c, "unary::is_nan", {}, [("x", x)], outs[0])
     a = attrs(n)
-    dn, dp = ("true" if a.get("detect_negative", 1) else "false"), ("true" if a.get("detect_positive", 1) else "false")
-    return simple_case(c, [("x", x)], outs[0], [f"unary::is_inf(&x, &mut y, {dn}, {dp});"])
+    p = {"detect_negative": bool(a.get("detect_negative", 1)), "detect_positive": bool(a.get("detect_positive", 1))}
+    return simple_case(c, "unary::is_inf", p, [("x", x)], outs[0])
 
 
 def gen_castlike(c, n, ins, outs):
     return gen_cast(c, n, ins[:1], outs)
+
+
+def gen_upsample(c, n, ins, outs):
+    x, sc = ins
+    y = outs[0]
+    mode = attrs(n).get("mode", b"nearest").decode()
+    m = {"mode": "Nearest", "nearest_mode": "Floor"} if mode == "nearest" else {"mode": "Linear"}
+    p = resize_params(x, y, [float(t) for t in sc], m, "Asymmetric", [0.0] * 6, [1.0] * 6, 0.0, False)
+    return simple_case(c, "resize::resize", p, [("x", x)], y)
+
 
 GEN = {
     "Conv": gen_conv,
@@ -1214,50 +1067,44 @@ GEN = {
     "Softmax": lambda c, n, i, o: gen_softmax(c, n, i, o, "softmax"),
     "LogSoftmax": lambda c, n, i, o: gen_softmax(c, n, i, o, "log_softmax"),
     "Clip": gen_clip,
+    "Transpose": gen_transpose,
+    "Concat": gen_concat,
+    "Split": gen_split,
+    "Slice": gen_slice,
+    "Gather": gen_gather,
+    "GatherElements": gen_gather_elements,
+    "Where": gen_where,
+    "Cast": gen_cast,
+    "Expand": gen_expand,
+    "BatchNormalization": gen_batchnorm,
+    "InstanceNormalization": gen_instnorm,
+    "LayerNormalization": gen_layernorm,
+    "LRN": gen_lrn,
+    "ArgMax": lambda c, n, i, o: gen_arg(c, n, i, o, "argmax"),
+    "ArgMin": lambda c, n, i, o: gen_arg(c, n, i, o, "argmin"),
+    "Not": gen_not,
+    "Hardmax": gen_hardmax,
+    "Pad": gen_pad,
+    "BitShift": gen_bitshift,
+    "QuantizeLinear": gen_quantize,
+    "DequantizeLinear": gen_dequantize,
+    "DynamicQuantizeLinear": gen_dynquant,
+    "MatMulInteger": gen_matmul_integer,
+    "QLinearMatMul": gen_qlinear_matmul,
+    "ConvInteger": gen_conv_integer,
+    "Sum": gen_variadic,
+    "Mean": gen_variadic,
+    "Tile": gen_tile,
+    "GroupNormalization": gen_groupnorm,
+    "MeanVarianceNormalization": gen_mvn,
+    "LpNormalization": gen_lpnorm,
+    "RNN": gen_rnn,
+    "GRU": gen_rnn,
+    "LSTM": gen_rnn,
+    "QLinearConv": gen_qlinear_conv,
 }
 for k in REDUCE:
     GEN[k] = gen_reduce
-GEN.update(
-    {
-        "Transpose": gen_transpose,
-        "Concat": gen_concat,
-        "Split": gen_split,
-        "Slice": gen_slice,
-        "Gather": gen_gather,
-        "GatherElements": gen_gather_elements,
-        "Where": gen_where,
-        "Cast": gen_cast,
-        "Expand": gen_expand,
-        "BatchNormalization": gen_batchnorm,
-        "InstanceNormalization": gen_instnorm,
-        "LayerNormalization": gen_layernorm,
-        "LRN": gen_lrn,
-        "ArgMax": lambda c, n, i, o: gen_arg(c, n, i, o, "argmax"),
-        "ArgMin": lambda c, n, i, o: gen_arg(c, n, i, o, "argmin"),
-        "Not": gen_not,
-        "Hardmax": gen_hardmax,
-        "Pad": gen_pad,
-        "BitShift": gen_bitshift,
-        "QuantizeLinear": gen_quantize,
-        "DequantizeLinear": gen_dequantize,
-        "DynamicQuantizeLinear": gen_dynquant,
-        "MatMulInteger": gen_matmul_integer,
-        "QLinearMatMul": gen_qlinear_matmul,
-        "ConvInteger": gen_conv_integer,
-        "Sum": gen_variadic,
-        "Mean": gen_variadic,
-        "Max": gen_binary_or_variadic,
-        "Min": gen_binary_or_variadic,
-        "Tile": gen_tile,
-        "GroupNormalization": gen_groupnorm,
-        "MeanVarianceNormalization": gen_mvn,
-        "LpNormalization": gen_lpnorm,
-        "RNN": gen_rnn,
-        "GRU": gen_rnn,
-        "LSTM": gen_rnn,
-        "QLinearConv": gen_qlinear_conv,
-    }
-)
 for k in list(CMP) + list(LOGIC):
     GEN[k] = gen_compare
 for k in BINARY:
@@ -1268,20 +1115,6 @@ for k in [
     "HardSigmoid", "Selu", "Gelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
 ]:
     GEN[k] = gen_unary
-
-
-def gen_upsample(c, n, ins, outs):
-    x, sc = ins
-    y = outs[0]
-    mode = attrs(n).get("mode", b"nearest").decode()
-    m = "resize::ResizeMode::Nearest(resize::NearestMode::Floor)" if mode == "nearest" else "resize::ResizeMode::Linear"
-    fl = "[" + ", ".join(repr(float(t)) + "f32" for t in (list(sc) + [1.0] * (6 - len(sc)))) + "]"
-    p = (
-        f"let p = resize::ResizeParams {{ rank: {x.ndim}, in_shape: {dims(x.shape)}, out_shape: {dims(y.shape)}, scales: {fl}, "
-        f"mode: {m}, coord: resize::CoordMode::Asymmetric, roi_start: [0.0; 6], roi_end: [1.0; 6], extrapolation_value: 0.0, exclude_outside: false }};"
-    )
-    return simple_case(c, [("x", x)], y, [p, "resize::resize(&x, &mut y, &p);"])
-
 # Registered last so they override the generic loops above.
 GEN.update(
     {
@@ -1311,9 +1144,19 @@ GEN.update(
 )
 
 
+def plain(v):
+    """numpy scalars to JSON values."""
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    raise TypeError(f"not JSON: {v!r}")
+
+
 def main():
     cases = node.collect_testcases(None)
-    count = 0
     for c in sorted(cases, key=lambda c: c.name):
         if c.kind != "node" or len(c.model.graph.node) != 1:
             continue
@@ -1333,48 +1176,21 @@ def main():
         try:
             ok = GEN[n.op_type](c, n, ins, outs)
         except Exception as e:  # noqa: BLE001
-            ok = False
             skipped.append((c.name, f"generator error: {e}"))
             continue
-        if ok:
-            count += 1
-        else:
+        if not ok:
             skipped.append((c.name, "not covered by these kernels"))
+    line = lambda v: json.dumps(v, default=plain, allow_nan=False, separators=(",", ":"))  # noqa: E731
     w = sys.stdout.write
-    w("//! ONNX backend node test cases, inlined. GENERATED by gen_onnx_cases.py — do not edit.\n")
-    w(f"//! {count} cases. Skipped:\n")
-    for name, why in skipped:
-        w(f"//! - {name}: {why}\n")
-    w("\n#![allow(clippy::all, clippy::pedantic, unused_imports, non_snake_case)]\n")
-    w("use zant_kernels::reference::*;\nuse zant_kernels::reference::activation::Activation;\nuse zant_kernels::reference::rnn::RnnKind;\n\n")
-    w("fn bits(b: &[u32]) -> Vec<f32> {\n    b.iter().map(|&v| f32::from_bits(v)).collect()\n}\n\n")
-    w(
-        "/// Decodes base64 (standard alphabet, padded) little-endian f32 data.\n"
-        "fn b64_f32(s: &str) -> Vec<f32> {\n"
-        "    let val = |c: u8| -> u32 { match c { b'A'..=b'Z' => (c - b'A') as u32, b'a'..=b'z' => (c - b'a' + 26) as u32, b'0'..=b'9' => (c - b'0' + 52) as u32, b'+' => 62, b'/' => 63, _ => 0 } };\n"
-        "    let mut bytes = Vec::new();\n"
-        "    for chunk in s.as_bytes().chunks(4) {\n"
-        "        let n = chunk.iter().fold(0u32, |acc, &c| (acc << 6) | val(c));\n"
-        "        let pad = chunk.iter().filter(|&&c| c == b'=').count();\n"
-        "        let b = [(n >> 16) as u8, (n >> 8) as u8, n as u8];\n"
-        "        bytes.extend_from_slice(&b[..3 - pad]);\n"
-        "    }\n"
-        "    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()\n"
-        "}\n\n"
-    )
-    w(
-        "fn close(y: &[f32], want: &[f32], rtol: f64, atol: f64) {\n"
-        "    assert_eq!(y.len(), want.len());\n"
-        "    for (i, (&a, &b)) in y.iter().zip(want).enumerate() {\n"
-        "        if a.is_nan() && b.is_nan() { continue; }\n"
-        "        if a == b { continue; }\n"
-        "        let (a64, b64) = (a as f64, b as f64);\n"
-        "        assert!((a64 - b64).abs() <= atol + rtol * b64.abs(), \"element {i}: got {a}, want {b}\");\n"
-        "    }\n}\n\n"
-    )
-    for t in out:
-        w(t)
-        w("\n")
+    w("{\n")
+    w(f'"about":{line("ONNX backend node test cases for the reference kernels. GENERATED by kernels/tests/gen_onnx_cases.py; do not edit.")},\n')
+    w(f'"onnx":{line(onnx.__version__)},\n')
+    w(f'"count":{len(out)},\n')
+    w('"skipped":[\n')
+    w(",\n".join(line({"name": name, "reason": why}) for name, why in skipped))
+    w('\n],\n"cases":[\n')
+    w(",\n".join(line(t) for t in out))
+    w("\n]\n}\n")
 
 
 main()
