@@ -178,6 +178,51 @@ def quantized_nets():
                 fh.write(f"{scale!r}\n")
 
 
+def qdq_conv_near_tie():
+    """A QDQ Conv whose outputs include near ties: `x_scale`, `w_scale`
+    powers of two (so onnxruntime's float evaluation is exact up to its one
+    f32 division by `y_scale`) and a `y_scale` for which the f32 multiplier
+    `x_scale * w_scale / y_scale` rounds some output (`acc * multiplier`,
+    within a few 1e-6 of a half step) to the other integer than the real
+    product does. The case is kept only when onnxruntime's output equals
+    the exact (rational) one and the f32 multiplier's differs from it:
+    step.txt 0 makes the test demand bit-equality."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(31)
+    xs, ws = 2.0 ** -7, 2.0 ** -6
+    x = np.arange(-128, 128, dtype=np.int8).reshape(1, 1, 16, 16)
+    acc = x.astype(np.int64).ravel()  # x_zero_point 0, w_q 1
+    for _ in range(20000):
+        ys = np.float32(rng.uniform(1e-4, 1.6e-4))
+        m32 = np.float32(np.float32(xs * ws) / ys)
+        exact = [Fraction(int(a)) * Fraction(xs) * Fraction(ws) / Fraction(float(ys)) for a in acc]
+        want = [round(e) for e in exact]  # Python's round: half to even
+        got32 = [round(Fraction(int(a)) * Fraction(float(m32))) for a in acc]
+        if want != got32 and all(-128 <= v <= 127 for v in want):
+            break
+    else:
+        raise SystemExit("qdq_conv_near_tie: no scale found")
+    inits = [numpy_helper.from_array(np.array(xs, np.float32), "x_scale"),
+             numpy_helper.from_array(np.array(0, np.int8), "x_zp"),
+             numpy_helper.from_array(np.ones((1, 1, 1, 1), np.int8), "w_q"),
+             numpy_helper.from_array(np.array([ws], np.float32), "w_scale"),
+             numpy_helper.from_array(np.array([0], np.int8), "w_zp"),
+             numpy_helper.from_array(np.array(ys, np.float32), "y_scale"),
+             numpy_helper.from_array(np.array(0, np.int8), "y_zp")]
+    nodes = [helper.make_node("DequantizeLinear", ["x", "x_scale", "x_zp"], ["xf"]),
+             helper.make_node("DequantizeLinear", ["w_q", "w_scale", "w_zp"], ["wf"], axis=0),
+             helper.make_node("Conv", ["xf", "wf"], ["yf"], kernel_shape=[1, 1]),
+             helper.make_node("QuantizeLinear", ["yf", "y_scale", "y_zp"], ["y"])]
+    case = "qdq_conv_near_tie_i8"
+    save(case, nodes, inits, {"x": ("i8", x)}, "i8", (1, 1, 16, 16))
+    d = os.path.join(OUT, case)
+    got = numpy_helper.to_array(onnx.load_tensor(os.path.join(d, "test_data_set_0", "output_0.pb")))
+    assert got.ravel().tolist() == want, "onnxruntime is not exact on this case"
+    with open(os.path.join(d, "step.txt"), "w") as fh:
+        fh.write("0\n")
+
+
 def main():
     for t in ("u8", "i8"):
         binary("QLinearAdd", t)
@@ -198,6 +243,7 @@ def main():
           {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1},
           case="qlinearaveragepool_include_pad_u8")
     quantized_nets()
+    qdq_conv_near_tie()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,12 @@
 //!   both disappear;
 //! - nodes whose outputs nobody reads any more are removed.
 //!
+//! The requantization multipliers of the integer Conv and MatMul nodes
+//! made here are computed from the scales in `f64`
+//! ([`ScaleMath::Exact`]): a QDQ graph means the real-number product, which
+//! the `f32` product onnxruntime's QLinear kernels use can misround by a
+//! step at a near tie.
+//!
 //! Float graph inputs and outputs keep their single QuantizeLinear /
 //! DequantizeLinear at the edge. Everything not matched stays as it was, so
 //! the graph computes the same function either way.
@@ -41,7 +47,7 @@ use crate::ops::qcontrib::{
     QBinaryKind, QGemm, QLinearAveragePool, QLinearBinary, QLinearConcat, QLinearGlobalAveragePool,
     QLinearLookup, QLinearSoftmax, QLookupKind, QMaxPool,
 };
-use crate::ops::qlinear::{QAdd, QLinearConv, QLinearMatMul, QParam};
+use crate::ops::qlinear::{QAdd, QLinearConv, QLinearMatMul, QParam, ScaleMath};
 use crate::ops::quant::{QuantKind, QuantLinear};
 use crate::ops::softmax::Softmax;
 use crate::ops::{Activation, Op};
@@ -256,6 +262,7 @@ fn integer_islands(graph: &Graph) -> Graph {
                     let op = QLinearConv {
                         conv: c.clone(),
                         clip,
+                        scales: ScaleMath::Exact,
                     };
                     let ins = vec![
                         Some(x.x),
@@ -284,7 +291,11 @@ fn integer_islands(graph: &Graph) -> Graph {
                         ys,
                         yz,
                     ];
-                    (Arc::new(QLinearMatMul { clip }), ins)
+                    let op = QLinearMatMul {
+                        clip,
+                        scales: ScaleMath::Exact,
+                    };
+                    (Arc::new(op), ins)
                 }
                 "Gemm" => {
                     let gm = any.downcast_ref::<Gemm>()?;
@@ -466,8 +477,12 @@ fn fold_activations(graph: &Graph) -> Graph {
                 (Some(c), _) => Arc::new(QLinearConv {
                     conv: c.conv.clone(),
                     clip,
+                    scales: c.scales,
                 }),
-                _ => Arc::new(QLinearMatMul { clip }),
+                _ => Arc::new(QLinearMatMul {
+                    clip,
+                    scales: mm.map_or(ScaleMath::F32, |m| m.scales),
+                }),
             };
             let mut inputs = n.inputs.clone();
             inputs.resize(inputs.len().max(8), None);

@@ -24,7 +24,8 @@ struct Case {
     inputs: Vec<TensorData>,
     expected: TensorData,
     /// One quantization step of a float output (`step.txt`); integer
-    /// outputs are in steps already.
+    /// outputs are in steps already. `0` demands bit-equality (cases where
+    /// onnxruntime is exact, like `qdq_conv_near_tie_i8`).
     step: f64,
 }
 

@@ -159,7 +159,7 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         Some(b) if b.dtype == DType::I32 && b.shape == [m] => b.data?.as_i32(),
         Some(_) => return None,
     };
-    let requant = requants(xs[0], &ws, ys[0]).ok()?;
+    let requant = requants(xs[0], &ws, ys[0], qc.scales).ok()?;
     let k = wd.numel() / m;
     let wv: Vec<i32> = wd
         .to_i64()?

@@ -151,17 +151,42 @@ fn channel_statics(
     }
 }
 
+/// How a requantization multiplier is computed from the scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleMath {
+    /// `x_scale · w_scale / y_scale` in `f32`, in onnxruntime's order of
+    /// operations: what its QLinearConv / QLinearMatMul kernels compute
+    /// (QOperator graphs).
+    #[default]
+    F32,
+    /// The same product in `f64`, within `2^-31` of the real number a QDQ
+    /// island's float graph (`DequantizeLinear → op → QuantizeLinear`)
+    /// stands for. The `f32` product is up to about `2^-23` off, enough to
+    /// round an output that lies within `1e-5` of a half step the other way
+    /// (MobileNetV1 int8 QDQ's first convolution has one).
+    Exact,
+}
+
 pub(crate) fn requants(
     x_scale: f32,
     w_scales: &[f32],
     y_scale: f32,
+    math: ScaleMath,
 ) -> Result<Vec<Requant>, OpError> {
     w_scales
         .iter()
         .map(|&ws| {
-            // The multiplier in f32, in onnxruntime's order of operations.
-            let m = x_scale * ws / y_scale;
-            Requant::from_f32(m).ok_or_else(|| {
+            let (rq, m) = match math {
+                ScaleMath::F32 => {
+                    let m = x_scale * ws / y_scale;
+                    (Requant::from_f32(m), m as f64)
+                }
+                ScaleMath::Exact => {
+                    let m = x_scale as f64 * ws as f64 / y_scale as f64;
+                    (Requant::from_f64(m), m)
+                }
+            };
+            rq.ok_or_else(|| {
                 unsupported(format!(
                     "requantization multiplier {m} (x_scale·w_scale/y_scale) is out of range"
                 ))
@@ -178,6 +203,8 @@ pub struct QLinearConv {
     pub conv: Conv,
     /// Float bounds of a folded Relu/Clip.
     pub clip: Option<(f32, f32)>,
+    /// How the requantization multipliers are computed.
+    pub scales: ScaleMath,
 }
 
 /// Parses `QLinearConv`.
@@ -188,7 +215,11 @@ pub fn parse_conv(attrs: &Attrs, opset: i64) -> Result<Arc<dyn Op>, OpError> {
         .downcast_ref::<Conv>()
         .expect("conv::parse returns a Conv")
         .clone();
-    Ok(Arc::new(QLinearConv { conv, clip: None }))
+    Ok(Arc::new(QLinearConv {
+        conv,
+        clip: None,
+        scales: ScaleMath::F32,
+    }))
 }
 
 pub(crate) fn clip_name(base: &str, clip: Option<(f32, f32)>) -> String {
@@ -279,7 +310,7 @@ impl Op for QLinearConv {
                 .ok_or_else(|| unsupported("QLinearConv bias computed at run time"))?
                 .as_i32(),
         };
-        let rq = requants(xs[0], &ws, ys[0])?;
+        let rq = requants(xs[0], &ws, ys[0], self.scales)?;
         let k = cx.kernels();
         let out = qout_tokens(&q_out(cx.output(0).dtype, ys[0], yz[0], self.clip), &k);
         let statics = channel_statics(&k, &wz, &bias, &rq);
@@ -311,6 +342,8 @@ impl Op for QLinearConv {
 pub struct QLinearMatMul {
     /// Float bounds of a folded Relu/Clip.
     pub clip: Option<(f32, f32)>,
+    /// How the requantization multipliers are computed.
+    pub scales: ScaleMath,
 }
 
 /// Parses `QLinearMatMul`.
@@ -361,7 +394,7 @@ impl Op for QLinearMatMul {
                 "QLinearMatMul with per-row input or output quantization",
             ));
         }
-        let rq = requants(as_[0], &bs, ys[0])?;
+        let rq = requants(as_[0], &bs, ys[0], self.scales)?;
         let k = cx.kernels();
         let out = qout_tokens(&q_out(cx.output(0).dtype, ys[0], yz[0], self.clip), &k);
         let statics = channel_statics(&k, &bz, &vec![0; n], &rq);

@@ -62,6 +62,42 @@ impl Requant {
         })
     }
 
+    /// The nearest fixed-point form (31-bit multiplier) of a finite,
+    /// non-negative `f64` below `2^30`; `None` otherwise. For a multiplier
+    /// computed from scales in `f64` (the real product a QDQ graph's float
+    /// arithmetic stands for): relative error below `2^-31`, where an `f32`
+    /// product of the scales is up to about `2^-23` off.
+    pub fn from_f64(m: f64) -> Option<Requant> {
+        if !(0.0..1_073_741_824.0).contains(&m) {
+            return None;
+        }
+        let bits = m.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i32;
+        if exp == 0 {
+            // Zero or subnormal: every product rounds to 0.
+            return Some(Requant { mult: 0, shift: 0 });
+        }
+        let mant = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
+        // value = mant · 2^(exp - 1075); keep the top 31 bits, rounded.
+        let mut mult = (mant + (1 << 21)) >> 22;
+        let mut shift = 1075 - 22 - exp;
+        if mult == 1 << 31 {
+            mult >>= 1;
+            shift -= 1;
+        }
+        while shift > 62 {
+            mult >>= 1;
+            shift -= 1;
+        }
+        if shift < 0 {
+            return None;
+        }
+        Some(Requant {
+            mult: mult as i32,
+            shift: shift as u32,
+        })
+    }
+
     /// `round_half_even(acc · mult · 2^-shift)`, saturated to `i32`.
     #[inline(always)]
     pub fn apply(self, acc: i32) -> i32 {
@@ -424,6 +460,31 @@ pub fn qadd<A: QuantInt, B: QuantInt, Y: QuantInt>(a: &[A], b: &[B], y: &mut [Y]
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requant_from_f64_is_within_2_pow_31() {
+        for m in [
+            0.5f64,
+            1.0 / 6.0,
+            0.003_921_568_627_45,
+            3.75,
+            1e-6,
+            0.999_999_999_9,
+            1e-12,
+        ] {
+            let r = Requant::from_f64(m).unwrap();
+            assert!(r.mult >= 1 << 30 || m < 1e-9, "{m}: {r:?}");
+            let back = r.mult as f64 / (1u64 << r.shift) as f64;
+            assert!(
+                (back - m).abs() <= m * 2f64.powi(-31) + 2f64.powi(-62),
+                "{m}: {back}"
+            );
+        }
+        assert_eq!(Requant::from_f64(0.5), Requant::from_f32(0.5));
+        assert_eq!(Requant::from_f64(-1.0), None);
+        assert_eq!(Requant::from_f64(f64::NAN), None);
+        assert_eq!(Requant::from_f64(0.0).unwrap().apply(1234), 0);
+    }
 
     #[test]
     fn requant_is_exact_for_f32_multipliers() {

@@ -102,6 +102,24 @@ fn requant<Q: QuantInt>(v: f32, zp: i32) -> Q {
     Q::from_i32(q as i32)
 }
 
+/// `v`, hidden from the optimizer: a scale LLVM must not treat as a known
+/// constant.
+///
+/// rustc 1.95 (LLVM 22.1.2) miscompiles `(integer as f32) * C`, for a
+/// power-of-two constant `C`, when it vectorizes the loop for Helium
+/// (`-C target-cpu=cortex-m55`): it folds the multiply into a fixed-point
+/// `VCVT.F32.U32 Qd, Qm, #fbits` but emits the fbits operand as a register
+/// (`vcvt.f32.u32 q0, q0, r3` in `--emit asm`), which the assembler encodes
+/// as a wrong fbits (`#13` for `r3`, `#12` for `r2`). With LTO the scales of
+/// a model are such constants: ResNet-8 int8 (QOperator)'s final
+/// DequantizeLinear (scale 1/256) returned its first eight outputs divided
+/// by 16 on `qemu-mps3-an547`. An opaque scale keeps a plain `VCVT` + `VMUL`
+/// (one call per kernel call; the loops are unchanged).
+#[inline(always)]
+fn opaque<T>(v: T) -> T {
+    core::hint::black_box(v)
+}
+
 /// `QuantizeLinear`: `y = saturate(round_half_even(x / scale) + zero_point)`.
 /// `zero_point` is `None` for 0.
 pub fn quantize_linear<Q: QuantInt>(
@@ -126,6 +144,7 @@ pub fn dequantize_linear<Q: QuantInt>(
     y: &mut [f32],
     p: &QuantParams,
 ) {
+    let scale = opaque(scale);
     for_each_scaled(p, |e, s| {
         let zp = zero_point.map_or(0, |z| z[s].to_i32());
         y[e] = (x[e].to_i32() - zp) as f32 * scale[s];
@@ -134,6 +153,7 @@ pub fn dequantize_linear<Q: QuantInt>(
 
 /// `DequantizeLinear` of `i32` data (zero point 0 by the ONNX spec).
 pub fn dequantize_linear_i32(x: &[i32], scale: &[f32], y: &mut [f32], p: &QuantParams) {
+    let scale = opaque(scale);
     for_each_scaled(p, |e, s| {
         y[e] = x[e] as f32 * scale[s];
     });
