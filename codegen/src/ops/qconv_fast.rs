@@ -12,6 +12,10 @@
 //! - [`QFastKind::Depthwise`]: one input channel per group — weights with the
 //!   zero point subtracted, as `i16`.
 //!
+//! A one-row `QGemm` or `QLinearMatMul` with constant `B` (the fully
+//! connected layers of quantized MLPs and classifier heads) is a 1×1
+//! convolution of one pixel and takes [`QFastKind::Gemm`] the same way.
+//!
 //! Inputs: 0 the activation, 1 the re-laid weights. The per-channel bias and
 //! requantization (fixed-point multiplier and shift, computed here) are
 //! emitted as statics of the node.
@@ -24,8 +28,10 @@ use quote::quote;
 use zant_kernels::qfast;
 use zant_kernels::reference::qint::{QOut, Requant};
 
+use super::qcontrib::QGemm;
 use super::qlinear::{
     clip_name, const_scales, const_zero_points, per_channel, qout_tokens, requants, QLinearConv,
+    QLinearMatMul, ScaleMath,
 };
 use super::{InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
@@ -77,6 +83,9 @@ pub struct QConvFast {
     pub bias: Vec<i32>,
     /// Per-channel requantization.
     pub requant: Vec<Requant>,
+    /// Shape of the output: `[1, out_channels, h, w]` for a convolution,
+    /// `[1, out_channels]` for a one-row `QGemm`/`QLinearMatMul`.
+    pub y_shape: Vec<usize>,
 }
 
 /// Replaces the `QLinearConv`s the fast integer kernels take by
@@ -85,7 +94,7 @@ pub fn qfast_conv(graph: &Graph) -> Graph {
     let mut g = graph.clone();
     let mut nodes = Vec::with_capacity(g.nodes.len());
     for n in &graph.nodes {
-        match qfast_node(graph, &mut g, n) {
+        match qfast_node(graph, &mut g, n).or_else(|| qfast_fc_node(graph, &mut g, n)) {
             Some(node) => nodes.push(node),
             None => nodes.push(n.clone()),
         }
@@ -104,10 +113,8 @@ fn push_const(g: &mut Graph, name: String, data: TensorData) -> TensorId {
     id
 }
 
-fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
-    let qc = n.op.as_any().downcast_ref::<QLinearConv>()?;
-    let infos: Vec<Option<InputInfo<'_>>> = n
-        .inputs
+fn input_infos<'g>(graph: &'g Graph, n: &Node) -> Vec<Option<InputInfo<'g>>> {
+    n.inputs
         .iter()
         .map(|id| {
             id.map(|id| {
@@ -119,7 +126,133 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
                 }
             })
         })
+        .collect()
+}
+
+/// Weights `[m][k]` (zero points subtracted) packed for the integer matrix
+/// product, and the bias with the input-offset term folded in.
+fn pack_gemm(
+    g: &mut Graph,
+    name: &str,
+    wv: &[i32],
+    m: usize,
+    k: usize,
+    bias: &[i32],
+    x_zero_point: i32,
+) -> (TensorId, Vec<i32>) {
+    let mut packed = vec![0u32; qfast::packed_len(m, k)];
+    qfast::pack_weights(wv, m, k, &mut packed);
+    let mut folded = vec![0i32; m];
+    qfast::fold_bias(wv, k, bias, x_zero_point, &mut folded);
+    let len = packed.len();
+    let id = push_const(
+        g,
+        format!("{name}:qpacked"),
+        TensorData::from_u32(vec![len], &packed),
+    );
+    (id, folded)
+}
+
+/// A one-row `QGemm` (`alpha = 1`) or `QLinearMatMul` with constant 8-bit
+/// `B` and constant quantization parameters, as a 1×1 [`QFastKind::Gemm`]
+/// of one pixel: `B` re-laid `[N][K]`, per-column scales and zero points
+/// per output channel.
+fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let any = n.op.as_any();
+    // Input positions of (y_scale, y_zero_point, C) and B's layout and clip.
+    // QGemm's own kernel computes its multipliers in f32 (onnxruntime's order).
+    let (ys_at, c_at, trans_b, clip, math, base) = if let Some(q) = any.downcast_ref::<QGemm>() {
+        if q.alpha != 1.0 {
+            return None;
+        }
+        (7, Some(6), q.trans_b, None, ScaleMath::F32, "QGemm")
+    } else if let Some(q) = any.downcast_ref::<QLinearMatMul>() {
+        (6, None, false, q.clip, q.scales, "QLinearMatMul")
+    } else {
+        return None;
+    };
+    let infos = input_infos(graph, n);
+    let a = infos.first()?.as_ref()?;
+    let b = infos.get(3)?.as_ref()?;
+    let yt = graph.tensor(*n.outputs.first()?);
+    let q8 = |d: DType| matches!(d, DType::I8 | DType::U8);
+    if a.shape.len() != 2 || a.shape[0] != 1 || b.shape.len() != 2 {
+        return None;
+    }
+    if !q8(a.dtype) || !q8(b.dtype) || !q8(yt.dtype) {
+        return None;
+    }
+    let (k, nn) = if trans_b {
+        (b.shape[1], b.shape[0])
+    } else {
+        (b.shape[0], b.shape[1])
+    };
+    if a.shape[1] != k || k > MAX_K {
+        return None;
+    }
+    let bd = b.data?.to_i64()?;
+    let xs = const_scales(&infos, 1, "a_scale").ok()?;
+    let xz = const_zero_points(&infos, 2, "a_zero_point").ok()?;
+    let ws = per_channel(&const_scales(&infos, 4, "b_scale").ok()?, nn, "b_scale").ok()?;
+    let wz = per_channel(
+        &const_zero_points(&infos, 5, "b_zero_point").ok()?,
+        nn,
+        "b_zero_point",
+    )
+    .ok()?;
+    let ys = const_scales(&infos, ys_at, "y_scale").ok()?;
+    let yz = const_zero_points(&infos, ys_at + 1, "y_zero_point").ok()?;
+    if xs.len() != 1 || xz.len() != 1 || ys.len() != 1 || yz.len() != 1 {
+        return None;
+    }
+    let bias = match c_at.and_then(|i| infos.get(i)?.as_ref()) {
+        None => vec![0; nn],
+        Some(c) if c.dtype == DType::I32 => per_channel(&c.data?.as_i32(), nn, "C").ok()?,
+        Some(_) => return None,
+    };
+    let requant = requants(xs[0], &ws, ys[0], math).ok()?;
+    // Row j of the weights is column j of B.
+    let wv: Vec<i32> = (0..nn * k)
+        .map(|i| {
+            let (j, q) = (i / k, i % k);
+            let v = if trans_b {
+                bd[j * k + q]
+            } else {
+                bd[q * nn + j]
+            };
+            v as i32 - wz[j]
+        })
         .collect();
+    let wname = graph.tensor(n.input(3)?).name.clone();
+    let (weights, bias) = pack_gemm(g, &wname, &wv, nn, k, &bias, xz[0]);
+    let op = QConvFast {
+        kind: QFastKind::Gemm,
+        label: clip_name(base, clip),
+        in_channels: k,
+        out_channels: nn,
+        in_hw: [1, 1],
+        out_hw: [1, 1],
+        kernel: [1, 1],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads_begin: [0, 0],
+        x_zero_point: xz[0],
+        out: super::qlinear::q_out(yt.dtype, ys[0], yz[0], clip),
+        y_dtype: yt.dtype,
+        bias,
+        requant,
+        y_shape: vec![1, nn],
+    };
+    Some(Node {
+        inputs: vec![n.input(0), Some(weights)],
+        op: Arc::new(op),
+        ..n.clone()
+    })
+}
+
+fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+    let qc = n.op.as_any().downcast_ref::<QLinearConv>()?;
+    let infos = input_infos(graph, n);
     let x = infos.first()?.as_ref()?;
     let w = infos.get(3)?.as_ref()?;
     let yt = graph.tensor(*n.outputs.first()?);
@@ -169,19 +302,7 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         .collect();
     let wname = &graph.tensor(n.input(3)?).name;
     let (weights, bias) = match kind {
-        QFastKind::Gemm => {
-            let mut packed = vec![0u32; qfast::packed_len(m, k)];
-            qfast::pack_weights(&wv, m, k, &mut packed);
-            let mut folded = vec![0i32; m];
-            qfast::fold_bias(&wv, k, &bias, xz[0], &mut folded);
-            let len = packed.len();
-            let id = push_const(
-                g,
-                format!("{wname}:qpacked"),
-                TensorData::from_u32(vec![len], &packed),
-            );
-            (id, folded)
-        }
+        QFastKind::Gemm => pack_gemm(g, wname, &wv, m, k, &bias, xz[0]),
         QFastKind::Depthwise => {
             let v: Vec<i16> = wv.iter().map(|&v| v as i16).collect();
             let id = push_const(
@@ -214,6 +335,7 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         y_dtype: yt.dtype,
         bias,
         requant,
+        y_shape: vec![1, m, geo.out[0], geo.out[1]],
     };
     Some(Node {
         inputs: vec![n.input(0), Some(weights)],
@@ -232,11 +354,7 @@ impl Op for QConvFast {
     }
 
     fn infer(&self, _inputs: &[Option<InputInfo<'_>>]) -> Result<Vec<OutputInfo>, OpError> {
-        let [h, w] = self.out_hw;
-        Ok(vec![OutputInfo::new(
-            self.y_dtype,
-            vec![1, self.out_channels, h, w],
-        )])
+        Ok(vec![OutputInfo::new(self.y_dtype, self.y_shape.clone())])
     }
 
     fn macs(&self, _inputs: &[Option<InputInfo<'_>>], _outputs: &[OutputInfo]) -> u64 {
