@@ -153,7 +153,8 @@ fn pack_gemm(
     (id, folded)
 }
 
-/// A one-row `QGemm` (`alpha = 1`) or `QLinearMatMul` with constant 8-bit
+/// A one-row `QGemm` (`alpha = 1`) or `QLinearMatMul` of at least
+/// [`FAST_GEMM_MIN_MACS`](crate::passes::FAST_GEMM_MIN_MACS) with constant 8-bit
 /// `B` and constant quantization parameters, as a 1×1 [`QFastKind::Gemm`]
 /// of one pixel: `B` re-laid `[N][K]`, per-column scales and zero points
 /// per output channel.
@@ -187,7 +188,11 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     } else {
         (b.shape[0], b.shape[1])
     };
-    if a.shape[1] != k || k > MAX_K {
+    // Small layers (classifier heads) stay on QGemm's own loop, as float
+    // Gemms do: a second call site of the matrix product changes LLVM's
+    // inlining of the model's other layers (DS-CNN int8 on the M55 took
+    // 6.6% more instructions with its 768-MAC head moved here).
+    if a.shape[1] != k || k > MAX_K || k * nn < crate::passes::FAST_GEMM_MIN_MACS {
         return None;
     }
     let bd = b.data?.to_i64()?;
