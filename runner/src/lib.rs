@@ -21,7 +21,10 @@ pub mod qemu;
 pub mod report;
 mod target;
 
-pub use target::{preflight, run, Progress, RunError, RunOptions, Silent, TargetOutcome};
+pub use target::{
+    preflight, preflight_dataset, run, run_dataset, DataSetTargetOutcome, Progress, RunError,
+    RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
+};
 
 use std::path::Path;
 
