@@ -77,8 +77,16 @@ fn mnist_data_set_on_qemu_checks_every_sample_and_names_the_worst() {
             .output()
             .unwrap()
     };
-    // Against zant's host build: every sample within the tolerance.
-    let out = run(&["--labels", labels.to_str().unwrap(), "--json"]);
+    // Against zant's host build: every sample within the tolerance (the
+    // logits of 0..255 inputs are in the thousands: a float32 step there is
+    // 1e-3, and the target's kernels round otherwise than the host's).
+    let out = run(&[
+        "--labels",
+        labels.to_str().unwrap(),
+        "--tolerance",
+        "1e-2",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["samples"], 4, "{v}");
@@ -90,7 +98,7 @@ fn mnist_data_set_on_qemu_checks_every_sample_and_names_the_worst() {
     let o = &v["outputs"][0];
     assert_eq!(o["top1_agreement"], 1.0, "{v}");
     assert!(o["cosine"].as_f64().unwrap() > 0.999_999, "{v}");
-    assert!(o["max_abs_error"].as_f64().unwrap() <= 1e-4, "{v}");
+    assert!(o["max_abs_error"].as_f64().unwrap() <= 1e-2, "{v}");
     assert!(o["accuracy"].as_f64().is_some(), "{v}");
     // One firmware run, an exact count per sample.
     let counts = v["sample_instructions"].as_array().unwrap();
