@@ -6,6 +6,8 @@
 //!   with semihosting and a hard time limit, turns panics, faults and hangs
 //!   into clear errors, and counts the instructions of one inference with
 //!   zant's TCG plugin ([`plugin`]), built once and cached.
+//! - [`frame`]: the host side of the data-set protocol for hardware boards
+//!   (framing and a decoder; the firmware side is not written yet).
 //! - [`probe`], [`esp`]: flash and run through a debug probe (probe-rs) or an
 //!   ESP32's serial port (espflash).
 //! - [`run`]: the one entry point that runs an ELF on whatever its board
@@ -15,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod esp;
+pub mod frame;
 pub mod plugin;
 pub mod probe;
 pub mod qemu;
