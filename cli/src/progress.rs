@@ -31,6 +31,12 @@ fn bytes_style() -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+fn items_style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg} [{bar:30.cyan/blue}] {pos}/{len} {elapsed:.dim}")
+        .expect("valid template")
+        .progress_chars("=> ")
+}
+
 impl Steps {
     /// New display; `quiet` shows nothing.
     pub fn new(quiet: bool) -> Steps {
@@ -110,6 +116,30 @@ impl Steps {
         }
     }
 
+    /// Item progress of the current step (the samples of a data set): a bar
+    /// on a terminal, a line at every quarter otherwise.
+    pub fn items(&self, done: u64, total: u64) {
+        if total == 0 {
+            return;
+        }
+        let q = done.min(total) * 4 / total;
+        let last = self.quarter.get();
+        let new_quarter = last.is_none_or(|last| q > last);
+        if let Some(b) = &self.bar {
+            if last.is_none() {
+                b.set_style(items_style());
+            }
+            b.set_length(total);
+            b.set_position(done);
+        } else if self.plain && new_quarter && done > 0 {
+            let what = format!("  {} of {} samples", done, total);
+            eprintln!("{}", plain_line(self.start.elapsed(), &what));
+        }
+        if new_quarter {
+            self.quarter.set(Some(q));
+        }
+    }
+
     /// Runs `f` (which prints) with the spinner out of the way.
     pub fn suspend(&self, f: impl FnOnce()) {
         match &self.bar {
@@ -157,6 +187,9 @@ impl zant_pipeline::Progress for Steps {
     }
     fn bytes(&self, done: u64, total: u64) {
         Steps::bytes(self, done, total);
+    }
+    fn items(&self, done: u64, total: u64) {
+        Steps::items(self, done, total);
     }
     fn note(&self, msg: &str) {
         Steps::note(self, msg);

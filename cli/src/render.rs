@@ -275,3 +275,106 @@ pub fn print_profiled(pf: &RunFigures, p: &Profile, by: SortBy) {
     ));
     print_profile(p, by);
 }
+
+fn ratio(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The result of `zant run --inputs`: per output errors, agreement and
+/// accuracy; instructions; the worst samples.
+pub fn print_validation(v: &zant_pipeline::dataset::Validation) {
+    out::print(&format!(
+        "{} {} on {}: {} samples from {} (reference: {})",
+        out::bold("validated"),
+        v.model,
+        v.board,
+        v.samples,
+        v.inputs,
+        v.reference
+    ));
+    let labels = v.labels.is_some();
+    let mut head = vec![
+        "output",
+        "max abs",
+        "mean abs",
+        "RMSE",
+        "cosine",
+        "top-1 agree",
+    ];
+    if labels {
+        head.push("accuracy");
+        head.push("reference acc.");
+    }
+    let right: Vec<usize> = (1..head.len()).collect();
+    let mut t = out::table(&head, &right);
+    for o in &v.outputs {
+        let mut row = vec![
+            format!("{} ({})", o.name, out::shape(&o.shape)),
+            format!("{:.3e}", o.max_abs_error),
+            format!("{:.3e}", o.mean_abs_error),
+            format!("{:.3e}", o.rmse),
+            format!("{:.6}", o.cosine),
+            ratio(o.top1_agreement),
+        ];
+        if labels {
+            row.push(ratio(o.accuracy));
+            row.push(ratio(o.reference_accuracy));
+        }
+        t.add_row(row);
+    }
+    out::print(&t.to_string());
+    if let Some(i) = &v.instructions {
+        out::print(&format!(
+            "instructions per inference: {} min, {} mean, {} max",
+            out::thousands(i.min),
+            out::thousands(i.mean.round() as u64),
+            out::thousands(i.max)
+        ));
+    }
+    if let Some(p) = v.stack_peak_bytes {
+        out::print(&format!(
+            "stack peak over all samples: {} B",
+            out::thousands(p)
+        ));
+    }
+    let worst: Vec<String> = v
+        .worst
+        .iter()
+        .take(3)
+        .map(|w| format!("{} ({:.3e})", w.name, w.max_abs_error))
+        .collect();
+    out::print(&format!("worst samples: {}", worst.join(", ")));
+    out::print(&format!(
+        "samples within tolerance {:.1e}: {}",
+        v.tolerance,
+        if v.passed {
+            out::green(&format!("{} of {}", v.samples, v.samples))
+        } else {
+            out::red(&format!(
+                "{} of {}",
+                v.samples - v.failed_samples.min(v.samples),
+                v.samples
+            ))
+        }
+    ));
+}
+
+/// Exit 1 when a sample of a data-set run is over the tolerance, naming
+/// the worst.
+pub fn validation_verdict(v: &zant_pipeline::dataset::Validation) -> CliResult {
+    if v.passed {
+        return Ok(());
+    }
+    let w = v.worst.first();
+    Err(CliError::failed(anyhow!(
+        "{} of {} samples on {} differ from the reference ({}) by more than {:.1e}; worst: {} (max abs error {:.3e})",
+        v.failed_samples.min(v.samples),
+        v.samples,
+        v.board,
+        v.reference,
+        v.tolerance,
+        w.map(|w| w.name.as_str()).unwrap_or("?"),
+        w.map(|w| w.max_abs_error).unwrap_or(0.0)
+    )))
+}

@@ -48,6 +48,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/common/run_model.rs.j2"),
     ),
     (
+        "common/dataset_main.rs.j2",
+        include_str!("../../templates/common/dataset_main.rs.j2"),
+    ),
+    (
         "cortex-m/memory.x.j2",
         include_str!("../../templates/cortex-m/memory.x.j2"),
     ),
@@ -489,6 +493,20 @@ pub fn lock_key(board: &Board, rt: Runtime) -> String {
     key
 }
 
+/// What the firmware does with the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// One inference on the input compiled in, then the report.
+    #[default]
+    Single,
+    /// A data-set build: reads samples through semihosting from
+    /// `zant-samples.bin` in the emulator's working directory (each sample's
+    /// inputs one after the other), runs one inference per sample, prints a
+    /// `ZANT-SAMPLE` line for each, then the report. Semihosting boards only
+    /// (QEMU); the inputs compiled into a normal build are left out.
+    DataSet,
+}
+
 /// Renders the firmware project for `board` around the model crate in
 /// `model_dir` into `out`, with the input tensors compiled in; `opt` sets
 /// the release profile's `opt-level`.
@@ -500,7 +518,32 @@ pub fn render_project(
     force: bool,
     opt: Opt,
 ) -> Result<Project, FirmwareError> {
+    render_project_mode(board, model_dir, inputs, out, force, opt, Mode::Single)
+}
+
+/// [`render_project`] in a [`Mode`]: [`Mode::DataSet`] needs a board that
+/// reports over semihosting, and compiles no input in (`inputs` are
+/// checked against the model all the same).
+pub fn render_project_mode(
+    board: &Board,
+    model_dir: &Path,
+    inputs: &[Vec<u8>],
+    out: &Path,
+    force: bool,
+    opt: Opt,
+    mode: Mode,
+) -> Result<Project, FirmwareError> {
     let rt = runtime(board)?;
+    let dataset = mode == Mode::DataSet;
+    if dataset && (board.report != ReportChannel::Semihosting || rt == Runtime::Esp) {
+        return Err(FirmwareError::UnsupportedBoard {
+            board: board.name.clone(),
+            what: format!(
+                "a data-set build reads its samples through semihosting, and this board reports over {}",
+                format!("{:?}", board.report).to_lowercase()
+            ),
+        });
+    }
     check_dir(out, force)?;
     let manifest = ModelSurface::read(model_dir).map_err(|e| FirmwareError::Manifest {
         path: e.path,
@@ -646,6 +689,11 @@ pub fn render_project(
         opt_level => opt.opt_level(),
         boot => boot_name(board),
         profile_marks => if manifest.profile_marks.is_empty() { 0 } else { manifest.profile_marks.len() + 1 },
+        dataset => dataset,
+        semihosting => match rt {
+            Runtime::Riscv => "riscv_semihosting",
+            _ => "cortex_m_semihosting",
+        },
     };
     // The linker script: memory.x from the board's regions, or (esp-hal,
     // which has its own) zant.x with zant's checks.
@@ -682,8 +730,10 @@ pub fn render_project(
     if let Some(lock) = lockfile::render(&lock_key(board, rt), &package, &model_package) {
         written.push((PathBuf::from("Cargo.lock"), lock.into_bytes()));
     }
-    for (i, bytes) in inputs.iter().enumerate() {
-        written.push((PathBuf::from(format!("data/input{i}.bin")), bytes.clone()));
+    if !dataset {
+        for (i, bytes) in inputs.iter().enumerate() {
+            written.push((PathBuf::from(format!("data/input{i}.bin")), bytes.clone()));
+        }
     }
     zant_common::outdir::write_owned(out, Kind::FirmwareProject, &written, force)
         .map_err(owned_error)?;

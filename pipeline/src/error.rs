@@ -61,8 +61,9 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
-    /// One input file was given for a model with several inputs.
-    #[error("--input takes one file but the model has {inputs} inputs")]
+    /// One input file (or a data set) was given for a model with several
+    /// inputs.
+    #[error("--input and --inputs feed one input tensor, but the model has {inputs} inputs")]
     InputCount {
         /// The model's inputs.
         inputs: usize,
@@ -91,6 +92,15 @@ pub enum PipelineError {
         shape: Vec<usize>,
         /// The bytes it takes.
         want: usize,
+    },
+    /// A data-set file (inputs, expected outputs, labels) does not fit the
+    /// model.
+    #[error("{}: {detail}", path.display())]
+    DataSet {
+        /// The file or directory.
+        path: PathBuf,
+        /// What does not fit, and what was expected.
+        detail: String,
     },
     /// The expected-outputs file's size is not the outputs'.
     #[error("{} has {got} bytes; the model's outputs take {want}", path.display())]
@@ -220,7 +230,8 @@ impl PipelineError {
             | PipelineError::InputCount { .. }
             | PipelineError::Read { .. }
             | PipelineError::InputSize { .. }
-            | PipelineError::ExpectSize { .. } => 2,
+            | PipelineError::ExpectSize { .. }
+            | PipelineError::DataSet { .. } => 2,
             PipelineError::DoesNotFit { .. }
             | PipelineError::FlashTooSmall { .. }
             | PipelineError::CreateDir { .. }

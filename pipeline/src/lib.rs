@@ -16,12 +16,16 @@
 //! - [`compare`]: target outputs against the reference;
 //! - [`run`]: reference, run and comparison together, as [`RunFigures`];
 //! - [`build_profiling`], [`run_profiled`]: the same with a marker between
-//!   nodes, and the per-layer [`Profile`] of the run ([`profile`]).
+//!   nodes, and the per-layer [`Profile`] of the run ([`profile`]);
+//! - [`build_dataset`], [`dataset::validate`]: a data-set build that runs
+//!   many samples in one firmware run, checked sample by sample
+//!   ([`dataset`]).
 //!
 //! Progress goes to a [`Progress`]; [`Silent`] shows nothing.
 
 #![warn(missing_docs)]
 
+pub mod dataset;
 mod error;
 pub mod profile;
 
@@ -41,6 +45,12 @@ use zant_firmware::{Footprint, RegionUse};
 pub use error::PipelineError;
 pub use profile::{NodeProfile, Profile, SortBy};
 pub use zant_runner::{Progress, RunOptions, Silent, TargetOutcome};
+
+/// Checks that `board` takes a data-set build (QEMU boards), before
+/// anything is read or built.
+pub fn preflight_dataset(board: &Board) -> Result<(), PipelineError> {
+    Ok(zant_runner::preflight_dataset(board)?)
+}
 
 /// What to build: a model, how to load it, the board and where.
 #[derive(Debug, Clone)]
@@ -324,7 +334,7 @@ pub fn compile(req: &Request) -> Result<Compiled, PipelineError> {
 /// Everything that can be checked without the cross-compile is checked
 /// first ([`CHECKS_BEFORE_BUILD`]), so a mistake costs seconds, not minutes.
 pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
-    build_with(req, false, progress)
+    build_with(req, Flavour::Normal, progress)
 }
 
 /// [`build`] as a profiling build: the model calls a marker before each node
@@ -332,21 +342,43 @@ pub fn build(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineEr
 /// (`zant-build/<model>-profile-<board>` unless `req.out` names one), so
 /// the normal build and its figures stay as they are.
 pub fn build_profiling(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
-    build_with(req, true, progress)
+    build_with(req, Flavour::Profiling, progress)
+}
+
+/// [`build`] as a data-set build ([`zant_firmware::Mode::DataSet`]): the
+/// firmware reads its samples through semihosting and runs one inference
+/// each, for [`dataset::validate`]; into its own project directory
+/// (`zant-build/<model>-dataset-<board>` unless `req.out` names one), so the
+/// normal build stays as it is. QEMU boards only: others are refused before
+/// anything is compiled.
+pub fn build_dataset(req: &Request, progress: &dyn Progress) -> Result<Built, PipelineError> {
+    build_with(req, Flavour::DataSet, progress)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Normal,
+    Profiling,
+    DataSet,
 }
 
 fn build_with(
     req: &Request,
-    profiling: bool,
+    flavour: Flavour,
     progress: &dyn Progress,
 ) -> Result<Built, PipelineError> {
     let board = &req.board;
     zant_firmware::runtime(board)?;
-    let dir = match (&req.out, profiling) {
-        (None, true) => default_dir(&format!("{}-profile", req.stem()), board),
+    let dir = match (&req.out, flavour) {
+        (None, Flavour::Profiling) => default_dir(&format!("{}-profile", req.stem()), board),
+        (None, Flavour::DataSet) => default_dir(&format!("{}-dataset", req.stem()), board),
         _ => req.dir(),
     };
+    let profiling = flavour == Flavour::Profiling;
     zant_firmware::check_dir(&dir, req.force)?;
+    if flavour == Flavour::DataSet {
+        zant_runner::preflight_dataset(board)?;
+    }
     if let Some(then) = &req.then {
         zant_runner::preflight(board, &then.run)?;
     }
@@ -388,7 +420,13 @@ fn build_with(
         board.name
     ));
     let raw: Vec<Vec<u8>> = inputs.iter().map(|t| t.bytes.clone()).collect();
-    let project = zant_firmware::render_project(board, &model_dir, &raw, &dir, req.force, req.opt)?;
+    let mode = match flavour {
+        Flavour::DataSet => zant_firmware::Mode::DataSet,
+        _ => zant_firmware::Mode::Single,
+    };
+    let project = zant_firmware::render_project_mode(
+        board, &model_dir, &raw, &dir, req.force, req.opt, mode,
+    )?;
     if zant_firmware::ensure_target(&board.target.triple)? {
         progress.note(&format!(
             "installed the Rust target {} with rustup",

@@ -6,6 +6,8 @@
 //!   with semihosting and a hard time limit, turns panics, faults and hangs
 //!   into clear errors, and counts the instructions of one inference with
 //!   zant's TCG plugin ([`plugin`]), built once and cached.
+//! - [`frame`]: the host side of the data-set protocol for hardware boards
+//!   (framing and a decoder; the firmware side is not written yet).
 //! - [`probe`], [`esp`]: flash and run through a debug probe (probe-rs) or an
 //!   ESP32's serial port (espflash).
 //! - [`run`]: the one entry point that runs an ELF on whatever its board
@@ -15,13 +17,17 @@
 #![warn(missing_docs)]
 
 pub mod esp;
+pub mod frame;
 pub mod plugin;
 pub mod probe;
 pub mod qemu;
 pub mod report;
 mod target;
 
-pub use target::{preflight, run, Progress, RunError, RunOptions, Silent, TargetOutcome};
+pub use target::{
+    preflight, preflight_dataset, run, run_dataset, DataSetTargetOutcome, Progress, RunError,
+    RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
+};
 
 use std::path::Path;
 

@@ -153,9 +153,51 @@ fn tail(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Runs the ELF once under QEMU and returns its report.
-pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
+/// A data-set run ([`run_dataset`]): the firmware of a data-set build
+/// reads its samples from a file in QEMU's working directory, runs one
+/// inference per sample and prints a `ZANT-SAMPLE` line for each.
+#[derive(Debug, Clone)]
+pub struct DataSetRun {
+    /// QEMU's working directory: the firmware opens its samples file
+    /// (`zant-samples.bin`) there.
+    pub dir: PathBuf,
+    /// How many samples the file holds (the inferences to expect).
+    pub samples: usize,
+}
+
+/// A successful data-set run.
+#[derive(Debug, Clone)]
+pub struct DataSetOutcome {
+    /// The final report (outputs of the last sample, deepest stack use).
+    pub report: Report,
+    /// One line per sample, in order.
+    pub samples: Vec<report::SampleLine>,
+    /// Guest instructions of each sample's inference (when counted).
+    pub instructions: Option<Vec<u64>>,
+    /// Wall-clock time of the run (informative only).
+    pub elapsed: Duration,
+}
+
+/// What QEMU left behind: its exit status and output, and the plugin's file.
+struct Raw {
+    status: std::process::ExitStatus,
+    stdout: String,
+    stderr: String,
+    counted: Option<String>,
+    elapsed: Duration,
+}
+
+/// Runs the ELF under QEMU (in `cwd` when given), handing each line the
+/// firmware prints to `on_line` as it comes. With `per_line`, the time
+/// limit applies to the silence between lines, else to the whole run.
+fn spawn(
+    cfg: &QemuConfig,
+    cwd: Option<&std::path::Path>,
+    per_line: bool,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<Raw, QemuError> {
     let elf_bytes = std::fs::read(&cfg.elf)?;
+    let elf = std::path::absolute(&cfg.elf)?;
     let mut cmd = Command::new(&cfg.binary);
     cmd.arg("-machine").arg(&cfg.machine);
     if let Some(c) = &cfg.cpu {
@@ -172,7 +214,10 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
             "enable=on,target=native",
         ])
         .arg("-kernel")
-        .arg(&cfg.elf);
+        .arg(&elf);
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
     let count_file =
         std::env::temp_dir().join(format!("zant-insn-{}-{}.txt", std::process::id(), unique()));
     if cfg.count_instructions {
@@ -208,39 +253,75 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
         }
         Err(e) => return Err(e.into()),
     };
-    // Drain the pipes on threads so a chatty firmware cannot block.
-    let mut so = child.stdout.take().expect("piped");
+    // Drain the pipes on threads so a chatty firmware cannot block; stdout
+    // comes back line by line.
+    let so = child.stdout.take().expect("piped");
     let mut se = child.stderr.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
     let out_t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = so.read_to_string(&mut s);
-        s
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(so).split(b'\n') {
+            let Ok(l) = line else { break };
+            if tx.send(String::from_utf8_lossy(&l).into_owned()).is_err() {
+                break;
+            }
+        }
     });
     let err_t = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = se.read_to_string(&mut s);
         s
     });
-    let status = match child.wait_timeout(cfg.timeout)? {
-        Some(s) => s,
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stdout = out_t.join().unwrap_or_default();
-            let _ = std::fs::remove_file(&count_file);
-            return Err(QemuError::Timeout {
-                binary: cfg.binary.clone(),
-                limit: cfg.timeout,
-                tail: tail(&stdout, 10),
-            });
+    let mut stdout = String::new();
+    let mut deadline = t0 + cfg.timeout;
+    let timed_out = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                stdout.push_str(&line);
+                stdout.push('\n');
+                on_line(&line);
+                if per_line {
+                    deadline = Instant::now() + cfg.timeout;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break true,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break false,
         }
     };
+    let status = match timed_out {
+        true => None,
+        false => child.wait_timeout(deadline.saturating_duration_since(Instant::now()))?,
+    };
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = out_t.join();
+        let _ = std::fs::remove_file(&count_file);
+        return Err(QemuError::Timeout {
+            binary: cfg.binary.clone(),
+            limit: cfg.timeout,
+            tail: tail(&stdout, 10),
+        });
+    };
     let elapsed = t0.elapsed();
-    let stdout = out_t.join().unwrap_or_default();
+    let _ = out_t.join();
     let stderr = err_t.join().unwrap_or_default();
     let counted = std::fs::read_to_string(&count_file).ok();
     let _ = std::fs::remove_file(&count_file);
-    match report::parse(&stdout)? {
+    Ok(Raw {
+        status,
+        stdout,
+        stderr,
+        counted,
+        elapsed,
+    })
+}
+
+/// The report of a run that ended: panics, faults and a missing report as
+/// errors (a fault's address named with the function it lies in).
+fn classify(cfg: &QemuConfig, raw: &Raw) -> Result<Report, QemuError> {
+    match report::parse(&raw.stdout)? {
         Outcome::Panic(m) => Err(QemuError::Panic(m)),
         Outcome::Fault { pc, line } => {
             let location = match pc {
@@ -252,50 +333,139 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
             };
             Err(QemuError::Fault { location, line })
         }
-        Outcome::Missing => Err(QemuError::NoReport {
-            status: status.to_string(),
-            stderr: tail(&stderr, 10),
-            stdout: tail(&stdout, 10),
-        }),
-        Outcome::Report(report) => {
-            let mut marks = None;
-            let instructions = if cfg.count_instructions {
-                let text = counted.ok_or_else(|| QemuError::PluginFailed(tail(&stderr, 5)))?;
-                let n = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("instructions="))
-                    .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| QemuError::PluginFailed(format!("unreadable count {text:?}")))?;
-                let hits = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("marker_hits="))
-                    .unwrap_or("");
-                if hits != "1,1" {
-                    return Err(QemuError::PluginFailed(format!(
-                        "markers hit {hits} times, expected once each"
-                    )));
-                }
-                marks = parse_marks(&text, n)?;
-                Some(n)
-            } else {
-                None
-            };
-            if !status.success() {
-                return Err(QemuError::NoReport {
-                    status: status.to_string(),
-                    stderr: tail(&stderr, 10),
-                    stdout: tail(&stdout, 10),
-                });
-            }
-            Ok(RunOutcome {
-                report,
-                instructions,
-                marks,
-                stdout,
-                elapsed,
-            })
-        }
+        Outcome::Missing => Err(no_report(raw)),
+        Outcome::Report(report) => Ok(report),
     }
+}
+
+fn no_report(raw: &Raw) -> QemuError {
+    QemuError::NoReport {
+        status: raw.status.to_string(),
+        stderr: tail(&raw.stderr, 10),
+        stdout: tail(&raw.stdout, 10),
+    }
+}
+
+/// The plugin's file: the instruction count, checked to have seen the bench
+/// markers `runs` times each.
+fn counted(raw: &Raw, runs: usize) -> Result<(u64, String), QemuError> {
+    let text = raw
+        .counted
+        .clone()
+        .ok_or_else(|| QemuError::PluginFailed(tail(&raw.stderr, 5)))?;
+    let n = text
+        .lines()
+        .find_map(|l| l.strip_prefix("instructions="))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| QemuError::PluginFailed(format!("unreadable count {text:?}")))?;
+    let hits = text
+        .lines()
+        .find_map(|l| l.strip_prefix("marker_hits="))
+        .unwrap_or("");
+    if hits != format!("{runs},{runs}") {
+        return Err(QemuError::PluginFailed(match runs {
+            1 => format!("markers hit {hits} times, expected once each"),
+            n => format!("markers hit {hits} times, expected {n} times each"),
+        }));
+    }
+    Ok((n, text))
+}
+
+/// Runs the ELF once under QEMU and returns its report.
+pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
+    let raw = spawn(cfg, None, false, &mut |_| {})?;
+    let report = classify(cfg, &raw)?;
+    let mut marks = None;
+    let instructions = if cfg.count_instructions {
+        let (n, text) = counted(&raw, 1)?;
+        marks = parse_marks(&text, n)?;
+        Some(n)
+    } else {
+        None
+    };
+    if !raw.status.success() {
+        return Err(no_report(&raw));
+    }
+    Ok(RunOutcome {
+        report,
+        instructions,
+        marks,
+        stdout: raw.stdout,
+        elapsed: raw.elapsed,
+    })
+}
+
+/// Runs a data-set build under QEMU in `ds.dir`: one inference per sample,
+/// `on_sample(done)` after each sample's line. The time limit applies to
+/// each sample (the silence between lines), not to the whole run.
+pub fn run_dataset(
+    cfg: &QemuConfig,
+    ds: &DataSetRun,
+    on_sample: &mut dyn FnMut(usize),
+) -> Result<DataSetOutcome, QemuError> {
+    let mut done = 0;
+    let raw = spawn(cfg, Some(&ds.dir), true, &mut |l| {
+        if l.starts_with(report::SAMPLE_PREFIX) {
+            done += 1;
+            on_sample(done);
+        }
+    })?;
+    let report = classify(cfg, &raw)?;
+    let samples = report::parse_samples(&raw.stdout)?;
+    if samples.len() != ds.samples {
+        return Err(QemuError::Report(ReportError::Samples(format!(
+            "the firmware ran {} samples, the samples file holds {}",
+            samples.len(),
+            ds.samples
+        ))));
+    }
+    let instructions = if cfg.count_instructions {
+        let (total, text) = counted(&raw, ds.samples)?;
+        Some(parse_runs(&text, total, ds.samples)?)
+    } else {
+        None
+    };
+    if !raw.status.success() {
+        return Err(no_report(&raw));
+    }
+    Ok(DataSetOutcome {
+        report,
+        samples,
+        instructions,
+        elapsed: raw.elapsed,
+    })
+}
+
+/// The plugin's `runs=` line (running counts at each end marker) as the
+/// instructions of each inference.
+fn parse_runs(text: &str, total: u64, n: usize) -> Result<Vec<u64>, QemuError> {
+    let list = text
+        .lines()
+        .find_map(|l| l.strip_prefix("runs="))
+        .ok_or_else(|| QemuError::PluginFailed("the plugin wrote no runs= line".into()))?;
+    let runs: Result<Vec<u64>, _> = list
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<u64>)
+        .collect();
+    let runs = runs.map_err(|_| QemuError::PluginFailed(format!("unreadable runs {list:?}")))?;
+    if runs.len() != n
+        || runs.windows(2).any(|w| w[0] > w[1])
+        || runs.last().is_some_and(|&r| r != total)
+    {
+        return Err(QemuError::PluginFailed(format!(
+            "per-inference counts {list} do not match {n} inferences of {total} instructions in all"
+        )));
+    }
+    let mut prev = 0;
+    Ok(runs
+        .iter()
+        .map(|&r| {
+            let d = r - prev;
+            prev = r;
+            d
+        })
+        .collect())
 }
 
 /// The profile marker's symbol (see `zant_codegen::emit::PROFILE_MARK`).
@@ -404,5 +574,15 @@ mod tests {
         assert!(parse_marks("marks=5,4\n", 9).is_err());
         assert!(parse_marks("marks=5,10\n", 9).is_err());
         assert!(parse_marks("marks=5,x\n", 9).is_err());
+    }
+
+    #[test]
+    fn plugin_runs_read_as_per_inference_counts() {
+        let text = "instructions=90\nmarker_hits=3,3\nruns=30,55,90\n";
+        assert_eq!(parse_runs(text, 90, 3).unwrap(), vec![30, 25, 35]);
+        assert!(parse_runs(text, 90, 2).is_err());
+        assert!(parse_runs(text, 91, 3).is_err());
+        assert!(parse_runs("runs=30,20,90\n", 90, 3).is_err());
+        assert!(parse_runs("instructions=90\n", 90, 3).is_err());
     }
 }

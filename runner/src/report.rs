@@ -53,6 +53,9 @@ pub enum ReportError {
     /// The report has a version zant does not read.
     #[error("report version {0} is not supported")]
     Version(String),
+    /// The `ZANT-SAMPLE` lines of a data-set run are malformed or too few.
+    #[error("malformed sample lines: {0}")]
+    Samples(String),
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, ReportError> {
@@ -132,6 +135,82 @@ pub fn parse(text: &str) -> Result<Outcome, ReportError> {
         values.insert(k.trim().to_string(), v.trim().to_string());
     }
     Ok(Outcome::Missing)
+}
+
+/// How a data-set build's line for one sample starts.
+pub const SAMPLE_PREFIX: &str = "ZANT-SAMPLE ";
+
+/// One sample of a data-set run, as the firmware printed it:
+/// `ZANT-SAMPLE index=N outputs=HEX [cycles=C] status=ok`, the outputs
+/// split like the report's (`output_lens`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleLine {
+    /// The sample's position in the samples file, from 0.
+    pub index: usize,
+    /// The output tensors' bytes.
+    pub outputs: Vec<Vec<u8>>,
+    /// Cycles of the inference (when the firmware reads a cycle counter).
+    pub cycles: Option<u64>,
+    /// The inference ran (`status=ok`).
+    pub ok: bool,
+}
+
+/// The `ZANT-SAMPLE` lines of a data-set run before its report, in order;
+/// their outputs split by the report's `output_lens`. The indices must run
+/// 0, 1, 2, … without gaps.
+pub fn parse_samples(text: &str) -> Result<Vec<SampleLine>, ReportError> {
+    let lens: Vec<usize> = text
+        .lines()
+        .find_map(|l| l.trim_end_matches('\r').strip_prefix("output_lens="))
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .ok_or_else(|| ReportError::Samples("the report has no output_lens".into()))?;
+    let mut out = Vec::new();
+    for line in text.lines().map(|l| l.trim_end_matches('\r')) {
+        let Some(rest) = line.strip_prefix(SAMPLE_PREFIX) else {
+            continue;
+        };
+        let mut s = SampleLine {
+            index: usize::MAX,
+            outputs: Vec::new(),
+            cycles: None,
+            ok: false,
+        };
+        let bad = |what: &str| ReportError::Samples(format!("{what} in {line:?}"));
+        for kv in rest.split_whitespace() {
+            let (k, v) = kv.split_once('=').ok_or_else(|| bad("not key=value"))?;
+            match k {
+                "index" => s.index = v.parse().map_err(|_| bad("bad index"))?,
+                "cycles" => s.cycles = Some(v.parse().map_err(|_| bad("bad cycles"))?),
+                "status" => s.ok = v == "ok",
+                "outputs" => {
+                    let bytes = unhex(v)?;
+                    if lens.iter().sum::<usize>() != bytes.len() {
+                        return Err(bad(&format!(
+                            "{} output bytes for output_lens {lens:?}",
+                            bytes.len()
+                        )));
+                    }
+                    let mut at = 0;
+                    s.outputs = lens
+                        .iter()
+                        .map(|&n| {
+                            at += n;
+                            bytes[at - n..at].to_vec()
+                        })
+                        .collect();
+                }
+                _ => {}
+            }
+        }
+        if s.index != out.len() {
+            return Err(bad(&format!("expected index={}", out.len())));
+        }
+        if s.outputs.len() != lens.len() {
+            return Err(bad("no outputs"));
+        }
+        out.push(s);
+    }
+    Ok(out)
 }
 
 /// Where the time of one inference went, as read at the profile markers of
@@ -258,6 +337,27 @@ mod tests {
         assert!(profile_cycles(&r).is_err());
         r.values.insert("profile_cycles".into(), "1,x,3".into());
         assert!(profile_cycles(&r).is_err());
+    }
+
+    #[test]
+    fn parses_sample_lines() {
+        let t = "ZANT-SAMPLE index=0 outputs=0000803f00000040 status=ok\n\
+                 ZANT-SAMPLE index=1 outputs=0000000000000000 cycles=77 status=arena-busy\n\
+                 ZANT-REPORT v1\noutputs=0000000000000000\noutput_lens=4,4\nZANT-END\n";
+        let s = parse_samples(t).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            s[0].outputs,
+            vec![1f32.to_le_bytes().to_vec(), 2f32.to_le_bytes().to_vec()]
+        );
+        assert!(s[0].ok && !s[1].ok);
+        assert_eq!((s[0].cycles, s[1].cycles), (None, Some(77)));
+        // A gap in the indices, a short output and no output_lens are errors.
+        let gap = t.replace("index=1", "index=2");
+        assert!(parse_samples(&gap).is_err());
+        let short = t.replace("outputs=0000803f00000040 ", "outputs=0000803f ");
+        assert!(parse_samples(&short).is_err());
+        assert!(parse_samples("ZANT-SAMPLE index=0 outputs=00 status=ok\n").is_err());
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub trait Progress {
     fn bytes(&self, done: u64, total: u64) {
         let _ = (done, total);
     }
+    /// Item progress of the current step (samples of a data set).
+    fn items(&self, done: u64, total: u64) {
+        let _ = (done, total);
+    }
     /// A note that stays on screen.
     fn note(&self, msg: &str) {
         let _ = msg;
@@ -102,6 +106,15 @@ pub enum RunError {
         /// Which boards take the option.
         help: &'static str,
     },
+    /// A data-set run on a board whose firmware cannot read samples: only
+    /// QEMU boards (semihosting) take the data-set mode so far.
+    #[error("board `{board}` runs through {runner}: a data set (--inputs) runs only on QEMU boards, whose firmware reads the samples through semihosting")]
+    DataSetNeedsQemu {
+        /// The board.
+        board: String,
+        /// How the board runs.
+        runner: String,
+    },
 }
 
 impl RunError {
@@ -113,6 +126,9 @@ impl RunError {
             RunError::Probe(e) => e.help(),
             RunError::Esp(e) => e.help(),
             RunError::NotForThisBoard { help, .. } => Some((*help).to_string()),
+            RunError::DataSetNeedsQemu { .. } => Some(
+                "validate on a QEMU board of the same core (`zant boards` lists them), or run one input at a time with --input".into(),
+            ),
         }
     }
 }
@@ -125,7 +141,7 @@ impl RunError {
             RunError::Qemu(e) => e.exit_code(),
             RunError::Probe(e) => e.exit_code(),
             RunError::Esp(e) => e.exit_code(),
-            RunError::NotForThisBoard { .. } => 2,
+            RunError::NotForThisBoard { .. } | RunError::DataSetNeedsQemu { .. } => 2,
         }
     }
 }
@@ -202,6 +218,95 @@ pub fn preflight(board: &Board, opts: &RunOptions) -> Result<(), RunError> {
     }
     Ok(())
 }
+
+/// Checks before a data-set build that `board` can take it: a QEMU board
+/// (its firmware reads the samples through semihosting).
+pub fn preflight_dataset(board: &Board) -> Result<(), RunError> {
+    match board.runner {
+        Runner::Qemu { .. } => Ok(()),
+        _ => Err(RunError::DataSetNeedsQemu {
+            board: board.name.clone(),
+            runner: board.runner.label(),
+        }),
+    }
+}
+
+/// What a data-set run on the target gave back.
+#[derive(Debug, Clone)]
+pub struct DataSetTargetOutcome {
+    /// One line per sample: its outputs and figures.
+    pub samples: Vec<report::SampleLine>,
+    /// Guest instructions of each sample's inference (QEMU boards).
+    pub instructions: Option<Vec<u64>>,
+    /// Deepest stack use over all samples.
+    pub stack_peak: Option<u64>,
+    /// Wall-clock time of the run on the target (informative only).
+    pub elapsed: Duration,
+}
+
+/// Runs the data-set build `elf` on `board` over the samples file
+/// `samples` (`n` samples): under QEMU, in a directory of its own where the
+/// firmware opens the file. `progress` gets the samples done as items.
+/// Other boards: [`RunError::DataSetNeedsQemu`].
+pub fn run_dataset(
+    board: &Board,
+    elf: &Path,
+    samples: &Path,
+    n: usize,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<DataSetTargetOutcome, RunError> {
+    preflight_dataset(board)?;
+    let Runner::Qemu {
+        binary,
+        machine,
+        cpu,
+        extra_args,
+    } = &board.runner
+    else {
+        unreachable!("preflight_dataset accepts QEMU boards only")
+    };
+    progress.step(&format!(
+        "running {n} samples on QEMU {machine} and counting instructions"
+    ));
+    progress.items(0, n as u64);
+    let cfg = QemuConfig {
+        binary: binary.clone(),
+        machine: machine.clone(),
+        cpu: cpu.clone(),
+        extra_args: extra_args.clone(),
+        elf: elf.to_path_buf(),
+        timeout: opts.timeout,
+        count_instructions: true,
+    };
+    let dir = samples
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if samples.file_name() != Some(std::ffi::OsStr::new(SAMPLES_FILE)) {
+        return Err(RunError::Qemu(QemuError::Io(std::io::Error::other(
+            format!(
+                "the samples file must be named {SAMPLES_FILE} (got {})",
+                samples.display()
+            ),
+        ))));
+    }
+    let ds = qemu::DataSetRun {
+        dir: dir.to_path_buf(),
+        samples: n,
+    };
+    let o = qemu::run_dataset(&cfg, &ds, &mut |done| progress.items(done as u64, n as u64))?;
+    Ok(DataSetTargetOutcome {
+        stack_peak: o.report.int("stack_peak"),
+        samples: o.samples,
+        instructions: o.instructions,
+        elapsed: o.elapsed,
+    })
+}
+
+/// The file a data-set build's firmware opens through semihosting, in
+/// QEMU's working directory: every sample's inputs one after the other.
+pub const SAMPLES_FILE: &str = "zant-samples.bin";
 
 /// Runs `elf` on the target `board` names (QEMU, probe-rs or espflash), one
 /// inference, and reads back its report.

@@ -1,6 +1,10 @@
 //! `zant run` (one checked inference on the target) and `zant bench`
 //! (build + run + check + figures).
 
+use std::path::PathBuf;
+
+use zant_pipeline::dataset::{self, ValidateCheck};
+
 use crate::args::{ProfileArgs, RunArgs};
 use crate::out::{self, CliResult};
 use crate::progress::Steps;
@@ -8,13 +12,36 @@ use crate::render;
 
 /// Arguments of `zant run`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "With --inputs, zant validates over a data set: one data-set build of the firmware (QEMU boards; it reads \
+the samples through semihosting) runs every sample, and each sample's outputs are checked against --expects or, without it, \
+zant's host build of the same model. It prints per output the max and mean absolute error, RMSE, cosine similarity, top-1 \
+agreement and, with --labels, accuracy; the worst samples by name; exit 1 when a sample is over --tolerance. \
+Samples: a .npy file (first axis = samples), a .bin file of raw samples back to back, or a directory of one .npy/.bin per \
+sample (sorted by name); models with one input."
+)]
 pub struct Args {
     #[command(flatten)]
     pub run: RunArgs,
+    /// Data set to validate over: a .npy file (first axis = samples), a .bin
+    /// file of raw samples back to back, or a directory of one .npy/.bin per sample.
+    #[arg(long, value_name = "DIR|FILE", conflicts_with_all = ["input", "expect"])]
+    pub inputs: Option<PathBuf>,
+    /// Expected outputs of every sample, in the forms --inputs takes (a sample's
+    /// outputs one after the other); default: zant's host build of the same model.
+    #[arg(long, value_name = "DIR|FILE", requires = "inputs")]
+    pub expects: Option<PathBuf>,
+    /// One integer class a sample (.npy, or text with one a line): accuracy of
+    /// the top-1 class of each output.
+    #[arg(long, value_name = "FILE", requires = "inputs")]
+    pub labels: Option<PathBuf>,
 }
 
 /// Runs `zant run`.
 pub fn run(args: Args) -> CliResult {
+    if args.inputs.is_some() {
+        return validate(&args);
+    }
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
     let b = zant_pipeline::build(&r.request()?, &steps)?;
@@ -100,4 +127,49 @@ pub fn bench(args: BenchArgs) -> CliResult {
         Some((pf, _)) => render::verdict(pf, r.tolerance),
         None => Ok(()),
     }
+}
+
+/// `zant run --inputs`: validation over a data set in one data-set build.
+fn validate(args: &Args) -> CliResult {
+    let r = &args.run;
+    let inputs = args.inputs.as_deref().expect("called with --inputs");
+    let steps = Steps::new(r.build.quiet || r.build.json);
+    let req = r.request()?;
+    // The data files are read against the model before the cross-compile,
+    // so a mistake in them costs seconds.
+    zant_pipeline::preflight_dataset(&req.board)?;
+    steps.step("reading the data set");
+    let c = zant_pipeline::compile(&req)?;
+    let samples = dataset::read_samples(inputs, &dataset::input_slots(&c.compiled)?)?;
+    if let Some(e) = &args.expects {
+        let want = dataset::read_samples(e, &dataset::output_slots(&c.compiled))?;
+        if want.len() != samples.len() {
+            return Err(zant_pipeline::PipelineError::DataSet {
+                path: e.clone(),
+                detail: format!(
+                    "{} samples of expected outputs for {} inputs",
+                    want.len(),
+                    samples.len()
+                ),
+            }
+            .into());
+        }
+    }
+    if let Some(l) = &args.labels {
+        dataset::read_labels(l)?;
+    }
+    let b = zant_pipeline::build_dataset(&req, &steps)?;
+    let check = ValidateCheck {
+        expects: args.expects.clone(),
+        labels: args.labels.clone(),
+        tolerance: r.tolerance,
+    };
+    let v = dataset::validate(&b, &samples, &check, &r.run_options(), &steps)?;
+    steps.finish();
+    if r.build.json {
+        out::json(&v)?;
+    } else {
+        render::print_validation(&v);
+    }
+    render::validation_verdict(&v)
 }

@@ -9,6 +9,9 @@
 //! address is entered while counting (before the block's own instructions)
 //! is written too, as `marks=C0,C1,…`: a profiling build calls its marker
 //! between nodes, so consecutive differences are the nodes' instructions.
+//! The running count each time the block at `end` is entered is written as
+//! `runs=R1,R2,…`: a data-set build runs one inference per sample, and
+//! consecutive differences are the samples' instructions.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -51,6 +54,7 @@ static COUNT: AtomicU64 = AtomicU64::new(0);
 static START_HITS: AtomicU64 = AtomicU64::new(0);
 static END_HITS: AtomicU64 = AtomicU64::new(0);
 static MARKS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+static RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 const KIND_PLAIN: usize = 0;
 const KIND_START: usize = 1;
@@ -69,6 +73,9 @@ extern "C" fn on_exec(_vcpu: c_uint, userdata: *mut c_void) {
         KIND_END => {
             END_HITS.fetch_add(1, Ordering::Relaxed);
             COUNTING.store(false, Ordering::Relaxed);
+            if let Ok(mut r) = RUNS.lock() {
+                r.push(COUNT.load(Ordering::Relaxed));
+            }
         }
         KIND_MARK => {
             if COUNTING.load(Ordering::Relaxed) {
@@ -118,6 +125,9 @@ extern "C" fn on_exit(_id: PluginId, _userdata: *mut c_void) {
             let list: Vec<String> = marks.iter().map(u64::to_string).collect();
             text.push_str(&format!("marks={}\n", list.join(",")));
         }
+        let runs = RUNS.lock().map(|r| r.clone()).unwrap_or_default();
+        let list: Vec<String> = runs.iter().map(u64::to_string).collect();
+        text.push_str(&format!("runs={}\n", list.join(",")));
         let _ = std::fs::write(&cfg.out, text);
     }
 }
