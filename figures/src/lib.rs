@@ -54,6 +54,25 @@ pub enum FigureError {
     },
 }
 
+impl FigureError {
+    /// Exit status: 1, the job failed (the figures could not be made or
+    /// written; the model and the run were fine).
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+
+    /// What to do about the error, kept apart from its message.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            FigureError::Write { path, .. } => Some(format!(
+                "give --report a directory zant can create and write ({} could not be written)",
+                path.display()
+            )),
+            _ => None,
+        }
+    }
+}
+
 /// The data of every figure of a report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
