@@ -342,7 +342,7 @@ pub fn run(args: Args) -> CliResult {
                     .rows
                     .iter()
                     .filter(|r| r.verdict == zant_budget::Verdict::Over)
-                    .map(|r| format!("{} {}", r.entry, r.metric.key()))
+                    .map(|r| format!("{} {}", r.entry, r.what()))
                     .collect();
                 return Err(CliError::failed(anyhow!(
                     "over budget: {}",
