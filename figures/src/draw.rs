@@ -374,23 +374,18 @@ pub fn arena_svg(d: &ArenaTimeline) -> Result<String, FigureError> {
             chart.draw_series(labels).map_err(err)?;
             let end = SegmentValue::Exact(steps);
             let arena = lane.arena_bytes as f64;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(SegmentValue::Exact(0), arena), (end.clone(), arena)],
-                    RED.stroke_width(2),
-                )))
-                .map_err(err)?;
             let mut keys = vec![(
                 format!("planned arena: {} B", thousands(lane.arena_bytes)),
                 Key::Line(RED),
             )];
+            // The bound first and wider, so a plan that meets it shows both.
             if lanes == 1 {
                 let lb = d.lower_bound as f64;
                 let green = RGBColor(30, 140, 60);
                 chart
                     .draw_series(std::iter::once(PathElement::new(
-                        vec![(SegmentValue::Exact(0), lb), (end, lb)],
-                        green.stroke_width(2),
+                        vec![(SegmentValue::Exact(0), lb), (end.clone(), lb)],
+                        green.stroke_width(5),
                     )))
                     .map_err(err)?;
                 keys.push((
@@ -398,6 +393,12 @@ pub fn arena_svg(d: &ArenaTimeline) -> Result<String, FigureError> {
                     Key::Line(green),
                 ));
             }
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(SegmentValue::Exact(0), arena), (end, arena)],
+                    RED.stroke_width(2),
+                )))
+                .map_err(err)?;
             let has = |k: fn(&SpanKind) -> bool| lane.spans.iter().any(|s| k(&s.kind));
             if has(|k| matches!(k, SpanKind::InPlace { .. })) {
                 keys.push(("written in place over input".into(), Key::Outline));
