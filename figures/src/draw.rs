@@ -185,7 +185,10 @@ pub fn layers_svg(d: &LayerBars) -> Result<String, FigureError> {
                 _ => String::new(),
             })
             .x_label_formatter(&|v| short(*v))
-            .x_desc(format!("{} (exact under QEMU)", d.unit))
+            .x_desc(match d.unit.as_str() {
+                "instructions" => "instructions (exact, counted under QEMU)".to_string(),
+                u => format!("{u} (the core's cycle counter)"),
+            })
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 13))
             .draw()
