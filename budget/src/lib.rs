@@ -204,6 +204,10 @@ pub enum Metric {
     ArenaBytes,
     /// Instructions per inference (QEMU boards).
     Instructions,
+    /// Instructions of one node of the model (QEMU boards; measured on the
+    /// profiling build, which has a marker between nodes). Set per node in
+    /// an entry's `[entry.node-instructions]` table.
+    NodeInstructions,
 }
 
 impl Metric {
@@ -222,12 +226,13 @@ impl Metric {
             Metric::RamBytes => "ram-bytes",
             Metric::ArenaBytes => "arena-bytes",
             Metric::Instructions => "instructions",
+            Metric::NodeInstructions => "node-instructions",
         }
     }
 
     fn unit(self) -> &'static str {
         match self {
-            Metric::Instructions => "",
+            Metric::Instructions | Metric::NodeInstructions => "",
             _ => " B",
         }
     }
@@ -244,6 +249,9 @@ pub struct Entry {
     pub board: String,
     /// Limits by metric.
     pub limits: BTreeMap<Metric, Limit>,
+    /// Limits on single nodes' instructions, by node name (of the compiled
+    /// graph, as `zant bench --profile` names them).
+    pub node_limits: BTreeMap<String, Limit>,
     /// Input tensor to compile in (raw little-endian; relative to the budget file).
     pub input: Option<PathBuf>,
     /// Expected outputs to check on the target (raw little-endian).
@@ -326,7 +334,8 @@ impl BudgetFile {
                 vec![]
             }
         };
-        const KEYS: [&str; 10] = [
+        const KEYS: [&str; 11] = [
+            "node-instructions",
             "input",
             "tolerance",
             "expect",
@@ -368,8 +377,32 @@ impl BudgetFile {
                     }
                 }
             }
-            if limits.is_empty() {
-                problems.push(format!("entry {}: no limits (set at least one of flash-bytes, ram-bytes, arena-bytes, instructions)", i + 1));
+            let mut node_limits = BTreeMap::new();
+            match t.get("node-instructions") {
+                None => {}
+                Some(toml::Value::Table(nodes)) => {
+                    for (node, v) in nodes {
+                        match Limit::parse(v) {
+                            Ok(l) => {
+                                node_limits.insert(node.clone(), l);
+                            }
+                            Err(msg) => problems.push(format!(
+                                "{} node `{node}`: {msg}",
+                                at("node-instructions")
+                            )),
+                        }
+                    }
+                    if nodes.is_empty() {
+                        problems.push(format!("{}: an empty table (name at least one node: `Convolution110 = \"baseline + 2%\"`)", at("node-instructions")));
+                    }
+                }
+                Some(_) => problems.push(format!(
+                    "{}: expected a table of node = limit (`[entry.node-instructions]` or `node-instructions = {{ Convolution110 = \"baseline + 2%\" }}`)",
+                    at("node-instructions")
+                )),
+            }
+            if limits.is_empty() && node_limits.is_empty() {
+                problems.push(format!("entry {}: no limits (set at least one of flash-bytes, ram-bytes, arena-bytes, instructions, node-instructions)", i + 1));
             }
             let name = s("name").unwrap_or_else(|| {
                 format!(
@@ -402,6 +435,7 @@ impl BudgetFile {
                 model: PathBuf::from(model),
                 board,
                 limits,
+                node_limits,
                 input: s("input").map(PathBuf::from),
                 expect: s("expect").map(PathBuf::from),
             });
@@ -456,6 +490,18 @@ impl BudgetFile {
                     missing.push(format!("`{}` {}", e.name, metric.key()));
                 }
             }
+            for (node, limit) in &e.node_limits {
+                let Limit::BaselinePlus(_) = limit else {
+                    continue;
+                };
+                let has = baselines
+                    .entries
+                    .get(&e.name)
+                    .is_some_and(|b| b.node_instructions.contains_key(node));
+                if !has {
+                    missing.push(format!("`{}` node-instructions of `{node}`", e.name));
+                }
+            }
         }
         if missing.is_empty() {
             return Ok(());
@@ -493,6 +539,10 @@ pub struct Measurement {
     /// Size of every symbol of the firmware, by demangled name.
     #[serde(default)]
     pub symbols: BTreeMap<String, u64>,
+    /// Instructions of each node, by name, from the profiling build
+    /// (recorded for entries with per-node limits only).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_instructions: BTreeMap<String, u64>,
 }
 
 impl Measurement {
@@ -503,6 +553,7 @@ impl Measurement {
             Metric::RamBytes => Some(self.ram_bytes),
             Metric::ArenaBytes => Some(self.arena_bytes),
             Metric::Instructions => self.instructions,
+            Metric::NodeInstructions => None,
         }
     }
 }
@@ -565,6 +616,9 @@ pub struct Row {
     pub entry: String,
     /// Metric.
     pub metric: Metric,
+    /// The node, for `node-instructions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     /// Baseline value.
     pub baseline: Option<u64>,
     /// Measured value.
@@ -579,6 +633,17 @@ pub struct Row {
     pub limit_value: Option<u64>,
     /// Verdict.
     pub verdict: Verdict,
+}
+
+impl Row {
+    /// The metric as the tables name it: `instructions`, or
+    /// `node-instructions Convolution110` for one node.
+    pub fn what(&self) -> String {
+        match &self.node {
+            Some(n) => format!("{} {n}", self.metric.key()),
+            None => self.metric.key().to_string(),
+        }
+    }
 }
 
 /// A symbol whose size changed.
@@ -644,9 +709,18 @@ pub fn check(
     for e in &budget.entries {
         let base = baselines.entries.get(&e.name);
         let now = measured.get(&e.name);
-        for (&metric, limit) in &e.limits {
-            let b = base.and_then(|b| b.get(metric));
-            let n = now.and_then(|n| n.get(metric));
+        let metrics = e.limits.iter().map(|(&m, l)| (m, None, l));
+        let nodes = e
+            .node_limits
+            .iter()
+            .map(|(n, l)| (Metric::NodeInstructions, Some(n.as_str()), l));
+        for (metric, node, limit) in metrics.chain(nodes) {
+            let value = |m: &Measurement| match node {
+                Some(node) => m.node_instructions.get(node).copied(),
+                None => m.get(metric),
+            };
+            let b = base.and_then(value);
+            let n = now.and_then(value);
             let lv = limit.resolve(b);
             let change = match (b, n) {
                 (Some(b), Some(n)) => Some(n as i64 - b as i64),
@@ -664,6 +738,7 @@ pub fn check(
             rows.push(Row {
                 entry: e.name.clone(),
                 metric,
+                node: node.map(str::to_string),
                 baseline: b,
                 now: n,
                 change,
@@ -739,7 +814,7 @@ pub fn table_cells(r: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
         .map(|row| {
             vec![
                 row.entry.clone(),
-                row.metric.key().to_string(),
+                row.what(),
                 fmt_num(row.baseline, row.metric),
                 fmt_num(row.now, row.metric),
                 fmt_change(row),
@@ -862,6 +937,8 @@ instructions = "baseline + 2%"
             symbols: [("conv2d".to_string(), flash / 2), ("main".to_string(), 100)]
                 .into_iter()
                 .collect(),
+
+            node_instructions: BTreeMap::new(),
         }
     }
 
@@ -1004,5 +1081,145 @@ instructions = "baseline + 2%"
             md.contains("**OVER**") && md.contains("+1,000 B (+2.50%)") && md.contains("conv2d"),
             "{md}"
         );
+    }
+
+    const NODES: &str = r#"
+schema-version = 1
+
+[[entry]]
+name = "mnist"
+model = "examples/mnist-8.onnx"
+board = "qemu-mps2-an386"
+instructions = "baseline + 1%"
+
+[entry.node-instructions]
+Convolution110 = "baseline + 2%"
+Gemm_7 = 9000
+"#;
+
+    fn nodes(conv: u64, gemm: u64) -> Measurement {
+        Measurement {
+            instructions: Some(1_546_176),
+            node_instructions: [
+                ("Convolution110".to_string(), conv),
+                ("Gemm_7".to_string(), gemm),
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_slower_node_is_named_with_its_figure_limit_and_baseline() {
+        let b = BudgetFile::parse(NODES, Path::new("suite.toml")).unwrap();
+        let e = &b.entries[0];
+        assert_eq!(e.node_limits["Convolution110"], Limit::BaselinePlus(2.0));
+        assert_eq!(e.node_limits["Gemm_7"], Limit::Absolute(9000));
+        // Relative node limits need the node's baseline.
+        let none = Baselines::default();
+        let err = b.require_baselines(&none).unwrap_err().to_string();
+        assert!(
+            err.contains("node-instructions of `Convolution110`"),
+            "{err}"
+        );
+        assert!(
+            !err.contains("Gemm_7"),
+            "an absolute limit needs no baseline: {err}"
+        );
+        let base = Baselines {
+            version: 1,
+            entries: [("mnist".to_string(), nodes(1_000_000, 6_000))]
+                .into_iter()
+                .collect(),
+        };
+        b.require_baselines(&base).unwrap();
+        let ok = check(
+            &b,
+            &base,
+            &[("mnist".into(), nodes(1_019_000, 8_000))].into(),
+        );
+        assert!(!ok.over(), "{:?}", ok.rows);
+        let slow = check(
+            &b,
+            &base,
+            &[("mnist".into(), nodes(1_030_000, 8_000))].into(),
+        );
+        assert!(slow.over());
+        let row = slow
+            .rows
+            .iter()
+            .find(|r| r.verdict == Verdict::Over)
+            .unwrap();
+        assert_eq!(row.metric, Metric::NodeInstructions);
+        assert_eq!(row.node.as_deref(), Some("Convolution110"));
+        assert_eq!(
+            (row.baseline, row.now, row.limit_value),
+            (Some(1_000_000), Some(1_030_000), Some(1_020_000))
+        );
+        assert_eq!(row.what(), "node-instructions Convolution110");
+        // The table, the Markdown, the JSON and the JUnit name the node, its
+        // figure, the limit and the baseline.
+        let (_, cells) = table_cells(&slow);
+        let over = cells.iter().find(|c| c[6] == "OVER").unwrap();
+        assert_eq!(over[1], "node-instructions Convolution110");
+        assert_eq!(over[2], "1,000,000");
+        assert_eq!(over[3], "1,030,000");
+        assert!(over[5].starts_with("1,020,000 (baseline + 2%)"), "{over:?}");
+        let md = markdown(&slow);
+        assert!(
+            md.contains("| mnist | node-instructions Convolution110 | 1,000,000 | 1,030,000 |"),
+            "{md}"
+        );
+        let json = serde_json::to_value(&slow).unwrap();
+        let j = json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["verdict"] == "over")
+            .unwrap();
+        assert_eq!(j["metric"], "node_instructions");
+        assert_eq!(j["node"], "Convolution110");
+        assert_eq!(j["now"], 1_030_000);
+        assert_eq!(j["limit_value"], 1_020_000);
+        assert_eq!(j["baseline"], 1_000_000);
+        let xml = crate::junit(&b, &slow, &BTreeMap::new(), &BTreeMap::new());
+        assert!(
+            xml.contains("node-instructions Convolution110: 1030000 &gt; limit 1020000 (baseline + 2%; baseline 1000000)")
+                || xml.contains("node-instructions Convolution110: 1030000 > limit 1020000 (baseline + 2%; baseline 1000000)"),
+            "{xml}"
+        );
+        // A row without a node carries no `node` key.
+        let plain = json["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["metric"] == "instructions")
+            .unwrap();
+        assert!(plain.get("node").is_none());
+        // Baselines keep the per-node counts.
+        let text = serde_json::to_string(&base).unwrap();
+        let back: Baselines = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, base);
+    }
+
+    #[test]
+    fn node_limits_must_be_a_table_of_limits() {
+        let bad = NODES.replace("Gemm_7 = 9000", "Gemm_7 = \"fast\"");
+        let e = BudgetFile::parse(&bad, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("entry 1 key `node-instructions` node `Gemm_7`"),
+            "{e}"
+        );
+        let bad = "schema-version = 1\n[[entry]]\nmodel = \"m.onnx\"\nboard = \"b\"\nnode-instructions = 5\n";
+        let e = BudgetFile::parse(bad, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected a table of node = limit"), "{e}");
+        // Node limits alone are limits.
+        let only = "schema-version = 1\n[[entry]]\nmodel = \"m.onnx\"\nboard = \"b\"\nnode-instructions = { conv = 10 }\n";
+        assert!(BudgetFile::parse(only, Path::new("s.toml")).is_ok());
     }
 }

@@ -144,11 +144,14 @@ pub fn junit(
                 .filter(|r| r.entry == e.name && r.verdict == Verdict::Over)
                 .map(|r| {
                     format!(
-                        "{}: {} > limit {} ({})",
-                        r.metric.key(),
+                        "{}: {} > limit {} ({}; baseline {})",
+                        r.what(),
                         r.now.unwrap_or(0),
                         r.limit_value.unwrap_or(0),
-                        r.limit
+                        r.limit,
+                        r.baseline
+                            .map(|b| b.to_string())
+                            .unwrap_or_else(|| "none".into())
                     )
                 })
                 .collect();

@@ -49,6 +49,7 @@ library_errors!(
     zant_budget::BudgetError,
     zant_codegen::krate::CrateError,
     zant_codegen::load::LoadError,
+    zant_figures::FigureError,
     zant_firmware::FirmwareError,
     zant_pipeline::PipelineError,
     zant_runner::RunError,

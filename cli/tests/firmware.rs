@@ -420,3 +420,50 @@ fn opt_size_builds_a_smaller_firmware_whose_outputs_still_match() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("speed"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn bench_report_writes_the_figures_and_their_data() {
+    let dir = tmp("bench-report");
+    let report = dir.join("report");
+    let out = zant()
+        .args([
+            "bench",
+            "--board",
+            "qemu-mps2-an386",
+            "examples/debug_model.onnx",
+            "--json",
+            "--input",
+            "tests/data/ref/debug_model/input.bin",
+            "--expect",
+            "tests/data/ref/debug_model/output.bin",
+            "-o",
+        ])
+        .arg(dir.join("fw"))
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // --report implies the profile.
+    let total = v["profile"]["total"].as_u64().unwrap();
+    for stem in ["layers", "arena", "memory"] {
+        let svg = std::fs::read_to_string(report.join(format!("{stem}.svg"))).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("<text"),
+            "{stem}.svg"
+        );
+        let png = std::fs::read(report.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{stem}.png");
+    }
+    let f: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("figures.json")).unwrap()).unwrap();
+    assert_eq!(f["layers"]["total"].as_u64(), Some(total));
+    assert_eq!(f["memory"]["flash_bytes"], v["flash_bytes"]);
+    assert_eq!(f["arena"]["lanes"][0]["arena_bytes"], v["arena_bytes"]);
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        md.contains("zant bench --board qemu-mps2-an386") && md.contains("--report"),
+        "{md}"
+    );
+}

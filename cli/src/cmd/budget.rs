@@ -170,15 +170,21 @@ fn measure(b: &BudgetFile, c: &Common, e: &zant_budget::Entry) -> Result<Measure
                 j.max_abs_error
             )));
         }
+        let node_instructions = if e.node_limits.is_empty() {
+            BTreeMap::new()
+        } else {
+            node_instructions(&req, &check, &opts, e)?
+        };
         Ok(Measurement {
             flash_bytes: j.flash_bytes,
             ram_bytes: j.ram_bytes,
             arena_bytes: j.arena_bytes,
             instructions: j.instructions_per_inference,
             symbols: zant_budget::elf_symbols(built.elf()).map_err(CliError::failed)?,
+            node_instructions,
         })
     } else {
-        if e.limits.contains_key(&Metric::Instructions) {
+        if e.limits.contains_key(&Metric::Instructions) || !e.node_limits.is_empty() {
             return Err(CliError::input(anyhow!(
                 "an instructions limit needs a QEMU board (`{}` is hardware)",
                 req.board.name
@@ -192,8 +198,57 @@ fn measure(b: &BudgetFile, c: &Common, e: &zant_budget::Entry) -> Result<Measure
             arena_bytes: f.arena_bytes,
             instructions: None,
             symbols: zant_budget::elf_symbols(&f.elf).map_err(CliError::failed)?,
+            node_instructions: BTreeMap::new(),
         })
     }
+}
+
+/// The instructions of every node of an entry with per-node limits: the
+/// profiling build (a marker between nodes), in its own directory beside the
+/// entry's, run and checked like the normal one. A limit on a node the
+/// model does not have is an input error that names the nodes it has.
+fn node_instructions(
+    req: &Request,
+    check: &Check,
+    opts: &RunOptions,
+    e: &zant_budget::Entry,
+) -> Result<BTreeMap<String, u64>, CliError> {
+    let mut req = req.clone();
+    req.out = req.out.as_ref().map(|d| {
+        let mut s = d.clone().into_os_string();
+        s.push("-profile");
+        PathBuf::from(s)
+    });
+    let built = zant_pipeline::build_profiling(&req, &Silent)?;
+    let (j, p) = zant_pipeline::run_profiled(&built, check, opts, &Silent)?;
+    if !j.outputs_match {
+        return Err(CliError::failed(anyhow!(
+            "the profiling build's outputs differ from the reference ({}) by {:.3e}",
+            j.reference,
+            j.max_abs_error
+        )));
+    }
+    let names: Vec<&str> = p.nodes.iter().map(|n| n.name.as_str()).collect();
+    let unknown: Vec<String> = e
+        .node_limits
+        .keys()
+        .filter(|k| !names.contains(&k.as_str()))
+        .map(|k| {
+            let close = zant_common::suggest::close_matches(k, &names);
+            match close.first() {
+                Some(c) => format!("`{k}` (did you mean `{c}`?)"),
+                None => format!("`{k}`"),
+            }
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(CliError::input(anyhow!(
+            "node-instructions names {} that the compiled model does not run; its nodes are {}",
+            unknown.join(", "),
+            names.join(", ")
+        )));
+    }
+    Ok(p.nodes.iter().map(|n| (n.name.clone(), n.count)).collect())
 }
 
 /// A board given as a relative path in the budget file is relative to it.
@@ -287,7 +342,7 @@ pub fn run(args: Args) -> CliResult {
                     .rows
                     .iter()
                     .filter(|r| r.verdict == zant_budget::Verdict::Over)
-                    .map(|r| format!("{} {}", r.entry, r.metric.key()))
+                    .map(|r| format!("{} {}", r.entry, r.what()))
                     .collect();
                 return Err(CliError::failed(anyhow!(
                     "over budget: {}",
@@ -328,6 +383,30 @@ pub fn run(args: Args) -> CliResult {
                         metric.key().to_string(),
                         fmt(o),
                         fmt(n),
+                        change,
+                    ]);
+                }
+            }
+            for (name, m) in &measured.ok {
+                for (node, &n) in &m.node_instructions {
+                    let o = old
+                        .entries
+                        .get(name)
+                        .and_then(|o| o.node_instructions.get(node).copied());
+                    let change = match o {
+                        Some(o) if o == n => "unchanged".to_string(),
+                        Some(o) => format!(
+                            "{:+} ({:+.2}%)",
+                            n as i64 - o as i64,
+                            100.0 * (n as f64 - o as f64) / o.max(1) as f64
+                        ),
+                        None => "new".to_string(),
+                    };
+                    t.add_row(vec![
+                        name.clone(),
+                        format!("node-instructions {node}"),
+                        o.map(out::thousands).unwrap_or_else(|| "—".into()),
+                        out::thousands(n),
                         change,
                     ]);
                 }

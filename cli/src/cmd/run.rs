@@ -73,6 +73,12 @@ pub struct BenchArgs {
     pub run: RunArgs,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    /// Write pictures of where time and memory go into DIR (implies
+    /// --profile): per-layer instructions or cycles, the arena over time and
+    /// the flash/RAM breakdown, each as SVG and PNG, with figures.json and a
+    /// summary.md linking them.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// Runs `zant bench`.
@@ -82,7 +88,7 @@ pub fn bench(args: BenchArgs) -> CliResult {
     let req = r.request()?;
     let b = zant_pipeline::build(&req, &steps)?;
     let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
-    let prof = if args.profile.profile {
+    let prof = if args.profile.profile || args.report.is_some() {
         let pb = zant_pipeline::build_profiling(&req, &steps)?;
         Some(zant_pipeline::run_profiled(
             &pb,
@@ -92,6 +98,30 @@ pub fn bench(args: BenchArgs) -> CliResult {
         )?)
     } else {
         None
+    };
+    let report = match (&args.report, &prof) {
+        (Some(dir), Some((_, p))) => {
+            steps.step("drawing the figures");
+            let f = zant_figures::Figures {
+                model: j.model.clone(),
+                board: j.board.clone(),
+                command: command_line(),
+                layers: zant_figures::LayerBars::from_profile(p),
+                arena: zant_figures::ArenaTimeline::from_plan(
+                    &j.model,
+                    &j.board,
+                    &b.compiled,
+                    &b.plan,
+                ),
+                memory: zant_figures::MemoryBreakdown::from_footprint(
+                    &j.model,
+                    &j.board,
+                    &b.footprint,
+                ),
+            };
+            Some(zant_figures::write(dir, &f)?)
+        }
+        _ => None,
     };
     steps.finish();
     if r.build.json {
@@ -118,8 +148,19 @@ pub fn bench(args: BenchArgs) -> CliResult {
         out::print("");
         render::print_footprint(&b.footprint);
         if let Some((pf, p)) = &prof {
+            if args.profile.profile {
+                out::print("");
+                render::print_profiled(pf, p, args.profile.sort.into());
+            }
+        }
+        if let Some(w) = &report {
             out::print("");
-            render::print_profiled(pf, p, args.profile.sort.into());
+            out::print(&format!(
+                "{} {} ({} files: layers, arena and memory as SVG and PNG, figures.json)",
+                out::bold("report"),
+                w.summary.display(),
+                w.files.len()
+            ));
         }
     }
     render::verdict(&j, r.tolerance)?;
@@ -172,4 +213,12 @@ fn validate(args: &Args) -> CliResult {
         render::print_validation(&v);
     }
     render::validation_verdict(&v)
+}
+
+/// The command line as typed, with the program called `zant` (for the
+/// report's summary).
+fn command_line() -> String {
+    let mut v: Vec<String> = std::env::args().skip(1).collect();
+    v.insert(0, "zant".into());
+    v.join(" ")
 }
