@@ -415,8 +415,10 @@ fn run_json_carries_every_key_of_build_json() {
         v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
     };
     let build = keys(&["build"]);
-    let bench = keys(&["bench"]);
-    for k in &build {
-        assert!(bench.contains(k), "bench --json lacks build's key `{k}`");
+    for cmd in ["run", "bench"] {
+        let other = keys(&[cmd]);
+        for k in &build {
+            assert!(other.contains(k), "{cmd} --json lacks build's key `{k}`");
+        }
     }
 }
