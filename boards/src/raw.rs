@@ -163,8 +163,36 @@ pub struct RawPlacement {
     pub stack: String,
     /// Stack size in bytes.
     pub stack_size: u64,
-    /// Flash region of the weights (and code).
-    pub weights: String,
+    /// Flash region of the code and weights, or a list of flash regions:
+    /// the code goes to the first, the weights to the first region with
+    /// room, largest tensors first.
+    #[serde(deserialize_with = "one_or_many")]
+    #[schemars(schema_with = "weights_schema")]
+    pub weights: Vec<String>,
+}
+
+fn weights_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "anyOf": [
+            { "type": "string" },
+            { "type": "array", "items": { "type": "string" }, "minItems": 1 }
+        ]
+    })
+}
+
+/// A region name, or a list of them (`weights = "FLASH"`,
+/// `weights = ["FLASH", "QSPI"]`).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a region name or a list of region names")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// Size budget limits.

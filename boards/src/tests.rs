@@ -5,7 +5,7 @@ fn every_builtin_board_loads_and_validates() {
     let boards = builtin_boards();
     assert_eq!(boards.len(), 16);
     for b in &boards {
-        assert!(b.region(&b.placement.weights).is_some(), "{}", b.name);
+        assert!(b.region(b.placement.code_region()).is_some(), "{}", b.name);
         assert!(!b.description.is_empty(), "{}", b.name);
     }
 }
@@ -159,5 +159,108 @@ fn alias_problems_are_reported() {
         "region `DROM` is an alias of `FLASH`",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+}
+
+/// A board whose `placement.weights` line is `weights`.
+fn weights_board(weights: &str) -> String {
+    format!(
+        r#"schema-version = 1
+name = "two-banks"
+chip = {{ vendor = "Me", family = "X", part = "X1", core = "cortex-m7", fpu = "double", clock-hz = 1, memory = [
+  {{ name = "BANK1", kind = "flash", start = 0x08000000, size = 0x100000 }},
+  {{ name = "BANK2", kind = "flash", start = 0x08100000, size = 0x100000 }},
+  {{ name = "RAM", kind = "ram", start = 0x20000000, size = 0x20000 }},
+] }}
+report = "rtt"
+
+[placement]
+arena = ["RAM"]
+stack = "RAM"
+stack-size = 1024
+{weights}
+
+[run.probe-rs]
+chip = "STM32H743ZITx"
+"#
+    )
+}
+
+fn check_text(name: &str, text: &str) -> Result<Board, BoardError> {
+    let dir = std::env::temp_dir().join(format!("zant-boards-w-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join(format!("{name}.toml"));
+    std::fs::write(&f, text).unwrap();
+    check_file(&f)
+}
+
+#[test]
+fn weights_may_be_one_region_or_a_list_whose_first_holds_the_code() {
+    let one = check_text("one", &weights_board(r#"weights = "BANK1""#)).unwrap();
+    assert_eq!(one.placement.weights, ["BANK1"]);
+    let two = check_text("two", &weights_board(r#"weights = ["BANK1", "BANK2"]"#)).unwrap();
+    assert_eq!(two.placement.weights, ["BANK1", "BANK2"]);
+    assert_eq!(two.placement.code_region(), "BANK1");
+}
+
+#[test]
+fn a_bad_weights_list_is_reported_with_its_key() {
+    for (line, want) in [
+        ("weights = []", "the weights need at least one flash region"),
+        (
+            r#"weights = ["BANK1", "BANK1"]"#,
+            "region `BANK1` is listed twice",
+        ),
+        (
+            r#"weights = ["BANK1", "RAM"]"#,
+            "region `RAM` is RAM but must be flash",
+        ),
+        (r#"weights = ["BANK1", "BANK3"]"#, "did you mean `BANK1`?"),
+        ("weights = 3", "placement.weights"),
+        ("weights = [3]", "placement.weights"),
+    ] {
+        let e = check_text("bad", &weights_board(line))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{line}: missing {want:?} in:\n{e}");
+        assert!(e.contains("placement.weights"), "{line}: no key in:\n{e}");
+    }
+}
+
+#[test]
+fn the_schema_closes_every_closed_vocabulary() {
+    let s = serde_json::to_string(&board_schema()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    // Wherever it sits in the schema, each vocabulary is an `enum`.
+    let mut enums: Vec<Vec<String>> = Vec::new();
+    fn walk(v: &serde_json::Value, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(e)) = m.get("enum") {
+                    out.push(
+                        e.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect(),
+                    );
+                }
+                m.values().for_each(|x| walk(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(&v, &mut enums);
+    for word in [
+        "cortex-m7",
+        "double",
+        "mve",
+        "flash",
+        "semihosting",
+        "tightly-coupled",
+    ] {
+        assert!(
+            enums.iter().any(|e| e.iter().any(|w| w == word)),
+            "`{word}` is not in an enum of the board schema"
+        );
     }
 }

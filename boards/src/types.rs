@@ -144,8 +144,16 @@ pub struct Placement {
     pub stack: String,
     /// Stack bytes.
     pub stack_size: u64,
-    /// Flash region of weights and code.
-    pub weights: String,
+    /// Flash regions of the weights, in order of preference; the first
+    /// holds the code too ([`Placement::code_region`]).
+    pub weights: Vec<String>,
+}
+
+impl Placement {
+    /// The flash region of the code: the first weights region.
+    pub fn code_region(&self) -> &str {
+        self.weights.first().map(String::as_str).unwrap_or("")
+    }
 }
 
 /// Size budget of the board.

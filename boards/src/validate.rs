@@ -326,12 +326,23 @@ fn check_placement(
         RegionKind::Ram,
         diags,
     );
-    check_region(
-        "placement.weights",
-        &raw.placement.weights,
-        RegionKind::Flash,
-        diags,
-    );
+    if raw.placement.weights.is_empty() {
+        diags.push(src.diag(
+            "placement.weights",
+            "the weights need at least one flash region",
+            Some("name the flash region of the code, e.g. weights = \"FLASH\"".into()),
+        ));
+    }
+    for (i, w) in raw.placement.weights.iter().enumerate() {
+        check_region("placement.weights", w, RegionKind::Flash, diags);
+        if raw.placement.weights[..i].contains(w) {
+            diags.push(src.diag(
+                "placement.weights",
+                format!("region `{w}` is listed twice"),
+                None,
+            ));
+        }
+    }
     if let Some(r) = memory.iter().find(|r| r.name == raw.placement.stack) {
         if raw.placement.stack_size == 0 || raw.placement.stack_size > r.size {
             diags.push(src.diag(

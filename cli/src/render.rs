@@ -52,7 +52,10 @@ pub fn print_footprint(f: &Footprint) {
     row(&mut t, "  other (data, bss)", f.other_ram_bytes);
     out::print(&t.to_string());
     if !f.regions.is_empty() {
-        let mut r = out::table(&["region", "kind", "used", "size", "use"], &[2, 3, 4]);
+        let mut r = out::table(
+            &["region", "kind", "used", "size", "use", "of it weights"],
+            &[2, 3, 4, 5],
+        );
         for g in f.regions.iter().filter(|g| g.used > 0) {
             r.add_row(vec![
                 g.name.clone(),
@@ -60,6 +63,11 @@ pub fn print_footprint(f: &Footprint) {
                 out::thousands(g.used),
                 out::thousands(g.size),
                 format!("{:.1}%", 100.0 * g.used as f64 / g.size.max(1) as f64),
+                if g.kind == "flash" {
+                    out::thousands(g.weights_bytes)
+                } else {
+                    String::new()
+                },
             ]);
         }
         out::print(&r.to_string());

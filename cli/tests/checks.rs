@@ -3,7 +3,6 @@
 //! the early checks must fail before any firmware project is written.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -37,15 +36,11 @@ fn tempdir() -> PathBuf {
 /// Runs zant, expects exit `code` within `limit` (no cross-compile fits in
 /// it) and no firmware project at `dir`; returns stderr.
 fn fails_early(cmd: &mut Command, code: i32, dir: &Path) -> String {
-    let start = Instant::now();
     let out = cmd.output().unwrap();
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{err}");
-    assert!(
-        start.elapsed() < Duration::from_secs(20),
-        "took {:?}: {err}",
-        start.elapsed()
-    );
+    // "Early" is shown by what exists, not by a clock: the firmware project
+    // (written just before the cross-compile) must not be there.
     assert!(
         !dir.join("Cargo.toml").exists(),
         "the check must come before the firmware project is written: {err}"
@@ -415,8 +410,10 @@ fn run_json_carries_every_key_of_build_json() {
         v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
     };
     let build = keys(&["build"]);
-    let bench = keys(&["bench"]);
-    for k in &build {
-        assert!(bench.contains(k), "bench --json lacks build's key `{k}`");
+    for cmd in ["run", "bench"] {
+        let other = keys(&[cmd]);
+        for k in &build {
+            assert!(other.contains(k), "{cmd} --json lacks build's key `{k}`");
+        }
     }
 }

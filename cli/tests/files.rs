@@ -130,6 +130,12 @@ fn a_firmware_project_is_the_users_to_edit_and_zant_keeps_to_its_own() {
     assert!(fw
         .join("target/thumbv7em-none-eabihf/release/zant-fw-mnist-8")
         .exists());
+    // The HAL crates were built in the shared target directory, not here:
+    // the project's own target/ holds the ELF copy and the host build only.
+    assert!(!fw
+        .join("target/thumbv7em-none-eabihf/release/deps")
+        .exists());
+    assert!(!fw.join("target/release").exists());
 
     // Again, offline: zant rewrites its own files, cargo needs no network.
     let build = [

@@ -118,16 +118,21 @@ fn a_board_clocked_at_zero_hz_is_invalid() {
 
 #[test]
 fn size_refuses_an_elf_of_another_machine() {
-    // The zant binary itself: a host ELF, not the board's Cortex-M7.
+    // The zant binary itself and /bin/ls: host ELFs, not the board's Cortex-M7.
     let exe = env!("CARGO_BIN_EXE_zant");
-    let e = fails(&["size", exe, "--board", "stm32h7"], 2);
-    assert!(
-        e.contains("ELF, but board `nucleo-h743zi` has a cortex-m7 core")
-            && e.contains("expected a 32-bit ARM little-endian ELF"),
-        "{e}"
-    );
-    if cfg!(target_arch = "x86_64") {
-        assert!(e.contains("is an x86-64 little-endian ELF"), "{e}");
+    for elf in [exe, "/bin/ls"] {
+        if !Path::new(elf).exists() {
+            continue;
+        }
+        let e = fails(&["size", elf, "--board", "stm32h7"], 2);
+        assert!(
+            e.contains("ELF, but board `nucleo-h743zi` has a cortex-m7 core")
+                && e.contains("expected a 32-bit ARM little-endian ELF"),
+            "{e}"
+        );
+        if cfg!(target_arch = "x86_64") {
+            assert!(e.contains("is an x86-64 little-endian ELF"), "{e}");
+        }
     }
 }
 
@@ -361,5 +366,125 @@ fn every_subcommand_accepts_v_and_q() {
         out.status.success() && out.stdout.is_empty(),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// Runs zant on a real pseudo-terminal (util-linux `script`), with `envs`;
+/// returns what the terminal received (stdout and stderr together, ANSI
+/// escapes kept) and the exit status. `None` when `script` is missing.
+fn on_a_terminal(args: &[&str], envs: &[(&str, &str)]) -> Option<(String, bool)> {
+    let probe = std::process::Command::new("script")
+        .arg("--version")
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: util-linux `script` is not installed (Debian package bsdutils), so no pseudo-terminal");
+        return None;
+    }
+    let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+    let mut cmd = quote(env!("CARGO_BIN_EXE_zant"));
+    for a in args {
+        cmd.push(' ');
+        cmd.push_str(&quote(a));
+    }
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-f", "-c", &cmd, "/dev/null"])
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm-256color")
+        .env("COLUMNS", "200")
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    Some((text(&out.stdout), out.status.success()))
+}
+
+/// The pieces of terminal output between carriage returns and newlines,
+/// escapes removed: what each redraw or line left on the screen.
+fn screen_pieces(raw: &str) -> Vec<String> {
+    strip_ansi(raw)
+        .split(['\r', '\n'])
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn on_a_terminal_cargo_lines_go_above_the_spinner_and_tables_stay_aligned() {
+    let d = tempdir();
+    let fw = d.join("fw");
+    let Some((raw, ok)) = on_a_terminal(
+        &[
+            "build",
+            "--board",
+            "qemu-mps2-an386",
+            "examples/debug_model.onnx",
+            "-v",
+            "-o",
+            fw.to_str().unwrap(),
+        ],
+        &[],
+    ) else {
+        return;
+    };
+    assert!(ok, "{raw}");
+    let pieces = screen_pieces(&raw);
+    // The spinner was drawn (a terminal), with its step message…
+    assert!(raw.contains('\u{1b}'), "no escapes on a terminal: {raw:?}");
+    assert!(
+        pieces.iter().any(|p| p.contains("cross-compiling for")),
+        "{raw:?}"
+    );
+    // …and each of cargo's lines stands alone on its line, never appended
+    // to the spinner's text or cut by it.
+    let cargo: Vec<&String> = pieces
+        .iter()
+        .filter(|p| p.contains("Compiling ") || p.contains("Finished `release`"))
+        .collect();
+    assert!(
+        cargo.iter().any(|p| p.contains("Finished `release`")),
+        "{raw:?}"
+    );
+    for p in cargo {
+        let t = p.trim_start();
+        assert!(
+            t.starts_with("Compiling ") || t.starts_with("Finished `release`"),
+            "a cargo line mixed with the spinner: {p:?}"
+        );
+    }
+
+    // TERM=dumb on a terminal: no spinner, no colour, plain timestamped lines.
+    let Some((raw, ok)) = on_a_terminal(
+        &[
+            "build",
+            "--board",
+            "qemu-mps2-an386",
+            "examples/debug_model.onnx",
+            "-o",
+            fw.to_str().unwrap(),
+        ],
+        &[("TERM", "dumb")],
+    ) else {
+        return;
+    };
+    assert!(ok, "{raw}");
+    assert!(!raw.contains('\u{1b}'), "TERM=dumb: {raw:?}");
+    assert!(
+        raw.lines()
+            .any(|l| l.starts_with('[') && l.contains("s] cross-compiling for")),
+        "{raw:?}"
+    );
+
+    // A coloured table on a terminal has the columns of the plain one.
+    let Some((coloured, ok)) = on_a_terminal(&["boards"], &[]) else {
+        return;
+    };
+    assert!(ok && coloured.contains('\u{1b}'), "{coloured:?}");
+    let plain = zant().arg("boards").output().unwrap();
+    assert_eq!(
+        strip_ansi(&coloured).replace('\r', ""),
+        text(&plain.stdout),
+        "padding must not count the escapes"
     );
 }

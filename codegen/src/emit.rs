@@ -449,45 +449,39 @@ struct Weights {
     bytes: usize,
 }
 
-/// Constants read by nodes or returned as outputs become statics.
+/// Constants read by nodes or returned as outputs become statics; when the
+/// plan spreads the weights over several flash regions, each static gets its
+/// region's linker section (on the target only; the host build ignores it).
 fn emit_weights(graph: &Graph, plan: &Plan) -> Weights {
     let mut weight_idents: BTreeMap<usize, Ident> = BTreeMap::new();
     let mut weights = Vec::new();
     let mut weight_bytes = 0;
-    let mut need_const = |id: TensorId, weight_idents: &mut BTreeMap<usize, Ident>| {
-        let id = plan.root[id.0];
-        if weight_idents.contains_key(&id.0) {
-            return;
-        }
+    let split = plan.weights.is_split();
+    for id in crate::plan::weight_tensors(graph, plan) {
         let t = graph.tensor(id);
-        if let Some(d) = &t.data {
-            let ident = format_ident!("ZANT_W_{}", weight_idents.len());
-            let ty = rust_type(d.dtype);
-            let n = lit_usize(d.numel());
-            let vals = data_literals(d);
-            let doc = format!(" `{}`: {} {:?}", t.name, d.dtype, d.shape);
-            weight_bytes += d.bytes.len();
-            weights.push(quote! {
-                #[doc = #doc]
-                static #ident: [#ty; #n] = [#(#vals),*];
+        let Some(d) = &t.data else { continue };
+        let ident = format_ident!("ZANT_W_{}", weight_idents.len());
+        let ty = rust_type(d.dtype);
+        let n = lit_usize(d.numel());
+        let vals = data_literals(d);
+        let doc = format!(" `{}`: {} {:?}", t.name, d.dtype, d.shape);
+        weight_bytes += d.bytes.len();
+        let section = plan
+            .weights
+            .region_of
+            .get(&id.0)
+            .and_then(|&r| plan.weights.regions.get(r))
+            .filter(|_| split)
+            .map(|r| {
+                let s = crate::plan::weights_section(&r.region);
+                quote! { #[cfg_attr(target_os = "none", link_section = #s)] }
             });
-            weight_idents.insert(id.0, ident);
-        }
-    };
-    for (step, n) in graph.nodes.iter().enumerate() {
-        if plan.aliased_view[step] {
-            continue;
-        }
-        for (i, id) in n.inputs.iter().enumerate() {
-            if let Some(id) = id {
-                if n.op.reads_input(i) {
-                    need_const(*id, &mut weight_idents);
-                }
-            }
-        }
-    }
-    for id in &graph.outputs {
-        need_const(*id, &mut weight_idents);
+        weights.push(quote! {
+            #[doc = #doc]
+            #section
+            static #ident: [#ty; #n] = [#(#vals),*];
+        });
+        weight_idents.insert(id.0, ident);
     }
     Weights {
         idents: weight_idents,

@@ -418,6 +418,9 @@ pub struct Plan {
     pub lower_bound: usize,
     /// Per tensor: the tensor whose storage it shares (views, in-place outputs).
     pub root: Vec<TensorId>,
+    /// Flash regions of the weights ([`place_weights`]); empty: every
+    /// weight in the default read-only data, where the code is.
+    pub weights: WeightPlacement,
 }
 
 impl Plan {
@@ -587,6 +590,167 @@ pub fn plan_in_regions(
         aliased_view: live.aliased_view.clone(),
         lower_bound: live.lower_bound(),
         root: live.root.clone(),
+        weights: WeightPlacement::default(),
+    })
+}
+
+/// Alignment assumed for each weight array when filling a flash region (the
+/// largest any weight type needs), so the placement never overfills one.
+pub const WEIGHT_ALIGN: usize = 8;
+
+/// The weights of a graph in one or more flash regions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WeightPlacement {
+    /// The regions in the order given, with what was placed in each.
+    pub regions: Vec<RegionWeights>,
+    /// Region (index into `regions`) of each weight tensor, by the index of
+    /// the tensor holding its data ([`weight_tensors`]).
+    pub region_of: std::collections::BTreeMap<usize, usize>,
+}
+
+impl WeightPlacement {
+    /// More than one region: the emitter gives every weight the linker
+    /// section of its region ([`weights_section`]).
+    pub fn is_split(&self) -> bool {
+        self.regions.len() > 1
+    }
+}
+
+/// The weights placed in one flash region.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RegionWeights {
+    /// Region name (from the board).
+    pub region: String,
+    /// Bytes of weights placed there.
+    pub bytes: usize,
+    /// Weight arrays placed there.
+    pub tensors: usize,
+    /// Bytes the region had for weights; `None` = unbounded.
+    pub capacity: Option<usize>,
+}
+
+/// The weights do not fit the flash regions given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("weight `{tensor}` ({bytes} B) fits in none of the flash regions {regions} after the larger weights were placed (weights {total} B in all)")]
+pub struct WeightsError {
+    /// The first weight (largest first) that found no room.
+    pub tensor: String,
+    /// Its bytes.
+    pub bytes: usize,
+    /// Bytes of every weight.
+    pub total: usize,
+    /// `NAME (free B of capacity B)` per region when it was refused.
+    pub regions: String,
+    /// Per region: name, capacity, bytes placed before the refusal.
+    pub free: Vec<(String, usize, usize)>,
+}
+
+/// The tensors holding the model's weights, as the emitter makes them
+/// `static`s, in that order: the constants that nodes read or that are
+/// outputs, each once (by the tensor holding its data).
+pub fn weight_tensors(graph: &Graph, plan: &Plan) -> Vec<TensorId> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    let mut need = |id: TensorId| {
+        let id = plan.root[id.0];
+        if graph.tensor(id).data.is_some() && seen.insert(id.0) {
+            out.push(id);
+        }
+    };
+    for (step, n) in graph.nodes.iter().enumerate() {
+        if plan.aliased_view[step] {
+            continue;
+        }
+        for (i, id) in n.inputs.iter().enumerate() {
+            if let Some(id) = id {
+                if n.op.reads_input(i) {
+                    need(*id);
+                }
+            }
+        }
+    }
+    for id in &graph.outputs {
+        need(*id);
+    }
+    out
+}
+
+/// The linker section of the weights placed in flash region `region`.
+pub use zant_common::names::weights_section;
+
+/// Places every weight of `graph` in the flash `regions`, first fit, the
+/// largest weights first (ties in graph order): each goes to the first
+/// region, in the order given, with room left for it. Region capacities
+/// count each weight rounded up to [`WEIGHT_ALIGN`]. With one region or
+/// none, everything is in it and nothing is checked (the linker is the
+/// judge of a single region).
+pub fn place_weights(
+    graph: &Graph,
+    plan: &Plan,
+    regions: &[RegionBudget],
+) -> Result<WeightPlacement, WeightsError> {
+    let tensors = weight_tensors(graph, plan);
+    let bytes = |id: TensorId| graph.tensor(id).data.as_ref().map_or(0, |d| d.bytes.len());
+    let total: usize = tensors.iter().map(|&t| bytes(t)).sum();
+    let mut placed: Vec<RegionWeights> = regions
+        .iter()
+        .map(|r| RegionWeights {
+            region: r.name.clone(),
+            bytes: 0,
+            tensors: 0,
+            capacity: r.capacity,
+        })
+        .collect();
+    let mut used = vec![0usize; regions.len()];
+    let mut region_of = std::collections::BTreeMap::new();
+    if regions.len() <= 1 {
+        for &t in &tensors {
+            region_of.insert(t.0, 0);
+        }
+        if let Some(p) = placed.first_mut() {
+            p.bytes = total;
+            p.tensors = tensors.len();
+        }
+        return Ok(WeightPlacement {
+            regions: placed,
+            region_of,
+        });
+    }
+    let mut order: Vec<(usize, TensorId)> = tensors.iter().copied().enumerate().collect();
+    order.sort_by_key(|&(i, t)| (std::cmp::Reverse(bytes(t)), i));
+    for (_, t) in order {
+        let b = bytes(t);
+        let need = b.div_ceil(WEIGHT_ALIGN) * WEIGHT_ALIGN;
+        let Some(r) = regions
+            .iter()
+            .enumerate()
+            .position(|(r, budget)| budget.capacity.is_none_or(|c| used[r] + need <= c))
+        else {
+            let free: Vec<(String, usize, usize)> = regions
+                .iter()
+                .enumerate()
+                .map(|(r, budget)| (budget.name.clone(), budget.capacity.unwrap_or(0), used[r]))
+                .collect();
+            return Err(WeightsError {
+                tensor: graph.tensor(t).name.clone(),
+                bytes: b,
+                total,
+                regions: free
+                    .iter()
+                    .map(|(n, c, u)| format!("{n} ({} B free of {c} B)", c.saturating_sub(*u)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                free,
+            });
+        };
+        used[r] += need;
+        placed[r].bytes += b;
+        placed[r].tensors += 1;
+        region_of.insert(t.0, r);
+    }
+    Ok(WeightPlacement {
+        regions: placed,
+        region_of,
     })
 }
 

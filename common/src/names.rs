@@ -25,6 +25,13 @@ pub fn arena_section(region: &str) -> String {
     format!(".bss.zant_arena.{}", snake_case(region))
 }
 
+/// The linker section holding the weights placed in flash region `region`
+/// when a board spreads them over several regions: the model crate puts
+/// each weight there and the firmware's linker script maps it.
+pub fn weights_section(region: &str) -> String {
+    format!(".zant_weights.{}", snake_case(region))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +48,10 @@ mod tests {
     fn arena_section_of_region() {
         assert_eq!(arena_section("sram"), ".bss.zant_arena.sram");
         assert_eq!(arena_section("SRAM 2"), ".bss.zant_arena.sram_2");
+    }
+
+    #[test]
+    fn weights_section_of_region() {
+        assert_eq!(weights_section("QSPI Flash"), ".zant_weights.qspi_flash");
     }
 }

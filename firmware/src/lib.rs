@@ -311,6 +311,12 @@ fn check_esp(board: &Board, chip: &str) -> Result<(), String> {
                 .join(" or ")
         ));
     }
+    if board.placement.weights.len() > 1 {
+        return Err(format!(
+            "esp-hal maps the flash through its cache as one region: set placement.weights = \"{}\"",
+            board.placement.code_region()
+        ));
+    }
     if board
         .placement
         .arena
@@ -395,7 +401,7 @@ fn owned_error(e: OutDirError) -> FirmwareError {
 }
 
 fn link_name(board: &Board, region: &str) -> String {
-    if region == board.placement.weights {
+    if region == board.placement.code_region() {
         "FLASH".into()
     } else if region == board.placement.stack {
         "RAM".into()
@@ -600,7 +606,7 @@ pub fn render_project_mode(
     let regions: Vec<_> = board
         .memory
         .iter()
-        .filter(|r| r.kind == RegionKind::Ram || r.name == board.placement.weights)
+        .filter(|r| r.kind == RegionKind::Ram || board.placement.weights.contains(&r.name))
         .map(|r| context! { link_name => link_name(board, &r.name), start_hex => format!("0x{:08X}", r.start), size => r.size, region => r.name.clone() })
         .collect();
     let arena_sections: Vec<_> = board
@@ -611,6 +617,20 @@ pub fn render_project_mode(
         .filter(|(_, r)| **r != board.placement.stack)
         .map(|(i, r)| context! { index => i, section => zant_common::names::arena_section(r), link_name => link_name(board, r), region => r.clone() })
         .collect();
+    // Weights over several flash regions: the model crate puts each weight
+    // in its region's section (`.zant_weights.<region>`); one region keeps
+    // them in the ordinary read-only data beside the code.
+    let weight_sections: Vec<_> = if board.placement.weights.len() > 1 {
+        board
+            .placement
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(i, r)| context! { index => i, section => zant_common::names::weights_section(r), link_name => link_name(board, r), region => r.clone() })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let counter = match (rt, board.core, board.report) {
         (_, _, ReportChannel::Semihosting) if rt == Runtime::CortexM => "none",
         (Runtime::Riscv, _, _) => "mcycle",
@@ -678,9 +698,10 @@ pub fn render_project_mode(
         rustflags => rustflags,
         regions => regions,
         arena_sections => arena_sections,
+        weight_sections => weight_sections,
         stack_size => board.placement.stack_size,
         ram_region => board.placement.stack.clone(),
-        flash_region => board.placement.weights.clone(),
+        flash_region => board.placement.code_region().to_string(),
         inputs => io_ctx(&surface.inputs),
         outputs => io_ctx(&surface.outputs),
         counter => counter,

@@ -21,6 +21,9 @@ pub struct RegionUse {
     pub used: u64,
     /// Region size.
     pub size: u64,
+    /// Bytes of the model's weights in the region (flash regions; a board
+    /// may spread them over several).
+    pub weights_bytes: u64,
 }
 
 /// The footprint of a firmware.
@@ -149,6 +152,7 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
                     kind: format!("{:?}", r.kind).to_lowercase(),
                     used: 0,
                     size: r.size,
+                    weights_bytes: 0,
                 })
                 .collect()
         })
@@ -301,6 +305,9 @@ pub fn measure(elf: &Path, board: Option<&Board>) -> Result<Footprint, FirmwareE
         let pretty = sym.demangled();
         let kind = if name.contains("ZANT_W_") {
             weights += sym.size;
+            if let Some(i) = in_region(board, sym.address, RegionKind::Flash) {
+                regions[i].weights_bytes += sym.size;
+            }
             "weights"
         } else if name.contains("ZANT_ARENA_R") || name.contains("ZANT_FW_ARENA") {
             arena += sym.size;

@@ -140,6 +140,19 @@ pub enum PipelineError {
         /// Other flash regions of the board that could hold the weights.
         elsewhere: Vec<String>,
     },
+    /// The weights fit the board's weights regions in all but not one by one:
+    /// a weight finds no region with room left (found before the
+    /// cross-compile).
+    #[error("the model's weights do not fit board `{board}` ({code} B of the first region kept for code): {source}")]
+    WeightsDoNotFit {
+        /// Board.
+        board: String,
+        /// Bytes of the first region kept for the code.
+        code: u64,
+        /// The placement's account.
+        #[source]
+        source: zant_codegen::plan::WeightsError,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -211,6 +224,7 @@ impl PipelineError {
             PipelineError::FlashImage(e) => e.help(),
             PipelineError::Run(e) => e.help(),
             PipelineError::FlashTooSmall { elsewhere, .. } => Some(flash_help(elsewhere)),
+            PipelineError::WeightsDoNotFit { .. } => Some("list another flash region in `placement.weights` (a board file of your own), or make the weights smaller (an int8 model's are a quarter of float32's)".into()),
             _ => None,
         }
     }
@@ -234,6 +248,7 @@ impl PipelineError {
             | PipelineError::DataSet { .. } => 2,
             PipelineError::DoesNotFit { .. }
             | PipelineError::FlashTooSmall { .. }
+            | PipelineError::WeightsDoNotFit { .. }
             | PipelineError::CreateDir { .. }
             | PipelineError::FlashImage(_)
             | PipelineError::ImageTooBig { .. }

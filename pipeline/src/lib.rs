@@ -399,52 +399,87 @@ fn build_with(
     {
         check_expect_size(&compiled, p)?;
     }
-    let files = krate::crate_files_profiled(
-        &compiled,
-        &plan,
-        &KernelSet::for_board(board),
-        &krate::package_name(&compiled.name),
-        profiling,
-    )?;
-    check_flash(board, files.manifest.surface.weight_bytes as u64)?;
-    let model_dir = dir.join("model");
-    std::fs::create_dir_all(&dir).map_err(|source| PipelineError::CreateDir {
-        path: dir.clone(),
-        source,
-    })?;
-    krate::write_crate(&files, &model_dir, req.force)?;
     let inputs = inputs_for(&graph, req.input.as_deref())?;
-
-    progress.step(&format!(
-        "rendering the firmware project for {}",
-        board.name
-    ));
     let raw: Vec<Vec<u8>> = inputs.iter().map(|t| t.bytes.clone()).collect();
-    let mode = match flavour {
-        Flavour::DataSet => zant_firmware::Mode::DataSet,
-        _ => zant_firmware::Mode::Single,
-    };
-    let project = zant_firmware::render_project_mode(
-        board, &model_dir, &raw, &dir, req.force, req.opt, mode,
-    )?;
-    if zant_firmware::ensure_target(&board.target.triple)? {
-        progress.note(&format!(
-            "installed the Rust target {} with rustup",
-            board.target.triple
+    let mut plan = plan;
+    // Weights over several flash regions are placed with an estimate of the
+    // code beside them in the first; when the linker finds more code than
+    // that, the overflow it reports is moved out and the build runs again.
+    let mut code = CODE_ESTIMATE_BYTES;
+    let mut attempt = 0;
+    let elf = loop {
+        plan.weights = place_weights(board, &compiled, &plan, code)?;
+        let files = krate::crate_files_profiled(
+            &compiled,
+            &plan,
+            &KernelSet::for_board(board),
+            &krate::package_name(&compiled.name),
+            profiling,
+        )?;
+        let model_dir = dir.join("model");
+        std::fs::create_dir_all(&dir).map_err(|source| PipelineError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
+        krate::write_crate(&files, &model_dir, req.force)?;
+
+        progress.step(&format!(
+            "rendering the firmware project for {}",
+            board.name
         ));
-    }
-    progress.step(&format!(
-        "cross-compiling for {} ({})",
-        board.target.triple,
-        board.target.cpu.as_deref().unwrap_or("generic")
-    ));
-    let cargo = zant_firmware::CargoOptions {
-        verbose: req.verbose,
-        offline: req.offline,
-        locked: req.locked,
-        target_dir: None,
+        let mode = match flavour {
+            Flavour::DataSet => zant_firmware::Mode::DataSet,
+            _ => zant_firmware::Mode::Single,
+        };
+        let project = zant_firmware::render_project_mode(
+            board, &model_dir, &raw, &dir, req.force, req.opt, mode,
+        )?;
+        if zant_firmware::ensure_target(&board.target.triple)? {
+            progress.note(&format!(
+                "installed the Rust target {} with rustup",
+                board.target.triple
+            ));
+        }
+        progress.step(&format!(
+            "cross-compiling for {} ({})",
+            board.target.triple,
+            board.target.cpu.as_deref().unwrap_or("generic")
+        ));
+        let cargo = zant_firmware::CargoOptions {
+            verbose: req.verbose,
+            offline: req.offline,
+            locked: req.locked,
+            target_dir: None,
+        };
+        match zant_firmware::build(&project, &cargo, &mut |l| progress.tool_line(l)) {
+            Err(zant_firmware::FirmwareError::DoesNotFit { board: b, detail })
+                if plan.weights.is_split() && attempt < 2 =>
+            {
+                let Some(over) = code_region_overflow(&detail) else {
+                    return Err(
+                        zant_firmware::FirmwareError::DoesNotFit { board: b, detail }.into(),
+                    );
+                };
+                // The code is what the region's size and the overflow leave
+                // beside the weights placed there.
+                let size = board
+                    .region(board.placement.code_region())
+                    .map_or(0, |r| r.size);
+                let placed = plan.weights.regions.first().map_or(0, |r| r.bytes as u64);
+                code = (size + over)
+                    .saturating_sub(placed)
+                    .max(code + 1)
+                    .div_ceil(256)
+                    * 256;
+                attempt += 1;
+                progress.note(&format!(
+                    "the code needs {over} B more of flash region {} than estimated: placing the weights again with {code} B for the code",
+                    board.placement.code_region()
+                ));
+            }
+            r => break r?,
+        }
     };
-    let elf = zant_firmware::build(&project, &cargo, &mut |l| progress.tool_line(l))?;
     progress.step("measuring the ELF");
     let footprint = zant_firmware::measure(&elf, Some(board))?;
     let flash_image = match &board.runner {
@@ -480,7 +515,7 @@ pub const CHECKS_BEFORE_BUILD: &[&str] = &[
     "--input has the input tensor's size",
     "the memory planner exists and the arena fits the board's arena regions",
     "run/bench/deploy: --expect has the outputs' size",
-    "the weights and an estimate of the code fit the weights' flash region and the board's flash limit",
+    "the weights fit the board's flash regions for them (the first with an estimate of the code) and its flash limit",
 ];
 
 /// Smallest code zant's firmware has on any board (runtime, report and one
@@ -490,41 +525,111 @@ pub const CHECKS_BEFORE_BUILD: &[&str] = &[
 pub const CODE_ESTIMATE_BYTES: u64 = 6 * 1024;
 
 /// Checks before the cross-compile that the weights, with
-/// [`CODE_ESTIMATE_BYTES`] of code, fit the flash region the board places
-/// them in and its flash limit; else says by how much and which other flash
-/// regions could hold them.
-pub fn check_flash(board: &Board, weights: u64) -> Result<(), PipelineError> {
-    let need = weights + CODE_ESTIMATE_BYTES;
-    let name = &board.placement.weights;
-    let Some(region) = board.region(name) else {
-        return Ok(()); // validation guarantees the region; nothing to say here
-    };
-    let (cap, what) = match board.limits.flash_bytes {
-        Some(l) if l < region.size => (l, format!("the flash limit of board `{}`", board.name)),
-        _ => (region.size, format!("flash region {name}")),
-    };
-    if need <= cap {
-        return Ok(());
-    }
-    let elsewhere: Vec<String> = board
-        .memory
+/// [`CODE_ESTIMATE_BYTES`] of code, fit the flash regions the board places
+/// them in and its flash limit, and places them there ([`place_weights`]);
+/// else says by how much, where, and which other flash regions could hold
+/// them.
+pub fn check_flash(
+    board: &Board,
+    compiled: &Graph,
+    plan: &Plan,
+) -> Result<plan::WeightPlacement, PipelineError> {
+    place_weights(board, compiled, plan, CODE_ESTIMATE_BYTES)
+}
+
+/// Places the weights of `compiled` in the board's weights regions
+/// (`placement.weights`), `code` bytes of the first kept for the code: one
+/// region takes them all (checked against its size and the flash limit);
+/// several are filled first fit, largest weights first
+/// ([`plan::place_weights`]).
+pub fn place_weights(
+    board: &Board,
+    compiled: &Graph,
+    plan: &Plan,
+    code: u64,
+) -> Result<plan::WeightPlacement, PipelineError> {
+    let weights: u64 = plan::weight_tensors(compiled, plan)
         .iter()
-        .filter(|r| {
-            r.kind == RegionKind::Flash
-                && r.alias_of.is_none()
-                && r.name != *name
-                && r.size >= weights
-        })
-        .map(|r| format!("{} ({} B)", r.name, r.size))
+        .filter_map(|&t| compiled.tensor(t).data.as_ref())
+        .map(|d| d.bytes.len() as u64)
+        .sum();
+    let regions: Vec<&zant_boards::MemoryRegion> = board
+        .placement
+        .weights
+        .iter()
+        .filter_map(|n| board.region(n))
         .collect();
-    Err(PipelineError::FlashTooSmall {
+    let total: u64 = regions.iter().map(|r| r.size).sum();
+    let need = weights + code;
+    let (cap, what) = match board.limits.flash_bytes {
+        Some(l) if l < total => (l, format!("the flash limit of board `{}`", board.name)),
+        _ if regions.len() > 1 => (
+            total,
+            format!(
+                "the flash of regions {}",
+                regions
+                    .iter()
+                    .map(|r| format!("{} ({} B)", r.name, r.size))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            ),
+        ),
+        _ => (
+            total,
+            format!("flash region {}", board.placement.code_region()),
+        ),
+    };
+    if need > cap {
+        let elsewhere: Vec<String> = board
+            .memory
+            .iter()
+            .filter(|r| {
+                r.kind == RegionKind::Flash
+                    && r.alias_of.is_none()
+                    && !board.placement.weights.contains(&r.name)
+                    && r.size >= weights
+            })
+            .map(|r| format!("{} ({} B)", r.name, r.size))
+            .collect();
+        return Err(PipelineError::FlashTooSmall {
+            board: board.name.clone(),
+            what,
+            capacity: cap,
+            weights,
+            code,
+            elsewhere,
+        });
+    }
+    let budgets: Vec<RegionBudget> = regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RegionBudget {
+            name: r.name.clone(),
+            capacity: Some(if i == 0 {
+                r.size.saturating_sub(code) as usize
+            } else {
+                r.size as usize
+            }),
+        })
+        .collect();
+    plan::place_weights(compiled, plan, &budgets).map_err(|source| PipelineError::WeightsDoNotFit {
         board: board.name.clone(),
-        what,
-        capacity: cap,
-        weights,
-        code: CODE_ESTIMATE_BYTES,
-        elsewhere,
+        code,
+        source,
     })
+}
+
+/// The bytes by which the linker says the code's flash region (`FLASH` in
+/// the firmware's linker script) overflowed, the largest it reports.
+fn code_region_overflow(detail: &str) -> Option<u64> {
+    detail
+        .split(';')
+        .filter(|m| m.contains("region 'FLASH'"))
+        .filter_map(|m| {
+            let rest = &m[m.find("overflowed by ")? + "overflowed by ".len()..];
+            rest.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .max()
 }
 
 /// Checks that an `--expect` file has the size of the compiled model's

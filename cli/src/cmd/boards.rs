@@ -194,7 +194,7 @@ fn show(b: &Board) {
             b.placement.arena.join(" + "),
             b.placement.stack,
             b.placement.stack_size,
-            b.placement.weights
+            b.placement.weights.join(" + ")
         ),
     ]);
     out::print(&t.to_string());
