@@ -10,6 +10,7 @@ QEMU instruction counter, outputs checked).
 """
 
 import json
+import re
 import os
 import sys
 
@@ -61,7 +62,18 @@ def main():
             if r.get("instructions_per_inference") is None:
                 # A failed run prints `{"error": …}` (or nothing, before that contract).
                 failed = r == {} or "error" in r
-                why = "does not fit" if failed and insp["weight_bytes"] > FLASH.get(b, 1 << 62) else "failed"
+                msg = (r.get("error") or {}).get("message", "")
+                # zant's flash check before the build ends "…: N B too many".
+                over = re.search(r"flash region (\S+) has [0-9]+ B: ([0-9]+) B too many", msg)
+                # … or, found by the linker, "overflowed by N bytes".
+                lld = re.search(r"in region '(\S+)': overflowed by ([0-9]+) bytes", msg)
+                if over or lld:
+                    g = over or lld
+                    why = f"does not fit ({g.group(1)} {int(g.group(2)):,} B short)"
+                elif failed and insp["weight_bytes"] > FLASH.get(b, 1 << 62):
+                    why = "does not fit"
+                else:
+                    why = "failed"
                 rows.append(f"| {m} | {b} ({CORES[b]}) | {n(insp['macs'])} | — | — | — | — | — | — | {why} | |")
                 continue
             instr = r["instructions_per_inference"]
