@@ -780,19 +780,7 @@ fn fmt_change(r: &Row) -> String {
 
 /// `12,345` (with sign for negatives).
 pub fn thousands(n: i128) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    zant_common::numfmt::thousands(n)
 }
 
 fn verdict_text(v: Verdict) -> &'static str {

@@ -250,15 +250,7 @@ pub fn table(header: &[&str], right: &[usize]) -> Table {
 
 /// `12,345`.
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    zant_common::numfmt::thousands(n)
 }
 
 /// `[1, 8, 28, 28]` without spaces: `1×8×28×28` (the pipeline's wording).

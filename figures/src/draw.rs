@@ -55,15 +55,7 @@ fn pale(c: RGBColor) -> RGBColor {
 
 /// `1,546,176`.
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    zant_common::numfmt::thousands(n)
 }
 
 /// `1.55 M`, `58.1 K`, `812`: an axis label.
