@@ -23,6 +23,7 @@
 //!
 //! Progress goes to a [`Progress`]; [`Silent`] shows nothing.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod dataset;
