@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use zant_codegen::hostrun::{build_harness, run_cases, CaseResult, HostCase};
 use zant_codegen::ir::{DType, Graph, TensorData};
 use zant_runner::{Progress, RunOptions};
 
-use crate::{host_dir, Built, PipelineError};
+use crate::{host_build, host_outputs, Built, PipelineError};
 
 /// Where a sample came from: a file's name, or `index N` in a file of many.
 pub type SampleName = String;
@@ -676,17 +675,7 @@ pub fn reference_outputs(
         return Ok((want.tensors, p.display().to_string()));
     }
     progress.step("building zant's host build of the model for the reference outputs");
-    let work = host_dir(&b.dir);
-    let h = build_harness(
-        &[HostCase {
-            name: g.name.clone(),
-            graph: g,
-            plan: &b.plan,
-        }],
-        &work,
-        None,
-    )
-    .map_err(|source| PipelineError::HostBuild { source })?;
+    let (h, work) = host_build(b)?;
     progress.step(&format!(
         "computing {} reference outputs on the host",
         inputs.len()
@@ -695,18 +684,13 @@ pub fn reference_outputs(
     for (i, ins) in inputs.tensors.iter().enumerate() {
         progress.items(i as u64, inputs.len() as u64);
         let io = work.join("dataset-io").join(i.to_string());
-        let res = run_cases(&h, &[g], std::slice::from_ref(ins), &io)
-            .map_err(|source| PipelineError::HostRun { source })?;
-        match res.into_iter().next() {
-            Some(CaseResult::Ok(o)) => out.push(o),
-            Some(CaseResult::Failed(e)) => {
-                return Err(PipelineError::HostCase(format!(
-                    "sample {}: {e}",
-                    inputs.names[i]
-                )))
+        let o = host_outputs(&h, b, std::slice::from_ref(ins), &io).map_err(|e| match e {
+            PipelineError::HostCase(e) => {
+                PipelineError::HostCase(format!("sample {}: {e}", inputs.names[i]))
             }
-            None => return Err(PipelineError::HostNothing),
-        }
+            e => e,
+        })?;
+        out.push(o);
     }
     let _ = std::fs::remove_dir_all(work.join("dataset-io"));
     Ok((out, "zant host build (same model, same inputs)".into()))

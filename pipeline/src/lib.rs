@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use zant_boards::{Board, RegionKind, Runner};
-use zant_codegen::hostrun::{build_harness, run_cases, CaseResult, HostCase};
+use zant_codegen::hostrun::{build_harness, run_cases, CaseResult, Harness, HostCase};
 use zant_codegen::ir::{DType, Graph, TensorData};
 use zant_codegen::krate;
 use zant_codegen::load::{self, LoadOptions};
@@ -758,8 +758,20 @@ pub fn reference(
         });
     }
     progress.step("computing the reference outputs with zant's host build");
-    // Under the project's own build directory (cargo runs there with the
-    // firmware's .cargo/config.toml out of reach: see build_harness).
+    let (h, work) = host_build(b)?;
+    let outputs = host_outputs(&h, b, std::slice::from_ref(&b.inputs), &work.join("io"))?;
+    Ok(Reference {
+        outputs,
+        source: "zant host build (same model, same input)".into(),
+    })
+}
+
+/// zant's host build of `b`'s compiled model, which reference outputs come
+/// from, and its work directory: under the project's own build directory
+/// (cargo runs there with the firmware's .cargo/config.toml out of reach:
+/// see [`build_harness`]).
+pub(crate) fn host_build(b: &Built) -> Result<(Harness, PathBuf), PipelineError> {
+    let g = &b.compiled;
     let work = host_dir(&b.dir);
     let h = build_harness(
         &[HostCase {
@@ -771,13 +783,21 @@ pub fn reference(
         None,
     )
     .map_err(|source| PipelineError::HostBuild { source })?;
-    let res = run_cases(&h, &[g], std::slice::from_ref(&b.inputs), &work.join("io"))
+    Ok((h, work))
+}
+
+/// One inference of [`host_build`]'s harness on `inputs` (one case: the
+/// model's input tensors), its files in `io`.
+pub(crate) fn host_outputs(
+    h: &Harness,
+    b: &Built,
+    inputs: &[Vec<TensorData>],
+    io: &Path,
+) -> Result<Vec<TensorData>, PipelineError> {
+    let res = run_cases(h, &[&b.compiled], inputs, io)
         .map_err(|source| PipelineError::HostRun { source })?;
     match res.into_iter().next() {
-        Some(CaseResult::Ok(outputs)) => Ok(Reference {
-            outputs,
-            source: "zant host build (same model, same input)".into(),
-        }),
+        Some(CaseResult::Ok(outputs)) => Ok(outputs),
         Some(CaseResult::Failed(e)) => Err(PipelineError::HostCase(e)),
         None => Err(PipelineError::HostNothing),
     }
