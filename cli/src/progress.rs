@@ -91,6 +91,32 @@ impl Steps {
     /// Byte progress of the current step (flashing): a bar on a terminal,
     /// a line at every quarter otherwise.
     pub fn bytes(&self, done: u64, total: u64) {
+        self.counted(done, total, bytes_style, || {
+            Some(format!(
+                "  {} of {} bytes",
+                out::thousands(done),
+                out::thousands(total)
+            ))
+        });
+    }
+
+    /// Item progress of the current step (the samples of a data set): a bar
+    /// on a terminal, a line at every quarter otherwise (none at zero).
+    pub fn items(&self, done: u64, total: u64) {
+        self.counted(done, total, items_style, || {
+            (done > 0).then(|| format!("  {done} of {total} samples"))
+        });
+    }
+
+    /// `done` of `total`: the bar (in `style` from the first call of the
+    /// step), or the plain line `text` gives when a new quarter is reached.
+    fn counted(
+        &self,
+        done: u64,
+        total: u64,
+        style: fn() -> ProgressStyle,
+        text: impl FnOnce() -> Option<String>,
+    ) {
         if total == 0 {
             return;
         }
@@ -99,41 +125,14 @@ impl Steps {
         let new_quarter = last.is_none_or(|last| q > last);
         if let Some(b) = &self.bar {
             if last.is_none() {
-                b.set_style(bytes_style());
+                b.set_style(style());
             }
             b.set_length(total);
             b.set_position(done);
         } else if self.plain && new_quarter {
-            let what = format!(
-                "  {} of {} bytes",
-                out::thousands(done),
-                out::thousands(total)
-            );
-            eprintln!("{}", plain_line(self.start.elapsed(), &what));
-        }
-        if new_quarter {
-            self.quarter.set(Some(q));
-        }
-    }
-
-    /// Item progress of the current step (the samples of a data set): a bar
-    /// on a terminal, a line at every quarter otherwise.
-    pub fn items(&self, done: u64, total: u64) {
-        if total == 0 {
-            return;
-        }
-        let q = done.min(total) * 4 / total;
-        let last = self.quarter.get();
-        let new_quarter = last.is_none_or(|last| q > last);
-        if let Some(b) = &self.bar {
-            if last.is_none() {
-                b.set_style(items_style());
+            if let Some(what) = text() {
+                eprintln!("{}", plain_line(self.start.elapsed(), &what));
             }
-            b.set_length(total);
-            b.set_position(done);
-        } else if self.plain && new_quarter && done > 0 {
-            let what = format!("  {} of {} samples", done, total);
-            eprintln!("{}", plain_line(self.start.elapsed(), &what));
         }
         if new_quarter {
             self.quarter.set(Some(q));
