@@ -66,7 +66,17 @@ pub fn set_color(when: ColorWhen) {
 /// Whether output to `stream` is coloured: `--color`, then the conventions
 /// `NO_COLOR`, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`, then whether it is
 /// a terminal (anstream decides, as cargo and clap do).
+///
+/// anstream colours a terminal whenever `CI` is set, even with `TERM=dumb`;
+/// a dumb terminal cannot show escapes, so on auto it is left plain unless
+/// `CLICOLOR_FORCE` asks for colour.
 fn colors(stream: &impl anstream::stream::RawStream) -> bool {
+    if anstream::ColorChoice::global() == anstream::ColorChoice::Auto
+        && !can_draw()
+        && std::env::var_os("CLICOLOR_FORCE").is_none_or(|v| v.is_empty() || v == "0")
+    {
+        return false;
+    }
     anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never
 }
 
