@@ -571,6 +571,7 @@ fn emit_nodes(
             kernels.push(NodeKernel {
                 node: node.name.clone(),
                 kernel: "view".to_string(),
+                absorbs: node.op.absorbs(),
             });
             continue;
         }
@@ -596,6 +597,7 @@ fn emit_nodes(
         kernels.push(NodeKernel {
             node: node.name.clone(),
             kernel: cx.chosen.take().unwrap_or_else(|| "inline".to_string()),
+            absorbs: node.op.absorbs(),
         });
         let skip_input = form.map(|f| f.input);
         let mut binds = Vec::new();

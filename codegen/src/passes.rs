@@ -16,13 +16,16 @@ use zant_kernels::fused::conv2d::{self as conv2d_k, MaxPoolFuse};
 
 use crate::ir::{DType, Graph, Node, Tensor, TensorData, TensorId};
 use crate::kernel_set::KernelSet;
+use crate::ops::binary::{Binary, BinaryKind};
 use crate::ops::conv::Conv;
 use crate::ops::conv_direct::ConvDirect;
 use crate::ops::conv_fast::{ConvFast, FastKind};
+use crate::ops::conv_residual::ConvResidual;
 use crate::ops::gemm::{Gemm, GemmFast};
 use crate::ops::pool::{Pool, PoolKind};
 use crate::ops::unary::{Unary, UnaryKind};
 use crate::ops::{Activation, Op};
+use zant_kernels::reference::binary::BinaryOp;
 
 /// Options of the pass pipeline.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +75,9 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
         }
         g = direct_conv_for(&g, &opts.kernels);
         g = fuse_max_pool(&g);
+        if opts.fuse_activations {
+            g = fuse_residual_add(&g);
+        }
     }
     g
 }
@@ -494,4 +500,145 @@ pub fn fuse_activations(graph: &Graph) -> Graph {
         nodes,
         ..graph.clone()
     }
+}
+
+/// The micro-kernel parameters of a direct convolution node that can take a
+/// residual Add: single group, no activation, no pooling.
+fn residual_conv(graph: &Graph, n: &Node) -> Option<zant_kernels::fast::conv::DirectConvParams> {
+    let x = graph.tensor(n.input(0)?);
+    if let Some(c) = n.op.as_any().downcast_ref::<ConvDirect>() {
+        // Without the offsets (cores whose stride-1 convolution is
+        // `fused::conv2d`) the fused node gets a table of its own: the
+        // packed weights are the same.
+        if c.pool.is_none() && c.activation == Activation::None {
+            return Some(c.direct(&x.shape));
+        }
+    }
+    if let Some(c) = n.op.as_any().downcast_ref::<ConvFast>() {
+        if c.kind == FastKind::Direct && c.activation == Activation::None {
+            return Some(c.direct());
+        }
+    }
+    None
+}
+
+/// One residual fusion found by [`fuse_residual_add`], kept at the Add's
+/// index: the convolution's index, the skip operand, and the activation
+/// after the Add (its index and kind), if fused too.
+type ResidualFusion = (usize, TensorId, Option<(usize, Activation)>);
+
+/// Fuses a residual `Add(skip, conv)` (either order, same shapes, float)
+/// into the direct convolution producing one operand, when the Add is that
+/// output's only reader, together with an activation that is the Add's only
+/// reader: one [`ConvResidual`] node at the Add's place computes
+/// `act(conv + bias + skip)` over the skip tensor, so the planner can give
+/// the sum the skip's buffer. Skips that are the convolution's own input are
+/// left alone (the sum would overwrite what the convolution reads).
+pub fn fuse_residual_add(graph: &Graph) -> Graph {
+    let mut g = graph.clone();
+    let consumers = graph.consumers();
+    let is_output = |t: TensorId| graph.outputs.contains(&t);
+    let mut at_add: Vec<Option<ResidualFusion>> = vec![None; graph.nodes.len()];
+    let mut gone = vec![false; graph.nodes.len()];
+    for (j, add) in graph.nodes.iter().enumerate() {
+        let Some(b) = add.op.as_any().downcast_ref::<Binary>() else {
+            continue;
+        };
+        if b.variadic
+            || b.kind != BinaryKind::Arith(BinaryOp::Add)
+            || add.inputs.len() != 2
+            || add.outputs.len() != 1
+        {
+            continue;
+        }
+        let (Some(a0), Some(a1)) = (add.input(0), add.input(1)) else {
+            continue;
+        };
+        let out = graph.tensor(add.outputs[0]);
+        let same = |t: TensorId| {
+            let t = graph.tensor(t);
+            t.dtype == DType::F32 && t.shape == out.shape
+        };
+        if a0 == a1 || !same(a0) || !same(a1) || out.dtype != DType::F32 {
+            continue;
+        }
+        let producer = |t: TensorId| graph.nodes.iter().position(|n| n.outputs.contains(&t));
+        let found = [(a1, a0), (a0, a1)]
+            .into_iter()
+            .find_map(|(conv_out, skip)| {
+                let i = producer(conv_out)?;
+                let conv = &graph.nodes[i];
+                let ok = !gone[i]
+                    && at_add[i].is_none()
+                    && conv.outputs.len() == 1
+                    && !is_output(conv_out)
+                    && consumers[conv_out.0] == [j]
+                    && conv.input(0) != Some(skip)
+                    && residual_conv(graph, conv).is_some();
+                ok.then_some((i, skip))
+            });
+        let Some((i, skip)) = found else {
+            continue;
+        };
+        let sum = add.outputs[0];
+        let act = (!is_output(sum) && consumers[sum.0].len() == 1)
+            .then(|| consumers[sum.0][0])
+            .and_then(|r| {
+                let next = &graph.nodes[r];
+                (next.input(0) == Some(sum) && graph.tensor(next.outputs[0]).dtype == DType::F32)
+                    .then_some(())?;
+                Some((r, activation_of(graph, next)?))
+            });
+        gone[i] = true;
+        if let Some((r, _)) = act {
+            gone[r] = true;
+        }
+        at_add[j] = Some((i, skip, act));
+    }
+    let mut nodes: Vec<Node> = Vec::with_capacity(graph.nodes.len());
+    for (j, n) in graph.nodes.iter().enumerate() {
+        if gone[j] {
+            continue;
+        }
+        let Some((i, skip, act)) = at_add[j] else {
+            nodes.push(n.clone());
+            continue;
+        };
+        let conv = &graph.nodes[i];
+        let mut params = residual_conv(graph, conv).expect("checked above");
+        params.activation = act.map_or(Activation::None, |(_, a)| a);
+        let mut inputs: Vec<Option<TensorId>> = (0..4).map(|k| conv.input(k)).collect();
+        if inputs[3].is_none() {
+            let k = params.in_channels * params.kernel[0] * params.kernel[1];
+            let mut offs = vec![0u32; k];
+            zant_kernels::fast::conv::offsets(
+                params.in_channels,
+                params.in_hw,
+                params.kernel,
+                &mut offs,
+            );
+            let name = format!("{}:offsets", conv.name);
+            inputs[3] = Some(push_const(
+                &mut g,
+                name,
+                TensorData::from_u32(vec![k], &offs),
+            ));
+        }
+        inputs.push(Some(skip));
+        let outputs = match act {
+            Some((r, _)) => graph.nodes[r].outputs.clone(),
+            None => n.outputs.clone(),
+        };
+        let mut absorbs = vec![n.name.clone()];
+        absorbs.extend(act.map(|(r, _)| graph.nodes[r].name.clone()));
+        nodes.push(Node {
+            name: conv.name.clone(),
+            op_type: conv.op_type.clone(),
+            opset: conv.opset,
+            inputs,
+            outputs,
+            op: Arc::new(ConvResidual { params, absorbs }),
+        });
+    }
+    Graph { nodes, ..g }
 }

@@ -216,6 +216,10 @@ pub fn set_kernels(report: &mut ModelReport, kernel_set: &str, kernels: &[NodeKe
         .iter()
         .map(|k| (k.node.as_str(), k.kernel.as_str()))
         .collect();
+    let absorbed: std::collections::HashMap<&str, &str> = kernels
+        .iter()
+        .flat_map(|k| k.absorbs.iter().map(|a| (a.as_str(), k.node.as_str())))
+        .collect();
     let mut last = String::new();
     for n in &mut report.nodes {
         n.kernel = Some(match by_name.get(n.name.as_str()) {
@@ -223,8 +227,11 @@ pub fn set_kernels(report: &mut ModelReport, kernel_set: &str, kernels: &[NodeKe
                 last = n.name.clone();
                 k.to_string()
             }
-            None if last.is_empty() => "fused".to_string(),
-            None => format!("fused into {last}"),
+            None => match absorbed.get(n.name.as_str()) {
+                Some(owner) => format!("fused into {owner}"),
+                None if last.is_empty() => "fused".to_string(),
+                None => format!("fused into {last}"),
+            },
         });
     }
 }

@@ -184,7 +184,8 @@ fn beer_int8_matches_onnxruntime_within_one_step() {
 
 /// DS-CNN and ResNet-8 (the MLPerf Tiny benchmark models, written by
 /// `ci/gen-bench-models.sh`) compiled with their in-place nodes — 1×1 and
-/// depthwise convolutions over their input, residual Adds over an operand —
+/// depthwise convolutions over their input, residual Adds fused into the
+/// convolution before them and summed over the skip tensor —
 /// match onnxruntime on the host, and the arena is the planner's bound.
 #[test]
 fn bench_models_in_place_match_onnxruntime_on_the_host() {
@@ -215,6 +216,18 @@ fn bench_models_in_place_match_onnxruntime_on_the_host() {
         assert!(inplace > 0, "{m}: no node runs in place");
         if *m == "ds-cnn" {
             assert!(scratch > 0, "{m}: no convolution runs in place");
+        }
+        if *m == "resnet-8" {
+            // Each block's residual Add (and Relu) is fused into a
+            // convolution that sums over the skip tensor: two feature maps
+            // live at the widest point rather than three.
+            let fused = g
+                .nodes
+                .iter()
+                .filter(|n| n.op.name() == "Conv+Add+Relu")
+                .count();
+            assert_eq!(fused, 3, "{m}: residual Adds fused");
+            assert_eq!(p.arena_bytes(), 131_072, "{m}: arena");
         }
         assert!(
             p.arena_bytes() >= p.lower_bound,

@@ -93,6 +93,11 @@ pub struct NodeKernel {
     /// Kernel path under the vendored kernels (`fast::conv::conv<Portable>`,
     /// `fused::conv2d`, `reference`), or `view` for a node the plan aliases.
     pub kernel: String,
+    /// Nodes of the imported graph this one absorbed that do not come
+    /// right after it (a residual Add fused into the convolution before
+    /// another node); the report shows them `fused into` this node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absorbs: Vec<String>,
 }
 
 /// The manifest could not be read.
@@ -168,6 +173,7 @@ mod tests {
             kernels: vec![NodeKernel {
                 node: "conv".into(),
                 kernel: "fast::conv::conv".into(),
+                absorbs: vec![],
             }],
             profile_marks: vec![],
         };

@@ -58,6 +58,62 @@ fn check_direct<M: Micro>(
     close(&y, &want, kk, "direct conv");
 }
 
+/// The convolution with a fused residual Add and Relu equals, bit for bit,
+/// the convolution alone followed by the Add and the Relu.
+#[allow(clippy::too_many_arguments)]
+fn check_residual<M: Micro>(
+    c: usize,
+    m: usize,
+    hw: [usize; 2],
+    k: [usize; 2],
+    s: [usize; 2],
+    pb: [usize; 2],
+    pe: [usize; 2],
+    seed: u64,
+) {
+    let x = vals(c * hw[0] * hw[1], seed);
+    let w = vals(m * c * k[0] * k[1], seed ^ 0xabc);
+    let b = vals(m, seed ^ 0x123);
+    let (_, out_hw) = reference_conv(&x, &w, &b, c, m, 1, hw, k, s, pb, pe, Activation::None);
+    let kk = c * k[0] * k[1];
+    let mut wp = vec![0f32; packed_len(m, kk, 4)];
+    pack_rows::<4>(&w, m, kk, kk, 1, &mut wp);
+    let mut offs = vec![0u32; kk];
+    fconv::offsets(c, hw, k, &mut offs);
+    let p = DirectConvParams {
+        in_channels: c,
+        out_channels: m,
+        in_hw: hw,
+        out_hw,
+        kernel: k,
+        strides: s,
+        pads_begin: pb,
+        activation: Activation::None,
+    };
+    let skip = vals(m * out_hw[0] * out_hw[1], seed ^ 0x5eed);
+    let mut conv_out = vec![f32::NAN; skip.len()];
+    fconv::conv::<M>(&x, &wp, &offs, Some(&b), &mut conv_out, &p);
+    let want: Vec<f32> = skip
+        .iter()
+        .zip(&conv_out)
+        .map(|(s, v)| Activation::Relu.apply(s + v))
+        .collect();
+    let mut y = skip.clone();
+    fconv::conv_residual::<M>(
+        &x,
+        &wp,
+        &offs,
+        Some(&b),
+        &mut y,
+        &DirectConvParams {
+            activation: Activation::Relu,
+            ..p
+        },
+    );
+    let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&y), bits(&want), "conv with a fused residual add");
+}
+
 /// The indirect direct convolution with a fused max pooling (non-overlapping
 /// windows, padded) equals the reference convolution followed by the
 /// reference max pool.
@@ -271,6 +327,18 @@ macro_rules! micro_suites {
                     prop_assume!(h + pt + pbot >= kh && w + pl + pr >= kw);
                     prop_assume!(pt < kh && pbot < kh && pl < kw && pr < kw);
                     check_direct::<$micro>(c, m, [h, w], [kh, kw], [sh, sw], [pt, pl], [pbot, pr], seed);
+                }
+
+                #[test]
+                fn direct_conv_residual_matches_conv_then_add(
+                    c in 1usize..6, m in 1usize..11, h in 1usize..13, w in 1usize..17,
+                    kh in 1usize..5, kw in 1usize..5, sh in 1usize..3, sw in 1usize..3,
+                    pt in 0usize..3, pl in 0usize..3, pbot in 0usize..3, pr in 0usize..3,
+                    seed in any::<u64>(),
+                ) {
+                    prop_assume!(h + pt + pbot >= kh && w + pl + pr >= kw);
+                    prop_assume!(pt < kh && pbot < kh && pl < kw && pr < kw);
+                    check_residual::<$micro>(c, m, [h, w], [kh, kw], [sh, sw], [pt, pl], [pbot, pr], seed);
                 }
 
                 #[test]

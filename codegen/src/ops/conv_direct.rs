@@ -62,7 +62,8 @@ impl ConvDirect {
         }
     }
 
-    fn direct(&self, x: &[usize]) -> DirectConvParams {
+    /// The parameters of the micro-kernel driver for input shape `x`.
+    pub fn direct(&self, x: &[usize]) -> DirectConvParams {
         DirectConvParams {
             in_channels: x[1],
             out_channels: self.out_channels,

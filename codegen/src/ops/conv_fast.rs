@@ -60,7 +60,8 @@ pub struct ConvFast {
 }
 
 impl ConvFast {
-    fn direct(&self) -> DirectConvParams {
+    /// The parameters of the general direct convolution's driver.
+    pub fn direct(&self) -> DirectConvParams {
         DirectConvParams {
             in_channels: self.in_channels,
             out_channels: self.out_channels,

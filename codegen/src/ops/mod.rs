@@ -157,6 +157,12 @@ pub trait Op: Debug + Send + Sync + Any {
         false
     }
 
+    /// Names of imported nodes this op absorbed that the report cannot place
+    /// by order (see [`NodeKernel::absorbs`](crate::emit::NodeKernel)).
+    fn absorbs(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// For downcasting in passes.
     fn as_any(&self) -> &dyn Any;
 }
@@ -218,6 +224,7 @@ mod activation;
 pub mod conv_direct;
 pub mod conv_fast;
 pub mod conv_inplace;
+pub mod conv_residual;
 pub mod movebytes;
 pub mod qconv_fast;
 pub mod util;

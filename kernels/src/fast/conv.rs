@@ -145,6 +145,123 @@ pub fn conv_max_pool<M: Micro>(
     }
 }
 
+/// `y = act(conv(x, w) + bias + y)`: a convolution with a residual Add
+/// (and the activation after it) fused in. `y` holds the skip tensor on
+/// entry and the result on return, so the sum never has a buffer of its
+/// own; each output is `act((conv + bias) + skip)`, the same operations in
+/// the same order as the convolution followed by the Add, so the result is
+/// bit-identical to the unfused pair. Weights and offsets as for [`conv`].
+#[inline(never)]
+pub fn conv_residual<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    offs: &[u32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    p: &DirectConvParams,
+) {
+    let [oh, ow] = p.out_hw;
+    let plane = oh * ow;
+    assert!(
+        y.len() >= p.out_channels * plane,
+        "conv_residual: output shorter than the convolution's"
+    );
+    let y = &mut y[..p.out_channels * plane];
+    drive::<M>(
+        x,
+        wp,
+        offs,
+        bias,
+        p,
+        [oh, ow],
+        AddStore {
+            y,
+            plane,
+            ow,
+            act: p.activation,
+        },
+    );
+}
+
+/// Where [`drive`] hands its tiles.
+trait TileSink {
+    fn put(&mut self, t: &mut Tile);
+}
+
+impl<F: FnMut(&mut Tile)> TileSink for F {
+    #[inline(always)]
+    fn put(&mut self, t: &mut Tile) {
+        self(t)
+    }
+}
+
+/// The sink of [`conv_residual`]: `y = act(tile + y)` for the tile's
+/// positions not handed over before, the activation's kind matched once per
+/// tile and one bounds check per channel row.
+struct AddStore<'a> {
+    y: &'a mut [f32],
+    plane: usize,
+    ow: usize,
+    act: Activation,
+}
+
+impl TileSink for AddStore<'_> {
+    // One copy per driver, called per tile (the driver hands tiles over
+    // from four places; inlining it there costs kilobytes of flash). The
+    // index loops read the tile and the output at different strides.
+    #[inline(never)]
+    #[allow(clippy::needless_range_loop)]
+    fn put(&mut self, t: &mut Tile) {
+        if t.step != [0, 1] {
+            // A vertical run of a border column: rarer, kept small.
+            let a = self.act;
+            let step = t.step[0] * self.ow + t.step[1];
+            let base = t.oy * self.ow + t.ox;
+            for (i, acc) in t.acc.iter().enumerate().take(t.rows) {
+                let col = (t.i0 + i) * self.plane + base;
+                for j in t.fresh..t.n {
+                    let v = &mut self.y[col + j * step];
+                    let s = acc[j] + *v;
+                    *v = match a {
+                        Activation::None | Activation::Relu => act(a, s),
+                        other => apply_outlined(other, s),
+                    };
+                }
+            }
+            return;
+        }
+        match self.act {
+            Activation::None => self.row(t, |v| v),
+            Activation::Relu => self.row(t, |v| act(Activation::Relu, v)),
+            other => self.row(t, |v| apply_outlined(other, v)),
+        }
+    }
+}
+
+impl AddStore<'_> {
+    /// `y = f(tile + y)` for a tile along a row, one bounds check per
+    /// channel row.
+    #[inline(always)]
+    #[allow(clippy::needless_range_loop)]
+    fn row(&mut self, t: &Tile, f: impl Fn(f32) -> f32) {
+        let base = t.oy * self.ow + t.ox;
+        let (first, n) = (t.fresh, t.n);
+        for (i, acc) in t.acc.iter().enumerate().take(t.rows) {
+            let row = &mut self.y[(t.i0 + i) * self.plane + base..][..n];
+            for j in first..n {
+                row[j] = f(acc[j] + row[j]);
+            }
+        }
+    }
+}
+
+/// [`Activation::apply`] out of line: inlined into the residual store's
+/// loops, the rarer activations (Clip, Sigmoid, Tanh…) cost kilobytes.
+#[inline(never)]
+fn apply_outlined(a: Activation, v: f32) -> f32 {
+    a.apply(v)
+}
+
 /// The activation over a tile, the kind matched once.
 #[inline(always)]
 fn act_tile(a: Activation, acc: &mut [[f32; 4]; 4]) {
@@ -177,6 +294,10 @@ struct Tile {
     step: [usize; 2],
     /// Positions (`acc` columns) computed.
     n: usize,
+    /// Positions before this one were handed over by the block before
+    /// (the last block of a run overlaps it); a store that must not see a
+    /// position twice starts here.
+    fresh: usize,
     /// `acc[i][j]`: channel `i0 + i` at position `j`.
     acc: [[f32; 4]; 4],
 }
@@ -206,7 +327,7 @@ fn drive<M: Micro>(
     bias: Option<&[f32]>,
     p: &DirectConvParams,
     rows_cols: [usize; 2],
-    mut store: impl FnMut(&mut Tile),
+    mut store: impl TileSink,
 ) {
     let [h, w] = p.in_hw;
     let [oh, ow] = rows_cols;
@@ -228,14 +349,19 @@ fn drive<M: Micro>(
     };
     let (oy_lo, oy_hi) = inside(ph, sh, h, kh, oh);
     let (ox_lo, ox_hi) = inside(pw, sw, w, kw, ow);
-    // Four-wide blocks over lo..hi (the last one ends at hi), if there is room.
+    // Four-wide blocks over lo..hi (the last one ends at hi), if there is
+    // room: each block's start and its first position the block before did
+    // not cover.
     let blocks = |lo: usize, hi: usize| {
         let n = if hi >= lo + 4 {
             (hi - lo).div_ceil(4)
         } else {
             0
         };
-        (0..n).map(move |b| (lo + 4 * b).min(hi - 4))
+        (0..n).map(move |b| {
+            let start = (lo + 4 * b).min(hi - 4);
+            (start, (lo + 4 * b) - start)
+        })
     };
     // Block ranges (empty below four positions).
     let bx_lo = ox_lo;
@@ -256,7 +382,7 @@ fn drive<M: Micro>(
             let iy0 = ys(oy);
             let (ky0, ky1) = taps(iy0, kh, h);
             let row_in = oy >= oy_lo && oy < oy_hi;
-            for ox in blocks(bx_lo, bx_hi) {
+            for (ox, fresh) in blocks(bx_lo, bx_hi) {
                 let ix0 = xs(ox) as usize;
                 let mut acc = init;
                 if row_in {
@@ -271,13 +397,14 @@ fn drive<M: Micro>(
                         }
                     }
                 }
-                store(&mut Tile {
+                store.put(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [0, 1],
                     n: 4,
+                    fresh,
                     acc,
                 });
             }
@@ -291,13 +418,14 @@ fn drive<M: Micro>(
                 for (ai, v) in acc.iter_mut().zip(one(x, ap, p, b4, iy0, xs(ox))) {
                     ai[0] = v;
                 }
-                store(&mut Tile {
+                store.put(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [0, 1],
                     n: 1,
+                    fresh: 0,
                     acc,
                 });
             }
@@ -306,7 +434,7 @@ fn drive<M: Micro>(
         for ox in (0..bx_lo).chain(bx_hi..ow) {
             let ix0 = xs(ox);
             let (kx0, kx1) = taps(ix0, kw, w);
-            for oy in blocks(by_lo, by_hi) {
+            for (oy, fresh) in blocks(by_lo, by_hi) {
                 let mut acc = init;
                 if kx1 > kx0 {
                     let iy0 = ys(oy) as usize;
@@ -319,13 +447,14 @@ fn drive<M: Micro>(
                         }
                     }
                 }
-                store(&mut Tile {
+                store.put(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [1, 0],
                     n: 4,
+                    fresh,
                     acc,
                 });
             }
