@@ -160,3 +160,118 @@ proptest! {
         let _ = feed(sample, &noise);
     }
 }
+
+/// The host's driver ([`zant_runner::link::run_framed`]) against the
+/// firmware's frame reader on a thread: the firmware's loop as the data-set
+/// template writes it (ready line, one `ZANT-SAMPLE` line a frame, a
+/// `ZANT-FRAME-ERROR` line for a bad one, the report after the end frame),
+/// over a byte pipe that can damage what the host sends.
+mod driver {
+    use super::*;
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::time::Duration;
+    use zant_runner::link::{run_framed, Link, LinkError};
+
+    struct Pipe {
+        to_fw: Sender<Vec<u8>>,
+        from_fw: Receiver<Vec<u8>>,
+        pending: Vec<u8>,
+        /// Flip a bit in this many bytes sent from now on (once each), at
+        /// the 12th byte of a write: a damaged payload byte.
+        damage: usize,
+    }
+
+    impl Link for Pipe {
+        fn send(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut b = bytes.to_vec();
+            if self.damage > 0 && b.len() > 12 {
+                self.damage -= 1;
+                b[12] ^= 0x10;
+            }
+            self.to_fw.send(b).map_err(std::io::Error::other)?;
+            Ok(bytes.len())
+        }
+        fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            while let Ok(v) = self.from_fw.try_recv() {
+                self.pending.extend(v);
+            }
+            let n = self.pending.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.pending[..n]);
+            self.pending.drain(..n);
+            Ok(n)
+        }
+    }
+
+    /// The firmware: outputs are the inputs reversed (2-byte samples).
+    fn firmware(rx: Receiver<Vec<u8>>, tx: Sender<Vec<u8>>) {
+        let say = |s: String| {
+            let _ = tx.send(s.into_bytes());
+        };
+        say("boot log\r\nZANT-READY bytes=2\n".into());
+        let mut r = Reader::new(2);
+        let mut buf = Buf(vec![0; 2]);
+        let mut done = false;
+        while !done {
+            let Ok(chunk) = rx.recv() else { return };
+            for b in chunk {
+                match r.push(b, &mut buf) {
+                    None => {}
+                    Some(Event::Sample(i)) => say(format!(
+                        "ZANT-SAMPLE index={i} outputs={:02x}{:02x} status=ok\n",
+                        buf.0[1], buf.0[0]
+                    )),
+                    Some(Event::Error(FrameError::Crc { index })) => {
+                        say(format!("ZANT-FRAME-ERROR reason=crc index={index}\n"))
+                    }
+                    Some(Event::Error(e)) => say(format!("ZANT-FRAME-ERROR {e:?}\n")),
+                    Some(Event::End) => done = true,
+                }
+            }
+        }
+        say("ZANT-REPORT v1\nboard=t\nmodel=m\noutputs=0000\noutput_lens=2\nstack_peak=64\nstatus=ok\nZANT-END\n".into());
+    }
+
+    fn run(damage: usize) -> Result<Vec<Vec<u8>>, LinkError> {
+        let (to_fw, fw_rx) = channel();
+        let (fw_tx, from_fw) = channel();
+        let t = std::thread::spawn(move || firmware(fw_rx, fw_tx));
+        let mut pipe = Pipe {
+            to_fw,
+            from_fw,
+            pending: Vec::new(),
+            damage,
+        };
+        let samples = vec![vec![1, 2], vec![3, 4], vec![5, 6]];
+        let mut seen = Vec::new();
+        let me = std::env::current_exe().unwrap();
+        let r = run_framed(
+            &mut pipe,
+            &samples,
+            Duration::from_secs(5),
+            &me,
+            &mut |d| seen.push(d),
+        );
+        drop(pipe);
+        let _ = t.join();
+        let (report, lines) = r?;
+        assert_eq!(report.int("stack_peak"), Some(64));
+        assert_eq!(seen, vec![1, 2, 3]);
+        Ok(lines.into_iter().map(|l| l.outputs.concat()).collect())
+    }
+
+    #[test]
+    fn samples_go_down_and_answers_come_back_in_order() {
+        assert_eq!(run(0).unwrap(), vec![vec![2, 1], vec![4, 3], vec![6, 5]]);
+    }
+
+    #[test]
+    fn a_damaged_frame_is_sent_again_and_one_that_stays_damaged_fails() {
+        // Twice damaged: the firmware refuses it twice, the third try passes.
+        assert_eq!(run(2).unwrap(), vec![vec![2, 1], vec![4, 3], vec![6, 5]]);
+        let e = run(100).unwrap_err().to_string();
+        assert!(
+            e.contains("refused the frame of sample 0 3 times") && e.contains("reason=crc"),
+            "{e}"
+        );
+    }
+}
