@@ -29,8 +29,7 @@ mod target;
 
 pub use target::{
     find_target, preflight, preflight_dataset, run, run_dataset, DataSetTargetOutcome, Progress,
-    RunError,
-    RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
+    RunError, RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
 };
 
 use std::path::Path;

@@ -399,12 +399,12 @@ pub fn run_dataset(
         core: &mut core,
         rtt: &mut rtt,
     };
-    crate::link::run_framed(&mut link, samples, job.timeout, &job.elf, on_sample).map_err(
-        |e| match e {
+    crate::link::run_framed(&mut link, samples, job.timeout, &job.elf, on_sample).map_err(|e| {
+        match e {
             LinkError::Target(t) => ProbeError::Target(t),
             e => ProbeError::DataSet(e.to_string()),
-        },
-    )
+        }
+    })
 }
 
 #[cfg(test)]

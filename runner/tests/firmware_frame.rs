@@ -71,19 +71,13 @@ fn damaged_frames_are_error_events_and_the_next_frame_is_read() {
     let ev: Vec<Event> = feed(4, &s).into_iter().map(|e| e.0).collect();
     assert_eq!(
         ev,
-        vec![
-            Event::Error(FrameError::Crc { index: 5 }),
-            Event::Sample(6)
-        ]
+        vec![Event::Error(FrameError::Crc { index: 5 }), Event::Sample(6)]
     );
     // The CRC itself damaged.
     let mut s = frame::encode(2, &[7; 4]);
     let last = s.len() - 1;
     s[last] ^= 1;
-    assert_eq!(
-        feed(4, &s)[0].0,
-        Event::Error(FrameError::Crc { index: 2 })
-    );
+    assert_eq!(feed(4, &s)[0].0, Event::Error(FrameError::Crc { index: 2 }));
     // Noise before a frame: one error for the whole run, then the frame.
     let mut s = b"boot noise Z\r\nZZ".to_vec();
     s.extend(frame::encode(0, &[1, 2]));
@@ -244,13 +238,9 @@ mod driver {
         let samples = vec![vec![1, 2], vec![3, 4], vec![5, 6]];
         let mut seen = Vec::new();
         let me = std::env::current_exe().unwrap();
-        let r = run_framed(
-            &mut pipe,
-            &samples,
-            Duration::from_secs(5),
-            &me,
-            &mut |d| seen.push(d),
-        );
+        let r = run_framed(&mut pipe, &samples, Duration::from_secs(5), &me, &mut |d| {
+            seen.push(d)
+        });
         drop(pipe);
         let _ = t.join();
         let (report, lines) = r?;
