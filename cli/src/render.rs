@@ -340,6 +340,14 @@ pub fn print_validation(v: &zant_pipeline::dataset::Validation) {
             out::thousands(i.max)
         ));
     }
+    if let Some(c) = &v.cycles {
+        out::print(&format!(
+            "cycles per inference (the core's counter): {} min, {} mean, {} max",
+            out::thousands(c.min),
+            out::thousands(c.mean.round() as u64),
+            out::thousands(c.max)
+        ));
+    }
     if let Some(p) = v.stack_peak_bytes {
         out::print(&format!(
             "stack peak over all samples: {} B",

@@ -157,16 +157,102 @@ fn bad_data_sets_and_boards_fail_before_the_build() {
         "{err}"
     );
     assert!(!d.join("fw").exists(), "nothing is built");
-    // A board without semihosting cannot take a data set: a clear error, no hang.
-    let out = zant()
-        .args(["run", "--board", "stm32h7", "examples/mnist-8.onnx"])
-        .arg("--inputs")
-        .arg(&short)
-        .arg("-o")
-        .arg(d.join("fw"))
-        .output()
-        .unwrap();
+    // A hardware board without its probe or serial port (none on a CI
+    // machine): the runner's clear error before anything is built.
+    for (board, says) in [
+        ("stm32h7", "no debug probe found"),
+        ("esp32-c3-devkit", "no serial port found"),
+    ] {
+        let out = zant()
+            .args(["run", "--board", board, "examples/mnist-8.onnx"])
+            .arg("--inputs")
+            .arg(&short)
+            .arg("-o")
+            .arg(d.join("fw"))
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains(says) && err.contains("help:"), "{err}");
+        assert!(!d.join("fw").exists(), "nothing is built");
+    }
+}
+
+/// Writes `v` as a `.npy` of `shape` (u8).
+fn write_npy(p: &Path, shape: &[u64], v: &[u8]) {
+    use npyz::WriterBuilder;
+    let mut buf = Vec::new();
+    {
+        let mut w = npyz::WriteOptions::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(&mut buf)
+            .begin_nd()
+            .unwrap();
+        w.extend(v.iter().copied()).unwrap();
+        w.finish().unwrap();
+    }
+    std::fs::write(p, buf).unwrap();
+}
+
+/// A model with three inputs of different shapes (QLinearConcat of u8
+/// tensors x0 [1,2,3,4], x1 [1,3,3,4], x2 [1,1,3,4]): a directory with one
+/// `<input name>.npy` each, first axis the samples, on QEMU; a missing or
+/// mis-shaped input file is named before the build.
+#[test]
+fn a_model_with_several_inputs_takes_one_npy_per_input() {
+    let d = tmp("multi");
+    let data = d.join("inputs");
+    std::fs::create_dir_all(&data).unwrap();
+    let n = 3u64;
+    for (name, c) in [("x0", 2u64), ("x1", 3), ("x2", 1)] {
+        let len = (n * c * 12) as usize;
+        let v: Vec<u8> = (0..len).map(|i| (i * 7 + c as usize * 31) as u8).collect();
+        write_npy(&data.join(format!("{name}.npy")), &[n, 1, c, 3, 4], &v);
+    }
+    let model = "tests/data/qops/qlinearconcat_u8/model.onnx";
+    let run = |extra: &[&str]| {
+        zant()
+            .args(["run", "--board", "qemu-mps2-an386", model])
+            .arg("--inputs")
+            .arg(&data)
+            .args(extra)
+            .arg("-o")
+            .arg(d.join("fw"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["samples"], 3, "{v}");
+    assert_eq!(v["passed"], true, "{v}");
+    // u8 outputs: equal to the host build's, exactly.
+    assert_eq!(v["outputs"][0]["max_abs_error"], 0.0, "{v}");
+    assert_eq!(v["sample_instructions"].as_array().unwrap().len(), 3);
+
+    // One input's file with a wrong shape: named, exit 2, before the build.
+    let _ = std::fs::remove_dir_all(d.join("fw"));
+    write_npy(
+        &data.join("x1.npy"),
+        &[n, 1, 2, 3, 4],
+        &vec![0; (n * 24) as usize],
+    );
+    let out = run(&[]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("only on QEMU boards"), "{err}");
+    assert!(
+        err.contains("x1.npy") && err.contains("expected 3 samples"),
+        "{err}"
+    );
+    // One missing: the files it needs are listed.
+    std::fs::remove_file(data.join("x1.npy")).unwrap();
+    let out = run(&[]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no x1.npy for tensor `x1`") && err.contains("x0.npy, x1.npy, x2.npy"),
+        "{err}"
+    );
+    assert!(!d.join("fw").exists(), "nothing is built");
 }

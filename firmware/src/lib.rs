@@ -52,6 +52,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/common/dataset_main.rs.j2"),
     ),
     (
+        "common/dataset_frames_main.rs.j2",
+        include_str!("../../templates/common/dataset_frames_main.rs.j2"),
+    ),
+    (
         "cortex-m/memory.x.j2",
         include_str!("../../templates/cortex-m/memory.x.j2"),
     ),
@@ -88,6 +92,10 @@ static TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/esp/main.rs.j2"),
     ),
 ];
+
+/// The firmware side of the data-set framing, copied as it is into a
+/// data-set build that reads frames (`src/frame.rs`).
+static FRAME_RS: &str = include_str!("../../templates/common/frame.rs");
 
 /// Errors of rendering and building.
 #[derive(Debug, thiserror::Error)]
@@ -505,11 +513,13 @@ pub enum Mode {
     /// One inference on the input compiled in, then the report.
     #[default]
     Single,
-    /// A data-set build: reads samples through semihosting from
-    /// `zant-samples.bin` in the emulator's working directory (each sample's
-    /// inputs one after the other), runs one inference per sample, prints a
-    /// `ZANT-SAMPLE` line for each, then the report. Semihosting boards only
-    /// (QEMU); the inputs compiled into a normal build are left out.
+    /// A data-set build: runs one inference per sample, prints a
+    /// `ZANT-SAMPLE` line for each, then the report; the inputs compiled
+    /// into a normal build are left out. Semihosting boards (QEMU) read the
+    /// samples from `zant-samples.bin` in the emulator's working directory
+    /// (each sample's inputs one after the other); RTT boards (probe-rs) and
+    /// ESP32 boards (UART / USB-Serial-JTAG) read them as frames from the
+    /// host (`templates/common/frame.rs`, [`dataset_transport`]).
     DataSet,
 }
 
@@ -527,9 +537,39 @@ pub fn render_project(
     render_project_mode(board, model_dir, inputs, out, force, opt, Mode::Single)
 }
 
-/// [`render_project`] in a [`Mode`]: [`Mode::DataSet`] needs a board that
-/// reports over semihosting, and compiles no input in (`inputs` are
-/// checked against the model all the same).
+/// How a data-set build on `board` gets its samples: `semihosting` (a
+/// file the emulator opens), `rtt` (frames on RTT down channel 0) or
+/// `uart` (frames on the ESP32's UART or USB-Serial-JTAG).
+pub fn dataset_transport(board: &Board) -> Result<&'static str, FirmwareError> {
+    let rt = runtime(board)?;
+    Ok(match (rt, board.report) {
+        (Runtime::Esp, _) => "uart",
+        (_, ReportChannel::Semihosting) => "semihosting",
+        (Runtime::CortexM, ReportChannel::Rtt) => "rtt",
+        _ => {
+            return Err(FirmwareError::UnsupportedBoard {
+                board: board.name.clone(),
+                what: format!(
+                    "a data-set build reads its samples through semihosting, RTT (Cortex-M) or an ESP32's UART, and this board reports over {}",
+                    format!("{:?}", board.report).to_lowercase()
+                ),
+            })
+        }
+    })
+}
+
+/// UART0's RX pin on the ESP32 chips zant supports (the pin the USB-UART
+/// bridge of a development kit drives).
+fn esp_uart_rx_pin(chip: &str) -> u32 {
+    match chip {
+        "esp32c6" => 17,
+        _ => 20,
+    }
+}
+
+/// [`render_project`] in a [`Mode`]: [`Mode::DataSet`] needs a board with
+/// a [`dataset_transport`], and compiles no input in (`inputs` are checked
+/// against the model all the same).
 pub fn render_project_mode(
     board: &Board,
     model_dir: &Path,
@@ -541,15 +581,7 @@ pub fn render_project_mode(
 ) -> Result<Project, FirmwareError> {
     let rt = runtime(board)?;
     let dataset = mode == Mode::DataSet;
-    if dataset && (board.report != ReportChannel::Semihosting || rt == Runtime::Esp) {
-        return Err(FirmwareError::UnsupportedBoard {
-            board: board.name.clone(),
-            what: format!(
-                "a data-set build reads its samples through semihosting, and this board reports over {}",
-                format!("{:?}", board.report).to_lowercase()
-            ),
-        });
-    }
+    let frames = dataset && dataset_transport(board)? != "semihosting";
     check_dir(out, force)?;
     let manifest = ModelSurface::read(model_dir).map_err(|e| FirmwareError::Manifest {
         path: e.path,
@@ -645,7 +677,13 @@ pub fn render_project_mode(
         _ => "0",
     };
     let io_ctx = |v: &[IoSpec]| -> Vec<minijinja::Value> {
-        v.iter().map(|s| context! { elem => s.elem.clone(), len => s.len, bytes => s.bytes(), zero => zero(&s.elem) }).collect()
+        let mut offset = 0;
+        v.iter()
+            .map(|s| {
+                offset += s.bytes();
+                context! { elem => s.elem.clone(), len => s.len, bytes => s.bytes(), zero => zero(&s.elem), offset => offset - s.bytes() }
+            })
+            .collect()
     };
     // riscv-rt's link.x does not include memory.x itself; cortex-m-rt's does.
     let mut rustflags: Vec<String> = match rt {
@@ -711,6 +749,12 @@ pub fn render_project_mode(
         boot => boot_name(board),
         profile_marks => if manifest.profile_marks.is_empty() { 0 } else { manifest.profile_marks.len() + 1 },
         dataset => dataset,
+        frames => frames,
+        sample_bytes => surface.inputs.iter().map(IoSpec::bytes).sum::<usize>(),
+        uart_rx_pin => match &board.runner {
+            zant_boards::Runner::Espflash { chip } => esp_uart_rx_pin(chip),
+            _ => 0,
+        },
         semihosting => match rt {
             Runtime::Riscv => "riscv_semihosting",
             _ => "cortex_m_semihosting",
@@ -750,6 +794,9 @@ pub fn render_project_mode(
     let model_package = manifest.package.clone();
     if let Some(lock) = lockfile::render(&lock_key(board, rt), &package, &model_package) {
         written.push((PathBuf::from("Cargo.lock"), lock.into_bytes()));
+    }
+    if frames {
+        written.push((PathBuf::from("src/frame.rs"), FRAME_RS.as_bytes().to_vec()));
     }
     if !dataset {
         for (i, bytes) in inputs.iter().enumerate() {

@@ -5,10 +5,12 @@
 //!
 //! Samples come as a `.npy` file (its first axis is the sample axis), a raw
 //! `.bin` file (the samples back to back), or a directory of per-sample
-//! `.npy`/`.bin` files (sorted by name). Inputs: models with one input
-//! (a model with several inputs is refused with a clear error). Expected
-//! outputs: the same forms, a sample's outputs one after the other. Labels:
-//! one integer class a sample, as `.npy` or text (one a line).
+//! `.npy`/`.bin` files (sorted by name). A model with several inputs takes
+//! those forms with a sample's inputs one after the other, or (clearer) a
+//! directory with one `<input name>.npy` per input, whose first axis is the
+//! sample axis ([`tensor_file_name`]). Expected outputs: the same forms, a
+//! sample's outputs one after the other or one `<output name>.npy` each.
+//! Labels: one integer class a sample, as `.npy` or text (one a line).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -67,15 +69,102 @@ impl Slot {
     }
 }
 
-/// The model's inputs as [`Slot`]s; an error for models with several
-/// inputs (a data set feeds one input).
+/// The model's inputs as [`Slot`]s.
 pub fn input_slots(g: &Graph) -> Result<Vec<Slot>, PipelineError> {
-    if g.inputs.len() != 1 {
-        return Err(PipelineError::InputCount {
-            inputs: g.inputs.len(),
-        });
-    }
     Ok(slots(g, &g.inputs))
+}
+
+/// The file a tensor's samples are read from in a directory of one `.npy`
+/// per tensor: its name with every character but ASCII letters, digits,
+/// `-`, `_` and `.` made `_`, then `.npy` (`input:0` → `input_0.npy`).
+pub fn tensor_file_name(name: &str) -> String {
+    let stem: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{stem}.npy")
+}
+
+/// Samples from a directory of one `.npy` per tensor (first axis: the
+/// samples), when `dir` holds one named for any of `slots` (more than one);
+/// `None` when it holds none of them.
+fn per_tensor_samples(dir: &Path, slots: &[Slot]) -> Result<Option<Samples>, PipelineError> {
+    if slots.len() < 2 || !dir.is_dir() {
+        return Ok(None);
+    }
+    let files: Vec<PathBuf> = slots
+        .iter()
+        .map(|s| dir.join(tensor_file_name(&s.name)))
+        .collect();
+    if !files.iter().any(|f| f.is_file()) {
+        return Ok(None);
+    }
+    if let Some((f, s)) = files.iter().zip(slots).find(|(f, _)| !f.is_file()) {
+        return Err(bad(
+            dir,
+            format!(
+                "no {} for tensor `{}` ({} {}); a directory of one .npy per tensor needs {}",
+                f.file_name().unwrap_or_default().to_string_lossy(),
+                s.name,
+                s.dtype,
+                crate::shape_text(&s.shape),
+                files
+                    .iter()
+                    .map(|f| f
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    let mut per: Vec<Vec<Vec<u8>>> = Vec::new();
+    for (f, s) in files.iter().zip(slots) {
+        let raw = npy_samples(f, std::slice::from_ref(s), false)?;
+        if let Some(first) = per.first() {
+            if first.len() != raw.len() {
+                return Err(bad(
+                    f,
+                    format!(
+                        "{} samples (its first axis), but {} holds {}",
+                        raw.len(),
+                        files[0].display(),
+                        first.len()
+                    ),
+                ));
+            }
+        }
+        per.push(raw);
+    }
+    let n = per[0].len();
+    if n == 0 {
+        return Err(bad(dir, "no samples (the arrays' first axis is 0)"));
+    }
+    let tensors = (0..n)
+        .map(|i| {
+            per.iter()
+                .zip(slots)
+                .map(|(raw, s)| TensorData {
+                    dtype: s.dtype,
+                    shape: s.shape.clone(),
+                    bytes: raw[i].clone(),
+                })
+                .collect()
+        })
+        .collect();
+    Ok(Some(Samples {
+        source: dir.to_path_buf(),
+        names: (0..n).map(|i| format!("index {i}")).collect(),
+        tensors,
+    }))
 }
 
 /// The model's outputs as [`Slot`]s.
@@ -311,9 +400,13 @@ fn is_ext(p: &Path, ext: &str) -> bool {
 }
 
 /// Reads samples for `slots` from a `.npy` file, a `.bin` file of samples
-/// back to back, or a directory of one `.npy`/`.bin` file per sample
-/// (sorted by name; other files are ignored).
+/// back to back, a directory of one `.npy`/`.bin` file per sample (sorted
+/// by name; other files are ignored), or, for several tensors, a directory
+/// of one `.npy` per tensor ([`tensor_file_name`]).
 pub fn read_samples(path: &Path, slots: &[Slot]) -> Result<Samples, PipelineError> {
+    if let Some(s) = per_tensor_samples(path, slots)? {
+        return Ok(s);
+    }
     let per_bytes: usize = slots.iter().map(Slot::bytes).sum();
     let (names, raw): (Vec<String>, Vec<Vec<u8>>) = if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(path)
@@ -595,7 +688,7 @@ pub struct ValidateCheck {
     pub tolerance: f64,
 }
 
-/// Instructions (QEMU) of the samples' inferences.
+/// Instructions (QEMU) or cycles (hardware) of the samples' inferences.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SampleCounts {
     /// Fewest.
@@ -641,6 +734,9 @@ pub struct Validation {
     pub instructions: Option<SampleCounts>,
     /// Instructions of each sample's inference, in data-set order (QEMU).
     pub sample_instructions: Option<Vec<u64>>,
+    /// Cycles of one inference over the samples, from the core's cycle
+    /// counter (hardware boards).
+    pub cycles: Option<SampleCounts>,
     /// Deepest stack use over all samples.
     pub stack_peak_bytes: Option<u64>,
     /// Wall-clock seconds of the reference (informative only).
@@ -775,15 +871,20 @@ pub fn validate(
     let all = worst_samples(&inputs.names, &got, &want, ok, usize::MAX);
     let failed_samples =
         all.iter().filter(|w| !w.ok).count() + o.samples.iter().filter(|s| !s.ok).count();
-    let instructions = o
-        .instructions
-        .as_ref()
-        .filter(|v| !v.is_empty())
-        .map(|v| SampleCounts {
+    let counts = |v: &[u64]| {
+        (!v.is_empty()).then(|| SampleCounts {
             min: v.iter().copied().min().unwrap_or(0),
             mean: v.iter().sum::<u64>() as f64 / v.len() as f64,
             max: v.iter().copied().max().unwrap_or(0),
-        });
+        })
+    };
+    let instructions = o.instructions.as_deref().and_then(counts);
+    let sample_cycles: Option<Vec<u64>> = o.samples.iter().map(|s| s.cycles).collect();
+    let cycles = if o.instructions.is_some() {
+        None
+    } else {
+        sample_cycles.as_deref().and_then(counts)
+    };
     let f = &b.footprint;
     Ok(Validation {
         board: b.board.name.clone(),
@@ -802,6 +903,7 @@ pub fn validate(
         passed: failed_samples == 0,
         instructions,
         sample_instructions: o.instructions,
+        cycles,
         stack_peak_bytes: o.stack_peak,
         reference_seconds,
         target_seconds: o.elapsed.as_secs_f64(),

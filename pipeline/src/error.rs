@@ -61,9 +61,8 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
-    /// One input file (or a data set) was given for a model with several
-    /// inputs.
-    #[error("--input and --inputs feed one input tensor, but the model has {inputs} inputs")]
+    /// One input file was given for a model with several inputs.
+    #[error("--input feeds one input tensor, but the model has {inputs} inputs (a data set of several inputs: --inputs DIR with one <input name>.npy per input)")]
     InputCount {
         /// The model's inputs.
         inputs: usize,

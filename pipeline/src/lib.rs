@@ -53,6 +53,12 @@ pub fn preflight_dataset(board: &Board) -> Result<(), PipelineError> {
     Ok(zant_runner::preflight_dataset(board)?)
 }
 
+/// Checks that a hardware board's debug probe or serial port is attached
+/// ([`zant_runner::find_target`]), so a missing board costs no build.
+pub fn find_target(board: &Board, opts: &RunOptions) -> Result<(), PipelineError> {
+    Ok(zant_runner::find_target(board, opts)?)
+}
+
 /// What to build: a model, how to load it, the board and where.
 #[derive(Debug, Clone)]
 pub struct Request {

@@ -10,7 +10,7 @@
 //! beside the ELF, so that a firmware that would not boot (no application
 //! descriptor, too big for its partition) fails before anything is flashed.
 
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ use espflash::image_format::{idf::IdfBootloaderFormat, ImageFormat};
 use espflash::target::{Chip, ProgressCallbacks};
 use serialport::{SerialPortType, UsbPortInfo};
 
+use crate::link::{Link, LinkError};
 use crate::report::{self, Report, TargetError};
 
 /// USB serial adapters found on ESP32 boards: the chips' own USB-Serial-JTAG
@@ -176,6 +177,15 @@ pub enum EspError {
         /// Cause.
         #[source]
         source: std::io::Error,
+    },
+    /// A data-set run over the serial port failed: no ready line, no
+    /// answer to a frame, or frames refused.
+    #[error("data set over {port}: {detail}")]
+    DataSet {
+        /// Port.
+        port: String,
+        /// What went wrong.
+        detail: String,
     },
     /// The firmware failed, or did not report in time.
     #[error(transparent)]
@@ -460,9 +470,10 @@ fn connect(port: &PortInfo, chip: Chip) -> Result<Flasher, EspError> {
     })
 }
 
-/// Flashes the firmware over the serial port, runs it, and reads its report
-/// from the UART. `progress(done, total)` is called while writing flash.
-pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, EspError> {
+/// Flashes the firmware over the serial port and resets the chip into it;
+/// returns the open port. `progress(done, total)` is called while writing
+/// flash.
+fn flash(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result<(Port, String), EspError> {
     let chip = chip(&job.chip)?;
     let elf_str = job.elf.display().to_string();
     let bytes = std::fs::read(&job.elf).map_err(|source| EspError::ReadElf {
@@ -492,7 +503,110 @@ pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result
             port: port.name.clone(),
             source,
         })?;
-    read_report(connection.into_serial(), &port.name, job)
+    Ok((connection.into_serial(), port.name))
+}
+
+/// Flashes the firmware over the serial port, runs it, and reads its report
+/// from the UART. `progress(done, total)` is called while writing flash.
+pub fn flash_and_run(job: &EspJob, progress: &mut dyn FnMut(u64, u64)) -> Result<Report, EspError> {
+    let (serial, name) = flash(job, progress)?;
+    read_report(serial, &name, job)
+}
+
+/// The serial port as a [`Link`]; a port that fails (the USB-Serial-JTAG
+/// re-enumerates on reset) is opened again until `deadline`.
+struct SerialLink<'a> {
+    serial: Option<Port>,
+    name: &'a str,
+    deadline: Instant,
+}
+
+impl SerialLink<'_> {
+    fn port(&mut self) -> std::io::Result<Option<&mut Port>> {
+        if self.serial.is_none() {
+            std::thread::sleep(Duration::from_millis(100));
+            match open(self.name) {
+                Ok(p) => self.serial = Some(p),
+                Err(e) if Instant::now() > self.deadline => {
+                    return Err(std::io::Error::other(format!(
+                        "serial port {} lost: {e}",
+                        self.name
+                    )))
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(self.serial.as_mut())
+    }
+}
+
+impl Link for SerialLink<'_> {
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let Some(p) = self.port()? else {
+            return Ok(0);
+        };
+        match p.write(bytes) {
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(0),
+            Err(_) => {
+                self.serial = None;
+                Ok(0)
+            }
+        }
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(p) = self.port()? else {
+            return Ok(0);
+        };
+        match p.read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::Interrupted) => Ok(0),
+            Err(_) => {
+                self.serial = None;
+                Ok(0)
+            }
+        }
+    }
+}
+
+/// Sends `samples` (each one's inputs back to back) as frames over the
+/// serial port `name` to a framed data-set firmware that is running, and
+/// reads its answers ([`crate::link`]).
+fn drive_dataset(
+    serial: Port,
+    name: &str,
+    job: &EspJob,
+    samples: &[Vec<u8>],
+    on_sample: &mut dyn FnMut(usize),
+) -> Result<(Report, Vec<report::SampleLine>), EspError> {
+    let mut link = SerialLink {
+        serial: Some(serial),
+        name,
+        deadline: Instant::now() + job.timeout,
+    };
+    crate::link::run_framed(&mut link, samples, job.timeout, &job.elf, on_sample).map_err(|e| {
+        match e {
+            LinkError::Target(t) => EspError::Target(t),
+            e => EspError::DataSet {
+                port: name.to_string(),
+                detail: e.to_string(),
+            },
+        }
+    })
+}
+
+/// Flashes a framed data-set build, runs it, and sends it `samples` over
+/// the serial port, reading the answers from the same port.
+/// `on_sample(done)` is called as samples complete.
+pub fn run_dataset(
+    job: &EspJob,
+    samples: &[Vec<u8>],
+    progress: &mut dyn FnMut(u64, u64),
+    on_sample: &mut dyn FnMut(usize),
+) -> Result<(Report, Vec<report::SampleLine>), EspError> {
+    let (serial, name) = flash(job, progress)?;
+    drive_dataset(serial, &name, job, samples, on_sample)
 }
 
 /// Reads the UART until the report is complete, the firmware fails, or the

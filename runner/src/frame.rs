@@ -5,12 +5,19 @@
 //!
 //! A frame: `ZS` (2 bytes), the sample's index (u32 LE), the payload's
 //! length (u32 LE), the payload (the sample's inputs back to back), and the
-//! CRC-32 (IEEE, u32 LE) of everything before it. The firmware side is not
-//! written yet: a data set on a hardware board is refused
-//! ([`RunError::DataSetNeedsQemu`](crate::RunError::DataSetNeedsQemu)).
+//! CRC-32 (IEEE, u32 LE) of everything before it. A frame with index
+//! [`END_INDEX`] and no payload ([`end`]) ends the data set.
+//!
+//! The firmware side is `templates/common/frame.rs` (copied into data-set
+//! firmware for RTT and UART boards); `runner/tests/firmware_frame.rs`
+//! compiles that same file on the host and checks it against [`encode`].
+//! [`crate::link`] drives a data set over such a transport.
 
 /// The bytes a frame starts with.
 pub const MAGIC: [u8; 2] = *b"ZS";
+
+/// The index of the frame that ends the data set.
+pub const END_INDEX: u32 = u32::MAX;
 
 /// Bytes of a frame around its payload: magic, index, length, CRC.
 pub const OVERHEAD: usize = 2 + 4 + 4 + 4;
@@ -42,6 +49,11 @@ pub fn encode(index: u32, payload: &[u8]) -> Vec<u8> {
     let crc = crc32(&f);
     f.extend_from_slice(&crc.to_le_bytes());
     f
+}
+
+/// The frame that ends the data set: index [`END_INDEX`], no payload.
+pub fn end() -> Vec<u8> {
+    encode(END_INDEX, &[])
 }
 
 /// Why bytes are not a frame.

@@ -7,7 +7,9 @@
 //!   into clear errors, and counts the instructions of one inference with
 //!   zant's TCG plugin ([`plugin`]), built once and cached.
 //! - [`frame`]: the host side of the data-set protocol for hardware boards
-//!   (framing and a decoder; the firmware side is not written yet).
+//!   (framing and a decoder; the firmware side is `templates/common/frame.rs`).
+//! - [`link`]: drives a data set through a framed data-set firmware over a
+//!   byte link (RTT, a serial port).
 //! - [`probe`], [`esp`]: flash and run through a debug probe (probe-rs) or an
 //!   ESP32's serial port (espflash).
 //! - [`run`]: the one entry point that runs an ELF on whatever its board
@@ -18,6 +20,7 @@
 
 pub mod esp;
 pub mod frame;
+pub mod link;
 pub mod plugin;
 pub mod probe;
 pub mod qemu;
@@ -25,8 +28,8 @@ pub mod report;
 mod target;
 
 pub use target::{
-    preflight, preflight_dataset, run, run_dataset, DataSetTargetOutcome, Progress, RunError,
-    RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
+    find_target, preflight, preflight_dataset, run, run_dataset, DataSetTargetOutcome, Progress,
+    RunError, RunOptions, Silent, TargetOutcome, SAMPLES_FILE,
 };
 
 use std::path::Path;

@@ -15,6 +15,7 @@ use probe_rs::probe::{DebugProbeError, DebugProbeInfo, DebugProbeSelector};
 use probe_rs::rtt::{Error as RttError, Rtt};
 use probe_rs::Permissions;
 
+use crate::link::{Link, LinkError};
 use crate::report::{self, Report, TargetError};
 
 /// A probe as listed.
@@ -110,6 +111,10 @@ pub enum ProbeError {
     /// Reading the RTT up channel failed.
     #[error("cannot read the firmware's report over RTT: {0}")]
     RttRead(#[source] RttError),
+    /// A data-set run over RTT failed: no ready line, a link error, no
+    /// answer to a frame, or frames refused.
+    #[error("data set over RTT: {0}")]
+    DataSet(String),
     /// The firmware failed, or did not report in time.
     #[error(transparent)]
     Target(#[from] TargetError),
@@ -249,12 +254,12 @@ pub struct FlashJob {
     pub timeout: Duration,
 }
 
-/// Flashes the ELF, runs it, and reads its report over RTT.
-/// `progress(done, total)` is called while programming.
-pub fn flash_and_run(
+/// Opens the probe, attaches to the chip, flashes the ELF (verified) and
+/// resets the core; `progress(done, total)` is called while programming.
+fn flash(
     job: &FlashJob,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Report, ProbeError> {
+) -> Result<(probe_rs::Session, String), ProbeError> {
     let probes = list();
     let chosen = choose(&probes, job.probe.as_deref(), &job.chip)?;
     let selector = DebugProbeSelector::from_str(&chosen.selector())
@@ -294,20 +299,41 @@ pub fn flash_and_run(
         elf: elf_str.clone(),
         source,
     })?;
+    Ok((session, chosen.name))
+}
+
+/// The running core and its RTT control block, found within the time limit.
+fn attach_rtt<'s>(
+    session: &'s mut probe_rs::Session,
+    job: &FlashJob,
+    probe: &str,
+) -> Result<(probe_rs::Core<'s>, Rtt), ProbeError> {
     let mut core = session.core(0).map_err(|source| ProbeError::Attach {
         chip: job.chip.clone(),
-        probe: chosen.name.clone(),
+        probe: probe.to_string(),
         source,
     })?;
     core.reset().map_err(ProbeError::Reset)?;
     let t0 = Instant::now();
-    let mut rtt = loop {
+    let rtt = loop {
         match Rtt::attach(&mut core) {
             Ok(r) => break r,
             Err(_) if t0.elapsed() < job.timeout => std::thread::sleep(Duration::from_millis(50)),
             Err(e) => return Err(ProbeError::NoRtt(e)),
         }
     };
+    Ok((core, rtt))
+}
+
+/// Flashes the ELF, runs it, and reads its report over RTT.
+/// `progress(done, total)` is called while programming.
+pub fn flash_and_run(
+    job: &FlashJob,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Report, ProbeError> {
+    let (mut session, probe) = flash(job, progress)?;
+    let (mut core, mut rtt) = attach_rtt(&mut session, job, &probe)?;
+    let t0 = Instant::now();
     let mut text = String::new();
     let mut buf = [0u8; 1024];
     loop {
@@ -326,6 +352,59 @@ pub fn flash_and_run(
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// RTT through the probe as a [`Link`]: frames go to down channel 0, the
+/// firmware's lines come from up channel 0.
+struct RttLink<'a, 's> {
+    core: &'a mut probe_rs::Core<'s>,
+    rtt: &'a mut Rtt,
+}
+
+fn rtt_io(e: RttError) -> std::io::Error {
+    std::io::Error::other(format!("RTT: {e}"))
+}
+
+impl Link for RttLink<'_, '_> {
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let ch = self
+            .rtt
+            .down_channel(0)
+            .ok_or_else(|| std::io::Error::other("the firmware has no RTT down channel 0"))?;
+        ch.write(self.core, bytes).map_err(rtt_io)
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let ch = self
+            .rtt
+            .up_channel(0)
+            .ok_or_else(|| std::io::Error::other("the firmware has no RTT up channel 0"))?;
+        ch.read(self.core, buf).map_err(rtt_io)
+    }
+}
+
+/// Flashes a framed data-set build ([`crate::link`]), runs it, and sends
+/// it `samples` (each one's inputs back to back) over RTT down channel 0,
+/// reading the answers from up channel 0. `on_sample(done)` is called as
+/// samples complete.
+pub fn run_dataset(
+    job: &FlashJob,
+    samples: &[Vec<u8>],
+    progress: &mut dyn FnMut(u64, u64),
+    on_sample: &mut dyn FnMut(usize),
+) -> Result<(Report, Vec<report::SampleLine>), ProbeError> {
+    let (mut session, probe) = flash(job, progress)?;
+    let (mut core, mut rtt) = attach_rtt(&mut session, job, &probe)?;
+    let mut link = RttLink {
+        core: &mut core,
+        rtt: &mut rtt,
+    };
+    crate::link::run_framed(&mut link, samples, job.timeout, &job.elf, on_sample).map_err(|e| {
+        match e {
+            LinkError::Target(t) => ProbeError::Target(t),
+            e => ProbeError::DataSet(e.to_string()),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use zant_boards::{Board, Runner};
+use zant_boards::{Board, ReportChannel, Runner};
 
 use crate::esp::{self, EspError, EspJob};
 use crate::probe::{self, FlashJob, ProbeError};
@@ -106,14 +106,28 @@ pub enum RunError {
         /// Which boards take the option.
         help: &'static str,
     },
-    /// A data-set run on a board whose firmware cannot read samples: only
-    /// QEMU boards (semihosting) take the data-set mode so far.
-    #[error("board `{board}` runs through {runner}: a data set (--inputs) runs only on QEMU boards, whose firmware reads the samples through semihosting")]
-    DataSetNeedsQemu {
+    /// A data-set run on a board whose firmware cannot read samples: QEMU
+    /// boards read them through semihosting, probe-rs boards over RTT,
+    /// ESP32 boards over their UART; a probe-rs board that reports over
+    /// another channel cannot.
+    #[error("board `{board}` runs through {runner} and reports over {report}: a data set (--inputs) needs semihosting (QEMU), RTT (probe-rs) or an ESP32's UART")]
+    NoDataSetTransport {
         /// The board.
         board: String,
         /// How the board runs.
         runner: String,
+        /// What the board reports over.
+        report: String,
+    },
+    /// The samples file does not hold `n` samples of equal size.
+    #[error("the samples file {path} ({bytes} bytes) does not hold {n} samples of equal size")]
+    SamplesFile {
+        /// The file.
+        path: String,
+        /// Its size.
+        bytes: usize,
+        /// Samples expected.
+        n: usize,
     },
 }
 
@@ -126,9 +140,10 @@ impl RunError {
             RunError::Probe(e) => e.help(),
             RunError::Esp(e) => e.help(),
             RunError::NotForThisBoard { help, .. } => Some((*help).to_string()),
-            RunError::DataSetNeedsQemu { .. } => Some(
-                "validate on a QEMU board of the same core (`zant boards` lists them), or run one input at a time with --input".into(),
+            RunError::NoDataSetTransport { .. } => Some(
+                "set report = \"rtt\" in the board file, or validate on a QEMU board of the same core (`zant boards` lists them)".into(),
             ),
+            RunError::SamplesFile { .. } => None,
         }
     }
 }
@@ -141,7 +156,8 @@ impl RunError {
             RunError::Qemu(e) => e.exit_code(),
             RunError::Probe(e) => e.exit_code(),
             RunError::Esp(e) => e.exit_code(),
-            RunError::NotForThisBoard { .. } | RunError::DataSetNeedsQemu { .. } => 2,
+            RunError::NotForThisBoard { .. } | RunError::NoDataSetTransport { .. } => 2,
+            RunError::SamplesFile { .. } => 1,
         }
     }
 }
@@ -220,15 +236,35 @@ pub fn preflight(board: &Board, opts: &RunOptions) -> Result<(), RunError> {
 }
 
 /// Checks before a data-set build that `board` can take it: a QEMU board
-/// (its firmware reads the samples through semihosting).
+/// (its firmware reads the samples through semihosting), a probe-rs board
+/// that reports over RTT (samples come as frames on RTT down channel 0), or
+/// an ESP32 board (frames on its UART / USB-Serial-JTAG).
 pub fn preflight_dataset(board: &Board) -> Result<(), RunError> {
     match board.runner {
-        Runner::Qemu { .. } => Ok(()),
-        _ => Err(RunError::DataSetNeedsQemu {
+        Runner::Qemu { .. } | Runner::Espflash { .. } => Ok(()),
+        Runner::ProbeRs { .. } if board.report == ReportChannel::Rtt => Ok(()),
+        _ => Err(RunError::NoDataSetTransport {
             board: board.name.clone(),
             runner: board.runner.label(),
+            report: format!("{:?}", board.report).to_lowercase(),
         }),
     }
+}
+
+/// Checks before a build for a run on a hardware board that its debug
+/// probe or serial port is there (the errors of [`run`] when it is not),
+/// so a missing board costs no cross-compile. QEMU boards: nothing to check.
+pub fn find_target(board: &Board, opts: &RunOptions) -> Result<(), RunError> {
+    match &board.runner {
+        Runner::Qemu { .. } => {}
+        Runner::ProbeRs { chip } => {
+            probe::choose(&probe::list(), opts.probe.as_deref(), chip)?;
+        }
+        Runner::Espflash { chip } => {
+            esp::choose(&esp::list(), opts.port.as_deref(), chip)?;
+        }
+    }
+    Ok(())
 }
 
 /// What a data-set run on the target gave back.
@@ -245,9 +281,10 @@ pub struct DataSetTargetOutcome {
 }
 
 /// Runs the data-set build `elf` on `board` over the samples file
-/// `samples` (`n` samples): under QEMU, in a directory of its own where the
-/// firmware opens the file. `progress` gets the samples done as items.
-/// Other boards: [`RunError::DataSetNeedsQemu`].
+/// `samples` (`n` samples, each one's inputs back to back): under QEMU, in
+/// a directory of its own where the firmware opens the file; on a probe-rs
+/// board, as frames over RTT; on an ESP32 board, as frames over its serial
+/// port. `progress` gets the samples done as items.
 pub fn run_dataset(
     board: &Board,
     elf: &Path,
@@ -257,14 +294,16 @@ pub fn run_dataset(
     progress: &dyn Progress,
 ) -> Result<DataSetTargetOutcome, RunError> {
     preflight_dataset(board)?;
-    let Runner::Qemu {
-        binary,
-        machine,
-        cpu,
-        extra_args,
-    } = &board.runner
-    else {
-        unreachable!("preflight_dataset accepts QEMU boards only")
+    let (binary, machine, cpu, extra_args) = match &board.runner {
+        Runner::Qemu {
+            binary,
+            machine,
+            cpu,
+            extra_args,
+        } => (binary, machine, cpu, extra_args),
+        Runner::ProbeRs { .. } | Runner::Espflash { .. } => {
+            return run_dataset_framed(board, elf, samples, n, opts, progress)
+        }
     };
     progress.step(&format!(
         "running {n} samples on QEMU {machine} and counting instructions"
@@ -301,6 +340,78 @@ pub fn run_dataset(
         samples: o.samples,
         instructions: o.instructions,
         elapsed: o.elapsed,
+    })
+}
+
+/// The samples file split into `n` samples of equal size.
+fn split_samples(samples: &Path, n: usize) -> Result<Vec<Vec<u8>>, RunError> {
+    let bytes = std::fs::read(samples).map_err(|e| RunError::SamplesFile {
+        path: format!("{} ({e})", samples.display()),
+        bytes: 0,
+        n,
+    })?;
+    if n == 0 || !bytes.len().is_multiple_of(n) {
+        return Err(RunError::SamplesFile {
+            path: samples.display().to_string(),
+            bytes: bytes.len(),
+            n,
+        });
+    }
+    Ok(bytes.chunks(bytes.len() / n).map(<[u8]>::to_vec).collect())
+}
+
+/// [`run_dataset`] on a hardware board: flash, then the samples as frames
+/// over RTT (probe-rs) or the serial port (espflash).
+fn run_dataset_framed(
+    board: &Board,
+    elf: &Path,
+    samples: &Path,
+    n: usize,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+) -> Result<DataSetTargetOutcome, RunError> {
+    let payloads = split_samples(samples, n)?;
+    let t0 = std::time::Instant::now();
+    let mut bytes = |done: u64, total: u64| progress.bytes(done, total);
+    let mut items = |done: usize| progress.items(done as u64, n as u64);
+    let (report, lines) = match &board.runner {
+        Runner::ProbeRs { chip } => {
+            progress.step(&format!("looking for a debug probe for {chip}"));
+            probe::choose(&probe::list(), opts.probe.as_deref(), chip)?;
+            let job = FlashJob {
+                chip: chip.clone(),
+                probe: opts.probe.clone(),
+                elf: elf.to_path_buf(),
+                timeout: opts.timeout,
+            };
+            progress.step(&format!(
+                "flashing {} through probe-rs, then {n} samples over RTT",
+                board.name
+            ));
+            probe::run_dataset(&job, &payloads, &mut bytes, &mut items)?
+        }
+        Runner::Espflash { chip } => {
+            progress.step(&format!("looking for the serial port of the {chip}"));
+            let port = esp::choose(&esp::list(), opts.port.as_deref(), chip)?;
+            let job = EspJob {
+                chip: chip.clone(),
+                port: Some(port.name.clone()),
+                elf: elf.to_path_buf(),
+                timeout: opts.timeout,
+            };
+            progress.step(&format!(
+                "flashing {} on {} through espflash, then {n} samples over it",
+                board.name, port.name
+            ));
+            esp::run_dataset(&job, &payloads, &mut bytes, &mut items)?
+        }
+        Runner::Qemu { .. } => unreachable!("QEMU boards read the samples file"),
+    };
+    Ok(DataSetTargetOutcome {
+        stack_peak: report.int("stack_peak"),
+        samples: lines,
+        instructions: None,
+        elapsed: t0.elapsed(),
     })
 }
 

@@ -13,18 +13,20 @@ use crate::render;
 /// Arguments of `zant run`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "With --inputs, zant validates over a data set: one data-set build of the firmware (QEMU boards; it reads \
-the samples through semihosting) runs every sample, and each sample's outputs are checked against --expects or, without it, \
+    after_help = "With --inputs, zant validates over a data set: one data-set build of the firmware runs every sample (QEMU \
+boards read the samples through semihosting; probe-rs boards get them as CRC-checked frames over RTT, ESP32 boards over \
+their serial port), and each sample's outputs are checked against --expects or, without it, \
 zant's host build of the same model. It prints per output the max and mean absolute error, RMSE, cosine similarity, top-1 \
 agreement and, with --labels, accuracy; the worst samples by name; exit 1 when a sample is over --tolerance. \
 Samples: a .npy file (first axis = samples), a .bin file of raw samples back to back, or a directory of one .npy/.bin per \
-sample (sorted by name); models with one input."
+sample (sorted by name). Models with several inputs: a directory with one <input name>.npy per input (first axis = samples)."
 )]
 pub struct Args {
     #[command(flatten)]
     pub run: RunArgs,
     /// Data set to validate over: a .npy file (first axis = samples), a .bin
-    /// file of raw samples back to back, or a directory of one .npy/.bin per sample.
+    /// file of raw samples back to back, or a directory of one .npy/.bin per sample;
+    /// several inputs: a directory of one <input name>.npy each.
     #[arg(long, value_name = "DIR|FILE", conflicts_with_all = ["input", "expect"])]
     pub inputs: Option<PathBuf>,
     /// Expected outputs of every sample, in the forms --inputs takes (a sample's
@@ -179,6 +181,7 @@ fn validate(args: &Args) -> CliResult {
     // The data files are read against the model before the cross-compile,
     // so a mistake in them costs seconds.
     zant_pipeline::preflight_dataset(&req.board)?;
+    zant_pipeline::find_target(&req.board, &r.run_options())?;
     steps.step("reading the data set");
     let c = zant_pipeline::compile(&req)?;
     let samples = dataset::read_samples(inputs, &dataset::input_slots(&c.compiled)?)?;
