@@ -37,10 +37,10 @@ impl QMac for Dsp {
     #[inline(always)]
     fn rescale(acc: i32, r: &Rescale) -> i32 {
         let y: i32;
+        // Every output is an early-clobber `out`: none shares a register
+        // with an input read after it is written.
         // SAFETY: register-only instructions, no memory; they write the
-        // flags (not preserved, as `asm!` assumes by default). Every output
-        // is an early-clobber `out`, so none shares a register with an input
-        // read after it is written.
+        // flags (not preserved, as `asm!` assumes by default).
         unsafe {
             core::arch::asm!(
                 // v = acc · mult
