@@ -1,16 +1,19 @@
 //! Property tests of the fast integer kernels (`qfast`) against the integer
 //! reference (`reference::qint::qconv`): random shapes, strides, pads,
 //! dilations, channel counts that are not multiples of the blocking,
-//! per-channel zero points and multipliers, int8 and uint8 activations. The
-//! results must be equal, bit for bit.
+//! per-channel zero points and multipliers (below and above 0.5, so both
+//! forms of the requantization run), fused clip ranges, int8 and uint8
+//! activations; and the same-shape addition (`qfast::add`) against
+//! `reference::qint::qadd`. The results must be equal, bit for bit.
 
 use proptest::prelude::*;
+use zant_kernels::qfast::add::{qadd as fast_qadd, QAddFast};
 use zant_kernels::qfast::conv::{conv as qconv_gemm, QConvGemmParams};
 use zant_kernels::qfast::depthwise::{depthwise, QDepthwiseParams};
-use zant_kernels::qfast::{fold_bias, pack_weights, packed_len, Portable, QMac};
+use zant_kernels::qfast::{fold_bias, pack_weights, packed_len, Portable, QMac, Rescale};
 use zant_kernels::reference::activation::Activation;
 use zant_kernels::reference::conv::ConvParams;
-use zant_kernels::reference::qint::{qconv, QConvParams, QOut, Requant};
+use zant_kernels::reference::qint::{qadd, qconv, QAddParams, QConvParams, QOut, Requant};
 use zant_kernels::reference::quant::QuantInt;
 
 struct Rng(u64);
@@ -50,6 +53,22 @@ impl Case {
     }
 }
 
+/// A random multiplier: mostly below 0.05 (the 32-bit form), sometimes
+/// above 0.5 (the general form) or 0.
+fn multiplier(r: &mut Rng) -> Requant {
+    let m = match r.range(0, 9) {
+        0 => 0.0,
+        1 => r.range(1, 3000) as f64 * 1e-3,
+        2 => r.range(1, 1000) as f64 * 1e-9,
+        _ => r.range(1, 4000) as f64 * 1e-5,
+    };
+    if r.range(0, 1) == 0 {
+        Requant::from_f32(m as f32).unwrap()
+    } else {
+        Requant::from_f64(m).unwrap()
+    }
+}
+
 struct Data<X> {
     x: Vec<X>,
     w: Vec<i8>,
@@ -72,9 +91,7 @@ fn data<X: QuantInt>(c: &Case) -> Data<X> {
         .collect();
     let wz = (0..c.cout).map(|_| r.range(-3, 3)).collect();
     let bias = (0..c.cout).map(|_| r.range(-20_000, 20_000)).collect();
-    let rq = (0..c.cout)
-        .map(|_| Requant::from_f32(r.range(1, 4000) as f32 * 1e-5).unwrap())
-        .collect();
+    let rq = (0..c.cout).map(|_| multiplier(&mut r)).collect();
     let xz = r.range(X::QMIN, X::QMAX);
     let (lo, hi) = (X::QMIN + r.range(0, 40), X::QMAX - r.range(0, 40));
     Data {
@@ -143,7 +160,21 @@ fn gemm_conv<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
     let mut col = vec![0u32; p.col_len()];
     let o = c.out_hw();
     let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
-    qconv_gemm::<M, X, X>(&d.x, &packed, &bias, &d.rq, &mut col, &mut y, &p);
+    // As the compiler makes them: the fused form where the accumulator
+    // bounds of the channel allow it.
+    let rq: Vec<Rescale> = (0..c.cout)
+        .map(|r| {
+            let (lo, hi) =
+                w[r * k..][..k]
+                    .iter()
+                    .fold((bias[r] as i64, bias[r] as i64), |(lo, hi), &v| {
+                        let (a, b) = (v as i64 * X::QMIN as i64, v as i64 * X::QMAX as i64);
+                        (lo + a.min(b), hi + a.max(b))
+                    });
+            Rescale::fused(d.rq[r], d.out.zero_point, lo, hi).unwrap_or(Rescale::new(d.rq[r]))
+        })
+        .collect();
+    qconv_gemm::<M, X, X>(&d.x, &packed, &bias, &rq, &mut col, &mut y, &p);
     y
 }
 
@@ -224,6 +255,38 @@ proptest! {
     }
 
     #[test]
+    fn small_k_pointwise_equals_reference(
+        cin in 1usize..18, cout in 1usize..50, h in 1usize..7, w in 1usize..11,
+        seed in any::<u64>(),
+    ) {
+        let c = Case { cin, cout, group: 1, hw: [h, w], k: [1, 1], s: [1, 1], d: [1, 1],
+            pb: [0, 0], pe: [0, 0], seed };
+        let di = data::<i8>(&c);
+        prop_assert_eq!(gemm_conv::<Portable, i8>(&c, &di), reference(&c, &di));
+        let du = data::<u8>(&c);
+        prop_assert_eq!(gemm_conv::<Portable, u8>(&c, &du), reference(&c, &du));
+    }
+
+    #[test]
+    fn qadd_equals_reference(
+        n in 0usize..70, seed in any::<u64>(), signed in any::<bool>(),
+        ratio_a in 1u32..4000, ratio_b in 1u32..4000, scale in 0i32..6,
+    ) {
+        // Ratios a/y and b/y from 1e-5·4e3·10^scale, as the compiler's
+        // QAdd::params makes them: one shift for the larger with 30 bits.
+        let f = 10f64.powi(scale - 4);
+        let (ra, rb) = (ratio_a as f64 * 1e-3 * f, ratio_b as f64 * 1e-3 * f);
+        let shift = (30 - ra.max(rb).log2().ceil() as i32).clamp(1, 62) as u32;
+        let m = |v: f64| (v * (1u64 << shift) as f64).round() as i32;
+        let mut r = Rng(seed | 1);
+        if signed {
+            check_qadd::<i8>(&mut r, n, m(ra), m(rb), shift)?;
+        } else {
+            check_qadd::<u8>(&mut r, n, m(ra), m(rb), shift)?;
+        }
+    }
+
+    #[test]
     fn depthwise_equals_reference(
         cin in 1usize..6, mult in 1usize..4,
         (hw, k, s, d, pb, pe) in geometry(),
@@ -239,4 +302,43 @@ proptest! {
         let di = data::<i8>(&c);
         prop_assert_eq!(dw(&c, &di), reference(&c, &di));
     }
+}
+
+fn check_qadd<X: QuantInt + PartialEq + std::fmt::Debug>(
+    r: &mut Rng,
+    n: usize,
+    a_mult: i32,
+    b_mult: i32,
+    shift: u32,
+) -> Result<(), TestCaseError> {
+    let a: Vec<X> = (0..n)
+        .map(|_| X::from_i32(r.range(X::QMIN, X::QMAX)))
+        .collect();
+    let b: Vec<X> = (0..n)
+        .map(|_| X::from_i32(r.range(X::QMIN, X::QMAX)))
+        .collect();
+    let (lo, hi) = (X::QMIN + r.range(0, 60), X::QMAX - r.range(0, 60));
+    let p = QAddParams {
+        a_zero_point: r.range(X::QMIN, X::QMAX),
+        a_mult,
+        b_zero_point: r.range(X::QMIN, X::QMAX),
+        b_mult,
+        shift,
+        out: QOut {
+            zero_point: r.range(X::QMIN, X::QMAX),
+            min: lo,
+            max: hi,
+        },
+    };
+    let mut want = vec![X::from_i32(0); n];
+    qadd(&a, &b, &mut want, &p);
+    let f = QAddFast::new(&p, X::QMIN, X::QMAX);
+    // Shifts of 10 and more (every ratio below 2^20) take the fast form.
+    prop_assert!(f.is_some() || shift < 10, "{p:?}");
+    if let Some(f) = f {
+        let mut got = vec![X::from_i32(0); n];
+        fast_qadd::<Portable, X, X>(&a, &b, &mut got, &f);
+        prop_assert_eq!(got, want);
+    }
+    Ok(())
 }

@@ -21,7 +21,8 @@ use zant_kernels::reference::shape::MAX_RANK;
 use super::conv::spatial3;
 use super::pool::{Pool, PoolKind};
 use super::qlinear::{
-    const_scales, const_zero_points, lit_i32, per_channel, q_out, qout_tokens, QAdd, QParam,
+    const_scales, const_zero_points, lit_i32, per_channel, q_out, qadd_tokens, qout_tokens, QAdd,
+    QParam,
 };
 use super::softmax::Softmax;
 use super::util::{axis, expect_dtype, opt, req};
@@ -187,15 +188,7 @@ impl Op for QLinearBinary {
                     clip: None,
                 }
                 .params()?;
-                let out = qout_tokens(&q.out, &k);
-                let [az, am, bz, bm] =
-                    [q.a_zero_point, q.a_mult, q.b_zero_point, q.b_mult].map(lit_i32);
-                let s = Literal::u32_unsuffixed(q.shift);
-                let params = quote!(&#k::qint::QAddParams {
-                    a_zero_point: #az, a_mult: #am, b_zero_point: #bz, b_mult: #bm,
-                    shift: #s, out: #out,
-                });
-                Ok(quote!(#k::qint::qadd(#x0, #x3, #y0, #params);))
+                Ok(qadd_tokens(cx, &q, 0, 3))
             }
             QBinaryKind::Mul => {
                 let rq = requant(pa.scale * pb.scale / py.scale, "A_scale·B_scale/C_scale")?;

@@ -83,6 +83,8 @@ pub struct QConvFast {
     pub bias: Vec<i32>,
     /// Per-channel requantization.
     pub requant: Vec<Requant>,
+    /// Its precomputed constants ([`QFastKind::Gemm`] only).
+    pub rescale: Vec<qfast::Rescale>,
     /// Shape of the output: `[1, out_channels, h, w]` for a convolution,
     /// `[1, out_channels]` for a one-row `QGemm`/`QLinearMatMul`.
     pub y_shape: Vec<usize>,
@@ -151,6 +153,44 @@ fn pack_gemm(
         TensorData::from_u32(vec![len], &packed),
     );
     (id, folded)
+}
+
+/// The requantization constants of each channel of a [`QFastKind::Gemm`]:
+/// the half-up form with the output zero point folded in
+/// ([`qfast::Rescale::fused`]) where the channel's accumulator bounds allow
+/// it, else the exact form. The accumulator of channel `r` is
+/// `folded[r] + Σ_i w[r·k + i] · x_i` with every raw input `x_i` (and the
+/// padding, the zero point) in the input type's range.
+fn rescales(
+    wv: &[i32],
+    k: usize,
+    folded: &[i32],
+    x_dtype: DType,
+    requant: &[Requant],
+    y_zero_point: i32,
+) -> Vec<qfast::Rescale> {
+    let (xmin, xmax) = match x_dtype {
+        DType::I8 => (i8::MIN as i64, i8::MAX as i64),
+        _ => (0, u8::MAX as i64),
+    };
+    requant
+        .iter()
+        .zip(folded)
+        .enumerate()
+        .map(|(r, (rq, &b))| {
+            let (lo, hi) = wv[r * k..][..k]
+                .iter()
+                .fold((b as i64, b as i64), |(lo, hi), &w| {
+                    let (a, c) = (w as i64 * xmin, w as i64 * xmax);
+                    (lo + a.min(c), hi + a.max(c))
+                });
+            // The kernel's accumulator is an `i32`: wider bounds take the
+            // exact form (`fused` then fails on them too).
+            qfast::Rescale::fused(*rq, y_zero_point, lo, hi)
+                .filter(|_| lo >= i32::MIN as i64 && hi <= i32::MAX as i64)
+                .unwrap_or(qfast::Rescale::new(*rq))
+        })
+        .collect()
 }
 
 /// A one-row `QGemm` (`alpha = 1`) or `QLinearMatMul` of at least
@@ -230,6 +270,7 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         .collect();
     let wname = graph.tensor(n.input(3)?).name.clone();
     let (weights, bias) = pack_gemm(g, &wname, &wv, nn, k, &bias, xz[0]);
+    let rescale = rescales(&wv, k, &bias, a.dtype, &requant, yz[0]);
     let op = QConvFast {
         kind: QFastKind::Gemm,
         label: clip_name(base, clip),
@@ -246,6 +287,7 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         y_dtype: yt.dtype,
         bias,
         requant,
+        rescale,
         y_shape: vec![1, nn],
     };
     Some(Node {
@@ -318,6 +360,10 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
             (id, bias)
         }
     };
+    let rescale = match kind {
+        QFastKind::Gemm => rescales(&wv, k, &bias, x.dtype, &requant, yz[0]),
+        QFastKind::Depthwise => Vec::new(),
+    };
     let out = super::qlinear::q_out(yt.dtype, ys[0], yz[0], qc.clip);
     let base = match kind {
         QFastKind::Gemm if taps == 1 => "QLinearConv(1x1)",
@@ -340,6 +386,7 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         y_dtype: yt.dtype,
         bias,
         requant,
+        rescale,
         y_shape: vec![1, m, geo.out[0], geo.out[1]],
     };
     Some(Node {
@@ -374,10 +421,6 @@ impl Op for QConvFast {
         let k = quote!(zk::reference);
         let n = lit_usize(self.out_channels);
         let b = self.bias.iter().map(|&v| lit_i32(v));
-        let rq = self.requant.iter().map(|r| {
-            let (m, s) = (lit_i32(r.mult), Literal::u32_unsuffixed(r.shift));
-            quote!(#k::qint::Requant { mult: #m, shift: #s })
-        });
         let out = qout_tokens(&self.out, &k);
         let [cin, cout] = [self.in_channels, self.out_channels].map(lit_usize);
         let [ihw, ohw, ker, st, dil, pb] = [
@@ -391,12 +434,22 @@ impl Op for QConvFast {
         .map(|v| arr_usize(&v));
         let xz = lit_i32(self.x_zero_point);
         let (x0, x1, y0) = (cx.x(0), cx.x(1), cx.y(0));
-        let statics = quote! {
-            static ZANT_BIAS: [i32; #n] = [#(#b),*];
-            static ZANT_RQ: [#k::qint::Requant; #n] = [#(#rq),*];
-        };
+        let bias = quote!(static ZANT_BIAS: [i32; #n] = [#(#b),*];);
         Ok(match self.kind {
             QFastKind::Gemm => {
+                // The rounding constants of each channel, computed here.
+                let rq = self.rescale.iter().map(|q| {
+                    let [m, s, rh] = [q.mult, q.shift_hi as i32, q.round_hi].map(lit_i32);
+                    let rl = Literal::u32_unsuffixed(q.round_lo);
+                    let z = q.with_zero_point;
+                    quote!(zk::qfast::Rescale {
+                        mult: #m, shift_hi: #s, round_lo: #rl, round_hi: #rh, with_zero_point: #z,
+                    })
+                });
+                let statics = quote! {
+                    #bias
+                    static ZANT_RQ: [zk::qfast::Rescale; #n] = [#(#rq),*];
+                };
                 let f = cx.qmac_kernel("qfast::conv::conv");
                 let p = qfast::conv::QConvGemmParams {
                     in_channels: self.in_channels,
@@ -422,6 +475,14 @@ impl Op for QConvFast {
                 }
             }
             QFastKind::Depthwise => {
+                let rq = self.requant.iter().map(|r| {
+                    let (m, s) = (lit_i32(r.mult), Literal::u32_unsuffixed(r.shift));
+                    quote!(#k::qint::Requant { mult: #m, shift: #s })
+                });
+                let statics = quote! {
+                    #bias
+                    static ZANT_RQ: [#k::qint::Requant; #n] = [#(#rq),*];
+                };
                 let f = cx.kernel("qfast::depthwise::depthwise");
                 quote! {
                     #statics

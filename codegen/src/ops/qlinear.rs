@@ -426,6 +426,54 @@ impl Op for QLinearMatMul {
     }
 }
 
+/// The call of a same-shape quantized addition of inputs `ia` and `ib`:
+/// the fast kernel (`qfast::add::qadd`, 32-bit steps) when both inputs have
+/// one type whose offsets it takes, else the reference `qint::qadd`. Both
+/// give the same values.
+pub fn qadd_tokens(
+    cx: &NodeCx<'_>,
+    q: &zant_kernels::reference::qint::QAddParams,
+    ia: usize,
+    ib: usize,
+) -> TokenStream {
+    let k = cx.kernels();
+    let out = qout_tokens(&q.out, &k);
+    let (x0, x1, y0) = (cx.x(ia), cx.x(ib), cx.y(0));
+    let (ta, tb) = (cx.input(ia).map(|i| i.dtype), cx.input(ib).map(|i| i.dtype));
+    let range = match ta {
+        Some(DType::I8) => Some((i8::MIN as i32, i8::MAX as i32)),
+        Some(DType::U8) => Some((0, u8::MAX as i32)),
+        _ => None,
+    };
+    let fast = range
+        .filter(|_| ta == tb)
+        .and_then(|(lo, hi)| zant_kernels::qfast::add::QAddFast::new(q, lo, hi));
+    if let Some(f) = fast {
+        let [az, bz, bm] = [f.a_zero_point, f.b_zero_point, f.b_mult].map(lit_i32);
+        let [m, sh, rh] = [f.a.mult, f.a.shift_hi as i32, f.a.round_hi].map(lit_i32);
+        let rl = Literal::u32_unsuffixed(f.a.round_lo);
+        let pre = Literal::u32_unsuffixed(f.pre_shift);
+        let kf = cx.qmac_kernel("qfast::add::qadd");
+        return quote! {
+            #kf(#x0, #x1, #y0, &zk::qfast::add::QAddFast {
+                a_zero_point: #az, b_zero_point: #bz, pre_shift: #pre,
+                a: zk::qfast::Rescale {
+                    mult: #m, shift_hi: #sh, round_lo: #rl, round_hi: #rh, with_zero_point: false,
+                },
+                b_mult: #bm, out: #out,
+            });
+        };
+    }
+    let [az, am, bz, bm] = [q.a_zero_point, q.a_mult, q.b_zero_point, q.b_mult].map(lit_i32);
+    let s = Literal::u32_unsuffixed(q.shift);
+    quote! {
+        #k::qint::qadd(#x0, #x1, #y0, &#k::qint::QAddParams {
+            a_zero_point: #az, a_mult: #am, b_zero_point: #bz, b_mult: #bm,
+            shift: #s, out: #out,
+        });
+    }
+}
+
 /// One quantized operand: scale and zero point.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QParam {
@@ -493,18 +541,7 @@ impl Op for QAdd {
     }
 
     fn emit(&self, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
-        let q = self.params()?;
-        let k = cx.kernels();
-        let out = qout_tokens(&q.out, &k);
-        let [az, am, bz, bm] = [q.a_zero_point, q.a_mult, q.b_zero_point, q.b_mult].map(lit_i32);
-        let s = Literal::u32_unsuffixed(q.shift);
-        let (x0, x1, y0) = (cx.x(0), cx.x(1), cx.y(0));
-        Ok(quote! {
-            #k::qint::qadd(#x0, #x1, #y0, &#k::qint::QAddParams {
-                a_zero_point: #az, a_mult: #am, b_zero_point: #bz, b_mult: #bm,
-                shift: #s, out: #out,
-            });
-        })
+        Ok(qadd_tokens(cx, &self.params()?, 0, 1))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -8,7 +8,7 @@
 //! [`QMac`](super::super::qfast::QMac), and the property tests compare this
 //! variant with [`qfast::Portable`](super::super::qfast::Portable) on QEMU.
 
-use super::super::qfast::QMac;
+use super::super::qfast::{QMac, Rescale};
 
 /// [`QMac`] on `SMLAD`. Only for cores with the DSP extension (the kernel
 /// set chooses it from the board's `simd` list).
@@ -32,5 +32,87 @@ impl QMac for Dsp {
             );
         }
         r
+    }
+
+    #[inline(always)]
+    fn rescale(acc: i32, r: &Rescale) -> i32 {
+        let y: i32;
+        // Every output is an early-clobber `out`: none shares a register
+        // with an input read after it is written.
+        // SAFETY: register-only instructions, no memory; they write the
+        // flags (not preserved, as `asm!` assumes by default).
+        unsafe {
+            core::arch::asm!(
+                // v = acc · mult
+                "smull {lo}, {hi}, {acc}, {m}",
+                // carry = q0, bit `shift` of v
+                "asr {q}, {hi}, {s}",
+                "lsrs {q}, {q}, #1",
+                // t = v + 2^(shift-1) - 1 + q0
+                "adcs {lo}, {lo}, {rl}",
+                "adc {hi}, {hi}, {rh}",
+                "asr {hi}, {hi}, {s}",
+                acc = in(reg) acc,
+                m = in(reg) r.mult,
+                s = in(reg) r.shift_hi as i32,
+                rl = in(reg) r.round_lo,
+                rh = in(reg) r.round_hi,
+                lo = out(reg) _,
+                hi = out(reg) y,
+                q = out(reg) _,
+                options(pure, nomem, nostack),
+            );
+        }
+        y
+    }
+
+    #[inline(always)]
+    fn rescale_fused(acc: i32, r: &Rescale) -> i32 {
+        let y: i32;
+        // SAFETY: register-only instructions, no memory, no flags.
+        unsafe {
+            core::arch::asm!(
+                // hi:lo = constant + acc · mult
+                "smlal {lo}, {hi}, {acc}, {m}",
+                "asr {hi}, {hi}, {s}",
+                acc = in(reg) acc,
+                m = in(reg) r.mult,
+                s = in(reg) r.shift_hi as i32,
+                lo = inout(reg) r.round_lo => _,
+                hi = inout(reg) r.round_hi => y,
+                options(pure, nomem, nostack, preserves_flags),
+            );
+        }
+        y
+    }
+
+    #[inline(always)]
+    fn rescale2(a: i32, b: i32, b_mult: i32, r: &Rescale) -> i32 {
+        let y: i32;
+        // SAFETY: as in `rescale`.
+        unsafe {
+            core::arch::asm!(
+                // v = a · mult + b · b_mult
+                "smull {lo}, {hi}, {a}, {m}",
+                "smlal {lo}, {hi}, {b}, {mb}",
+                "asr {q}, {hi}, {s}",
+                "lsrs {q}, {q}, #1",
+                "adcs {lo}, {lo}, {rl}",
+                "adc {hi}, {hi}, {rh}",
+                "asr {hi}, {hi}, {s}",
+                a = in(reg) a,
+                m = in(reg) r.mult,
+                b = in(reg) b,
+                mb = in(reg) b_mult,
+                s = in(reg) r.shift_hi as i32,
+                rl = in(reg) r.round_lo,
+                rh = in(reg) r.round_hi,
+                lo = out(reg) _,
+                hi = out(reg) y,
+                q = out(reg) _,
+                options(pure, nomem, nostack),
+            );
+        }
+        y
     }
 }

@@ -1,10 +1,18 @@
 //! Single-group 2-D integer convolution as a matrix product on packed
-//! weights ([`super::pack_weights`]), two output positions by two output
-//! channels per pass of the reduction.
+//! weights ([`super::pack_weights`]): [`POSITIONS`] output positions per
+//! pass, their input columns widened once for every output channel, and for
+//! each output channel one pass of the reduction over them, so a weight word,
+//! the bias and the requantization constants ([`Rescale`]) are loaded once
+//! per [`POSITIONS`] outputs. With a small reduction (the 1×1 expansions of
+//! MobileNet-style blocks: 8 or 16 input channels) this per-output work is
+//! most of the cost.
 
-use super::super::reference::qint::{QOut, Requant};
+use super::super::reference::qint::QOut;
 use super::super::reference::quant::QuantInt;
-use super::{pair, requant, row_words, QMac};
+use super::{pair, row_words, QMac, Rescale};
+
+/// Output positions [`conv`] computes per pass.
+pub const POSITIONS: usize = 4;
 
 /// Shapes of [`conv`] (NCHW, batch 1, one group).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,76 +47,206 @@ impl QConvGemmParams {
 
     /// Words of the column buffer [`conv`] needs.
     pub const fn col_len(&self) -> usize {
-        2 * row_words(self.k())
+        POSITIONS * row_words(self.k())
     }
 }
 
 /// `y[oc][p] = store(requant[oc](bias[oc] + Σ_i x_col[p][i] · w[oc][i]))`,
-/// with `w` packed by [`super::pack_weights`] (zero point subtracted) and
-/// `bias` folded by [`super::fold_bias`] (input offset), so the result equals
-/// [`reference::qint::qconv`](super::super::reference::qint::qconv)'s.
+/// with `w` packed by [`super::pack_weights`] (zero point subtracted),
+/// `bias` folded by [`super::fold_bias`] (input offset) and `rq` the
+/// [`Rescale`] of each channel's [`Requant`](super::super::reference::qint::Requant), so the result
+/// equals [`reference::qint::qconv`](super::super::reference::qint::qconv)'s.
 /// `col` is scratch of at least [`QConvGemmParams::col_len`] words.
 #[allow(clippy::too_many_arguments)]
 pub fn conv<M: QMac, X: QuantInt, Y: QuantInt>(
     x: &[X],
     w: &[u32],
     bias: &[i32],
-    rq: &[Requant],
+    rq: &[Rescale],
     col: &mut [u32],
     y: &mut [Y],
     p: &QConvGemmParams,
 ) {
-    let k = p.k();
-    let rw = row_words(k);
+    let rw = row_words(p.k());
     let [oh, ow] = p.out_hw;
     let npos = oh * ow;
     let cout = p.out_channels;
-    let col = &mut col[..2 * rw];
+    let out = Out {
+        w: &w[..cout * rw],
+        bias: &bias[..cout],
+        rq: &rq[..cout],
+        rw,
+        npos,
+        q: p.out,
+    };
     let y = &mut y[..cout * npos];
-    let mut pos = 0;
-    while pos < npos {
-        let two = pos + 1 < npos;
-        fill(x, col, 0, pos, p);
-        if two {
-            fill(x, col, 1, pos + 1, p);
-        }
-        let col = &*col;
-        for j in 0..cout.div_ceil(2) {
-            let oc0 = 2 * j;
-            let oc1 = (oc0 + 1).min(cout - 1);
-            let wr = &w[j * 2 * rw..][..2 * rw];
-            let (mut c00, mut c10) = (bias[oc0], bias[oc0]);
-            let (mut c01, mut c11) = (bias[oc1], bias[oc1]);
-            for (xs, ws) in col.chunks_exact(4).zip(wr.chunks_exact(4)) {
-                c00 = M::mac2(c00, xs[0], ws[0]);
-                c10 = M::mac2(c10, xs[1], ws[0]);
-                c01 = M::mac2(c01, xs[0], ws[1]);
-                c11 = M::mac2(c11, xs[1], ws[1]);
-                c00 = M::mac2(c00, xs[2], ws[2]);
-                c10 = M::mac2(c10, xs[3], ws[2]);
-                c01 = M::mac2(c01, xs[2], ws[3]);
-                c11 = M::mac2(c11, xs[3], ws[3]);
-            }
-            let (r0, r1) = (rq[oc0], rq[oc1]);
-            y[oc0 * npos + pos] = p.out.store(requant(c00, r0));
-            if two {
-                y[oc0 * npos + pos + 1] = p.out.store(requant(c10, r0));
-            }
-            if oc0 + 1 < cout {
-                y[oc1 * npos + pos] = p.out.store(requant(c01, r1));
-                if two {
-                    y[oc1 * npos + pos + 1] = p.out.store(requant(c11, r1));
-                }
-            }
-        }
-        pos += 2;
+    // A clamp to the whole range of `Y` is one saturation (`USAT`/`SSAT`).
+    if p.out.min == Y::QMIN && p.out.max == Y::QMAX {
+        passes::<M, X, Y, true>(x, col, y, p, &out);
+    } else {
+        passes::<M, X, Y, false>(x, col, y, p, &out);
     }
 }
 
+#[inline(always)]
+fn passes<M: QMac, X: QuantInt, Y: QuantInt, const FULL: bool>(
+    x: &[X],
+    col: &mut [u32],
+    y: &mut [Y],
+    p: &QConvGemmParams,
+    out: &Out<'_>,
+) {
+    let (rw, npos) = (out.rw, out.npos);
+    let col = &mut col[..POSITIONS * rw];
+    let mut pos = 0;
+    while pos + POSITIONS <= npos {
+        if !fill_row::<X, POSITIONS>(x, col, pos, p) {
+            for slot in 0..POSITIONS {
+                fill(x, col, POSITIONS, slot, pos + slot, p);
+            }
+        }
+        out.block::<M, Y, POSITIONS, FULL>(col, y, pos);
+        pos += POSITIONS;
+    }
+    while pos < npos {
+        let col = &mut col[..rw];
+        fill(x, col, 1, 0, pos, p);
+        // The last positions (or the only one, of a fully connected
+        // layer): one instance for either clamp.
+        out.block::<M, Y, 1, false>(col, y, pos);
+        pos += 1;
+    }
+}
+
+/// What every pass of [`conv`] reads besides its columns.
+struct Out<'a> {
+    w: &'a [u32],
+    bias: &'a [i32],
+    rq: &'a [Rescale],
+    rw: usize,
+    npos: usize,
+    q: QOut,
+}
+
+impl Out<'_> {
+    /// Every output channel at the `P` positions from `pos`, whose columns
+    /// `col` holds interleaved: word `t` of position `s` at `col[t·P + s]`.
+    #[inline(always)]
+    fn block<M: QMac, Y: QuantInt, const P: usize, const FULL: bool>(
+        &self,
+        col: &[u32],
+        y: &mut [Y],
+        pos: usize,
+    ) {
+        let col = &col[..P * self.rw];
+        let rows = self.w.chunks_exact(self.rw).zip(self.bias).zip(self.rq);
+        for (oc, ((wr, &b), r)) in rows.enumerate() {
+            let mut acc = [b; P];
+            // `rw` is even: two weight words a step.
+            for (cs, ws) in col.chunks_exact(2 * P).zip(wr.chunks_exact(2)) {
+                for s in 0..P {
+                    acc[s] = M::mac2(acc[s], cs[s], ws[0]);
+                }
+                for s in 0..P {
+                    acc[s] = M::mac2(acc[s], cs[P + s], ws[1]);
+                }
+            }
+            let yo = &mut y[oc * self.npos + pos..][..P];
+            let q = &self.q;
+            if r.with_zero_point {
+                for (o, a) in yo.iter_mut().zip(acc) {
+                    *o = clamp::<Y, FULL>(M::rescale_fused(a, r), q);
+                }
+            } else if r.is_short() {
+                // The value is below `2^31 - 2^16` in magnitude: adding
+                // the zero point cannot overflow.
+                for (o, a) in yo.iter_mut().zip(acc) {
+                    *o = clamp::<Y, FULL>(M::rescale(a, r).wrapping_add(q.zero_point), q);
+                }
+            } else {
+                store_general(&acc, r, q, yo);
+            }
+        }
+    }
+}
+
+/// `yo[s] = q.store(r.apply(acc[s]))`: the outputs of a channel whose
+/// multiplier is 0.5 or more (rare; kept out of line).
+#[inline(never)]
+fn store_general<Y: QuantInt>(acc: &[i32], r: &Rescale, q: &QOut, yo: &mut [Y]) {
+    for (o, a) in yo.iter_mut().zip(acc) {
+        *o = q.store(r.apply(*a));
+    }
+}
+
+/// `v` clamped to the output range: the range of `Y` when `FULL`.
+#[inline(always)]
+fn clamp<Y: QuantInt, const FULL: bool>(v: i32, q: &QOut) -> Y {
+    if FULL {
+        Y::from_i32(v.clamp(Y::QMIN, Y::QMAX))
+    } else {
+        Y::from_i32(v.max(q.min).min(q.max))
+    }
+}
+
+/// The columns of the `P` positions from `pos` when they are `P`
+/// neighbours in one row of a 1×1 convolution of stride 1 inside the image
+/// (the pointwise convolutions): input channel `i` of them is the `P`
+/// consecutive values from `i · plane + off`, one slice a channel. Returns
+/// false, writing nothing, for any other block.
+#[inline(always)]
+fn fill_row<X: QuantInt, const P: usize>(
+    x: &[X],
+    col: &mut [u32],
+    pos: usize,
+    p: &QConvGemmParams,
+) -> bool {
+    let [ih, iw] = p.in_hw;
+    let ow = p.out_hw[1];
+    let (oy, ox) = (pos / ow, pos % ow);
+    let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
+    let x0 = ox as isize - p.pads_begin[1] as isize;
+    if p.kernel != [1, 1]
+        || p.strides[1] != 1
+        || ox + P > ow
+        || !(0..ih as isize).contains(&y0)
+        || x0 < 0
+        || x0 as usize + P > iw
+    {
+        return false;
+    }
+    let (plane, off, k) = (ih * iw, y0 as usize * iw + x0 as usize, p.in_channels);
+    let row = |i: usize| (i < k).then(|| &x[i * plane + off..][..P]);
+    for (t, words) in col.chunks_exact_mut(P).enumerate() {
+        match (row(2 * t), row(2 * t + 1)) {
+            (Some(a), Some(b)) => {
+                for ((w, a), b) in words.iter_mut().zip(a).zip(b) {
+                    *w = pair(a.to_i32(), b.to_i32());
+                }
+            }
+            (Some(a), None) => {
+                for (w, a) in words.iter_mut().zip(a) {
+                    *w = pair(a.to_i32(), 0);
+                }
+            }
+            _ => words.fill(0),
+        }
+    }
+    true
+}
+
 /// Writes the input column of output position `pos` into the words
-/// `col[2t + slot]`: raw input values (padding reads as the zero point),
-/// two a word, 0 past the end of the reduction.
-fn fill<X: QuantInt>(x: &[X], col: &mut [u32], slot: usize, pos: usize, p: &QConvGemmParams) {
+/// `col[stride·t + slot]`: raw input values (padding reads as the zero
+/// point), two a word, 0 past the end of the reduction.
+#[inline(never)]
+fn fill<X: QuantInt>(
+    x: &[X],
+    col: &mut [u32],
+    stride: usize,
+    slot: usize,
+    pos: usize,
+    p: &QConvGemmParams,
+) {
     let [ih, iw] = p.in_hw;
     let [_, ow] = p.out_hw;
     let [kh, kw] = p.kernel;
@@ -117,19 +255,15 @@ fn fill<X: QuantInt>(x: &[X], col: &mut [u32], slot: usize, pos: usize, p: &QCon
     let (oy, ox) = (pos / ow, pos % ow);
     let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
     let x0 = (ox * p.strides[1]) as isize - p.pads_begin[1] as isize;
-    let words = col.len() / 2;
+    let words = col.iter_mut().skip(slot).step_by(stride);
     if kh == 1 && kw == 1 && (0..ih as isize).contains(&y0) && (0..iw as isize).contains(&x0) {
-        // 1×1 inside the image: a strided gather.
+        // 1×1 inside the image: a strided gather, two channels a word.
         let off = y0 as usize * iw + x0 as usize;
-        let at = |i: usize| {
-            if i < k {
-                x[i * in_plane + off].to_i32()
-            } else {
-                0
-            }
-        };
-        for t in 0..words {
-            col[2 * t + slot] = pair(at(2 * t), at(2 * t + 1));
+        let mut xs = x[off..].iter().step_by(in_plane).take(k);
+        for word in words {
+            let lo = xs.next().map_or(0, |v| v.to_i32());
+            let hi = xs.next().map_or(0, |v| v.to_i32());
+            *word = pair(lo, hi);
         }
         return;
     }
@@ -147,7 +281,7 @@ fn fill<X: QuantInt>(x: &[X], col: &mut [u32], slot: usize, pos: usize, p: &QCon
             x[ic * in_plane + yy as usize * iw + xx as usize].to_i32()
         }
     };
-    for t in 0..words {
-        col[2 * t + slot] = pair(at(2 * t), at(2 * t + 1));
+    for (t, word) in words.enumerate() {
+        *word = pair(at(2 * t), at(2 * t + 1));
     }
 }

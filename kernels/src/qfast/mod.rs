@@ -5,19 +5,24 @@
 //! - [`conv::conv`]: 1×1 and general single-group convolutions as an integer
 //!   matrix product. Weights are re-laid at compile time ([`pack_weights`]):
 //!   zero point subtracted, widened to `i16` and paired along the reduction
-//!   axis, two output channels interleaved, so one 32-bit load feeds a dual
+//!   axis, one row per output channel, so one 32-bit load feeds a dual
 //!   16-bit multiply-accumulate ([`QMac::mac2`]: `SMLAD` on the Cortex-M DSP
-//!   extension, [`arm::dsp::Dsp`](super::arm)). The input-offset term is
-//!   folded into the bias at compile time ([`fold_bias`]), so the input is
-//!   only widened, never offset, on the way into the column buffer.
+//!   extension, [`arm::dsp::Dsp`](super::arm)) for each of several output
+//!   positions. The input-offset term is folded into the bias at compile
+//!   time ([`fold_bias`]), so the input is only widened, never offset, on
+//!   the way into the column buffer, once per position for every output
+//!   channel.
 //! - [`depthwise::depthwise`]: depthwise convolutions with the zero-point term
 //!   folded into the bias inside the image and a 3×3 path with its taps in
 //!   registers.
 //!
-//! Every kernel ends with [`requant`], the fixed-point requantization of
+//! Every kernel ends with the fixed-point requantization of
 //! [`Requant::apply`] (round half to even, exact) in 32-bit steps where the
-//! shift allows.
+//! shift allows: [`requant`], or [`Rescale`] with its rounding constants
+//! computed at compile time ([`QMac::rescale`]: six instructions on
+//! Thumb-2).
 
+pub mod add;
 pub mod conv;
 pub mod depthwise;
 
@@ -28,6 +33,29 @@ use super::reference::qint::Requant;
 pub trait QMac: Copy {
     /// `acc + lo(a)·lo(b) + hi(a)·hi(b)`, the halves read as `i16`, wrapping.
     fn mac2(acc: i32, a: u32, b: u32) -> i32;
+
+    /// [`Rescale::apply`] for a [`Rescale::is_short`] multiplier: the
+    /// 32-bit form of [`Requant::apply`] (six instructions on Thumb-2,
+    /// [`arm::dsp::Dsp`](super::arm)).
+    #[inline(always)]
+    fn rescale(acc: i32, r: &Rescale) -> i32 {
+        r.apply_short(acc)
+    }
+
+    /// [`Rescale::apply_fused`]: `Requant::apply(acc) + zero_point` for a
+    /// [`Rescale::fused`] `r` (two instructions and two moves on Thumb-2).
+    #[inline(always)]
+    fn rescale_fused(acc: i32, r: &Rescale) -> i32 {
+        r.apply_fused(acc)
+    }
+
+    /// [`Rescale::round_short`] of `a · r.mult + b · b_mult`, for a
+    /// [`Rescale::is_short`] `r` and a sum below `2^62` in magnitude
+    /// (seven instructions on Thumb-2).
+    #[inline(always)]
+    fn rescale2(a: i32, b: i32, b_mult: i32, r: &Rescale) -> i32 {
+        r.round_short(a as i64 * r.mult as i64 + b as i64 * b_mult as i64)
+    }
 }
 
 /// Plain-Rust [`QMac`]: builds and runs everywhere (M0+, M3, RISC-V, host).
@@ -57,24 +85,19 @@ pub const fn row_words(k: usize) -> usize {
 
 /// Words [`pack_weights`] writes for `m` rows of `k` values.
 pub const fn packed_len(m: usize, k: usize) -> usize {
-    m.div_ceil(2) * 2 * row_words(k)
+    m * row_words(k)
 }
 
 /// Re-lays `m` rows of `k` weights (`w[r·k + i]`, zero point already
-/// subtracted, each in `i16` range) for [`conv::conv`]: for each pair of rows
-/// `(2j, 2j+1)` and each word `t` of [`row_words`], the word of row `2j`
-/// then the word of row `2j+1`, each holding values `2t` and `2t+1`. Missing
-/// rows and values are 0. `out` has [`packed_len`] words.
+/// subtracted, each in `i16` range) for [`conv::conv`]: row `r` takes the
+/// [`row_words`] words from `r · row_words(k)`, word `t` holding values `2t`
+/// and `2t+1`. Missing values are 0. `out` has [`packed_len`] words.
 pub fn pack_weights(w: &[i32], m: usize, k: usize, out: &mut [u32]) {
     let rw = row_words(k);
-    let at = |r: usize, i: usize| if r < m && i < k { w[r * k + i] } else { 0 };
-    for j in 0..m.div_ceil(2) {
-        let dst = &mut out[j * 2 * rw..][..2 * rw];
-        for t in 0..rw {
-            for s in 0..2 {
-                let r = 2 * j + s;
-                dst[2 * t + s] = pair(at(r, 2 * t), at(r, 2 * t + 1));
-            }
+    let at = |r: usize, i: usize| if i < k { w[r * k + i] } else { 0 };
+    for (r, row) in out[..m * rw].chunks_exact_mut(rw).enumerate() {
+        for (t, word) in row.iter_mut().enumerate() {
+            *word = pair(at(r, 2 * t), at(r, 2 * t + 1));
         }
     }
 }
@@ -91,17 +114,166 @@ pub fn fold_bias(w: &[i32], k: usize, bias: &[i32], x_zero_point: i32, out: &mut
 /// [`Requant::apply`], the same value: when the shift is 32 or more (every
 /// multiplier below 1 with a 31-bit mantissa), round half to even as
 /// `(v + 2^(s-1) - 1 + q_0) >> s`, with `q_0` the lowest bit of `v >> s`,
-/// in 32-bit halves; the result needs no saturation.
+/// in 32-bit halves ([`Rescale::apply_short`]); the result needs no
+/// saturation.
 #[inline(always)]
 pub fn requant(acc: i32, r: Requant) -> i32 {
     if r.shift >= 32 {
-        let v = acc as i64 * r.mult as i64;
-        let s2 = r.shift - 32;
-        let bit = (((v >> 32) as i32) >> s2) & 1;
-        let t = v + ((1i64 << (r.shift - 1)) - 1) + bit as i64;
-        ((t >> 32) as i32) >> s2
+        Rescale::new(r).apply_short(acc)
     } else {
         r.apply(acc)
+    }
+}
+
+/// A [`Requant`] with the constants of its rounding precomputed (by
+/// [`Rescale::new`], at compile time), for the kernels' requantization in
+/// 32-bit halves: `v = acc · mult` (one `SMULL`), `q_0` = bit `shift` of `v`,
+/// `t = v + 2^(shift-1) - 1 + q_0` (one 64-bit add of a constant with
+/// `q_0` as carry in), result `hi(t) >> (shift - 32)`. Exact, round half to
+/// even, for shifts of 32 or more ([`Rescale::is_short`]); a larger
+/// multiplier (0.5 and up) takes [`Requant::apply`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rescale {
+    /// Multiplier, as [`Requant::mult`].
+    pub mult: i32,
+    /// `shift - 32`: `0..=30` for the 32-bit form, negative otherwise.
+    pub shift_hi: i8,
+    /// Low word of `2^(shift-1) - 1`.
+    pub round_lo: u32,
+    /// High word of `2^(shift-1) - 1`, or, with
+    /// [`Rescale::with_zero_point`], of `2^(shift-1) + zero_point · 2^shift`.
+    pub round_hi: i32,
+    /// Whether this is the half-up form [`Rescale::fused`] made: rounding
+    /// constant and output zero point in one 64-bit constant, no tie
+    /// possible for the channel's accumulators
+    /// ([`QMac::rescale_fused`]).
+    pub with_zero_point: bool,
+}
+
+impl Rescale {
+    /// The precomputed form of `r`. A zero multiplier takes the 32-bit
+    /// form too (every product is 0).
+    pub const fn new(r: Requant) -> Rescale {
+        if r.mult == 0 {
+            Rescale::new_raw(0, 32)
+        } else {
+            Rescale::new_raw(r.mult, r.shift)
+        }
+    }
+
+    /// `mult · 2^-shift` for any `mult` and a `shift` in `0..=62`.
+    pub const fn new_raw(mult: i32, shift: u32) -> Rescale {
+        let (round_lo, round_hi) = if shift >= 32 {
+            let round = (1u64 << (shift - 1)) - 1;
+            (round as u32, (round >> 32) as i32)
+        } else {
+            (0, 0)
+        };
+        Rescale {
+            mult,
+            shift_hi: (shift as i32 - 32) as i8,
+            round_lo,
+            round_hi,
+            with_zero_point: false,
+        }
+    }
+
+    /// The half-up form of `r` with the output zero point folded in, for a
+    /// channel whose accumulators all lie in `acc_min..=acc_max`, when it
+    /// gives [`Requant::apply`]`(acc) + zero_point` exactly: the shift is
+    /// 32 or more, no accumulator in the range makes a tie (a tie needs
+    /// `acc · mult` to be an odd multiple of `2^(shift-1)`, so a multiple of
+    /// `2^(shift-1-tz)` with `tz` the trailing zeros of `mult`; below that
+    /// in magnitude round half up is round half to even), and
+    /// `acc · mult + 2^(shift-1) + zero_point · 2^shift` fits in `i64`.
+    /// Then [`QMac::rescale_fused`] is one `SMLAL` onto the constant and one
+    /// shift of its high word.
+    pub fn fused(r: Requant, zero_point: i32, acc_min: i64, acc_max: i64) -> Option<Rescale> {
+        // A zero multiplier: any shift.
+        let r = if r.mult == 0 {
+            Requant { mult: 0, shift: 32 }
+        } else {
+            r
+        };
+        if r.shift < 32 || r.shift > 62 || r.mult < 0 || acc_min > acc_max {
+            return None;
+        }
+        let big = acc_min.unsigned_abs().max(acc_max.unsigned_abs()) as u128;
+        if r.mult != 0 {
+            let t = r.shift - 1 - r.mult.trailing_zeros();
+            if big >= 1u128 << t {
+                return None;
+            }
+        }
+        let pre = (1i128 << (r.shift - 1)) + ((zero_point as i128) << r.shift);
+        let m = r.mult as i128;
+        let fits = |v: i128| (i64::MIN as i128..=i64::MAX as i128).contains(&v);
+        if !fits(pre) || !fits(acc_min as i128 * m + pre) || !fits(acc_max as i128 * m + pre) {
+            return None;
+        }
+        let pre = pre as i64;
+        Some(Rescale {
+            mult: r.mult,
+            shift_hi: (r.shift as i32 - 32) as i8,
+            round_lo: pre as u32,
+            round_hi: (pre >> 32) as i32,
+            with_zero_point: true,
+        })
+    }
+
+    /// [`Rescale::fused`]'s value, `hi(acc · mult + constant) >> (shift -
+    /// 32)`, in plain Rust.
+    #[inline(always)]
+    pub fn apply_fused(&self, acc: i32) -> i32 {
+        let pre = ((self.round_hi as i64) << 32) | self.round_lo as i64;
+        let t = (acc as i64 * self.mult as i64).wrapping_add(pre);
+        ((t >> 32) as i32) >> (self.shift_hi as u32 & 31)
+    }
+
+    /// Whether the shift is 32 or more: [`Rescale::apply_short`] holds.
+    #[inline(always)]
+    pub const fn is_short(&self) -> bool {
+        self.shift_hi >= 0
+    }
+
+    /// The [`Requant`] this was made from.
+    #[inline(always)]
+    pub const fn requant(&self) -> Requant {
+        Requant {
+            mult: self.mult,
+            shift: (self.shift_hi as i32 + 32) as u32,
+        }
+    }
+
+    /// `round_half_even(acc · mult · 2^-shift)`, [`Requant::apply`]'s value,
+    /// for any shift (not for the [`Rescale::fused`] form, whose constant
+    /// holds the zero point: [`QMac::rescale_fused`]).
+    #[inline(always)]
+    pub fn apply(&self, acc: i32) -> i32 {
+        debug_assert!(!self.with_zero_point);
+        if self.is_short() {
+            self.apply_short(acc)
+        } else {
+            self.requant().apply(acc)
+        }
+    }
+
+    /// [`Rescale::apply`] when [`Rescale::is_short`] (plain Rust: `v` is
+    /// below `2^62` in magnitude and `t` does not overflow).
+    #[inline(always)]
+    pub fn apply_short(&self, acc: i32) -> i32 {
+        self.round_short(acc as i64 * self.mult as i64)
+    }
+
+    /// `round_half_even(v · 2^-shift)` when [`Rescale::is_short`], for `v`
+    /// below `2^62` in magnitude.
+    #[inline(always)]
+    pub fn round_short(&self, v: i64) -> i32 {
+        let s = self.shift_hi as u32 & 31;
+        let q0 = (((v >> 32) as i32) >> s) & 1;
+        let round = ((self.round_hi as i64) << 32) | self.round_lo as i64;
+        let t = v + round + q0 as i64;
+        ((t >> 32) as i32) >> s
     }
 }
 
@@ -137,6 +309,82 @@ mod tests {
                 assert_eq!(requant(acc, r), r.apply(acc), "{m} {acc}");
             }
         }
+    }
+
+    #[test]
+    fn rescale_matches_the_reference_for_every_shift() {
+        let mut seed = 0x9e37_79b9u32;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let edges = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX];
+        for shift in 0..=62u32 {
+            for mult in [1 << 30, i32::MAX, 0x5555_5555, 0x4000_0001, 0] {
+                let r = Requant { mult, shift };
+                let q = Rescale::new(r);
+                let check = |acc: i32| {
+                    assert_eq!(q.apply(acc), r.apply(acc), "{r:?} {acc}");
+                    if q.is_short() {
+                        assert_eq!(Portable::rescale(acc, &q), r.apply(acc), "{r:?} {acc}");
+                    }
+                };
+                edges.into_iter().for_each(check);
+                // Ties: acc · mult an odd or even multiple of 2^(shift-1).
+                for acc in -40..40 {
+                    check(acc);
+                    check(acc << 20);
+                }
+                for _ in 0..2_000 {
+                    check(next() as i32);
+                    check(next() as i32 >> (next() % 31));
+                }
+            }
+        }
+        // Multipliers from f64 (all 31 bits set) on a dense sweep.
+        for m in [0.25f64, 1.0 / 3.0, 0.007_812_5, 1e-7, 0.499_999] {
+            let r = Requant::from_f64(m).unwrap();
+            let q = Rescale::new(r);
+            assert!(q.is_short());
+            for acc in -100_000..100_000 {
+                assert_eq!(q.apply(acc), r.apply(acc), "{m} {acc}");
+            }
+        }
+    }
+
+    #[test]
+    fn fused_rescale_adds_the_zero_point_exactly() {
+        for m in [
+            0.003_921_568_6f32,
+            0.156_191_54,
+            1.0 / 3.0,
+            0.25,
+            2f32.powi(-20),
+            0.0,
+        ] {
+            for r in [Requant::from_f32(m), Requant::from_f64(m as f64)] {
+                let r = r.unwrap();
+                for zp in [-128, 0, 5, 255] {
+                    let Some(q) = Rescale::fused(r, zp, -70_000, 70_000) else {
+                        // Only a multiplier with few significant bits (a tie
+                        // within the range) or one of 0.25 and up.
+                        assert!(m == 0.25 || m == 2f32.powi(-20), "{m}");
+                        continue;
+                    };
+                    for acc in -70_000..=70_000 {
+                        let want = r.apply(acc) + zp;
+                        assert_eq!(q.apply_fused(acc), want, "{m} {zp} {acc}");
+                        assert_eq!(Portable::rescale_fused(acc, &q), want);
+                    }
+                }
+            }
+        }
+        // 2^-20: acc = 2^19 is a tie (0.5), refused unless the range excludes it.
+        let r = Requant::from_f32(2f32.powi(-20)).unwrap();
+        assert!(Rescale::fused(r, 0, -(1 << 19), 1 << 19).is_none());
+        assert!(Rescale::fused(r, 0, 1 - (1 << 19), (1 << 19) - 1).is_some());
     }
 
     #[test]
