@@ -199,12 +199,20 @@ pub fn depthwise_inplace<M: Micro>(
         }
         return;
     }
-    padded::<M>(w, bias, buf, scratch, p);
+    // The shape is a constant of the generated call: only the plane kernel
+    // the node uses is compiled.
+    match (p.kernel[0], p.strides[0]) {
+        (3, 1) => padded::<M, 3, 1>(w, bias, buf, scratch, p),
+        (3, 2) => padded::<M, 3, 2>(w, bias, buf, scratch, p),
+        (5, 1) => padded::<M, 5, 1>(w, bias, buf, scratch, p),
+        _ => padded::<M, 5, 2>(w, bias, buf, scratch, p),
+    }
 }
 
-/// The fast shapes of [`depthwise_inplace`] (checked by the caller).
+/// The fast shapes of [`depthwise_inplace`] (checked by the caller): a
+/// `K × K` filter with strides `S`.
 #[inline(never)]
-fn padded<M: Micro>(
+fn padded<M: Micro, const K: usize, const S: usize>(
     w: &[f32],
     bias: Option<&[f32]>,
     buf: &mut [f32],
@@ -213,7 +221,7 @@ fn padded<M: Micro>(
 ) {
     let [h, iw] = p.in_hw;
     let [oh, ow] = p.out_hw;
-    let (k, s) = (p.kernel[0], p.strides[0]);
+    let (k, s) = (K, S);
     let [ph, pl] = p.pads_begin;
     let (plane, oplane) = (h * iw, oh * ow);
     let pw = p.padded_hw()[1];
@@ -232,8 +240,14 @@ fn padded<M: Micro>(
             let first = oy0 * s;
             let end = (oy0 + n - 1) * s + k;
             if first > base {
+                // Rows `first..next` move to the top, row by row (a row and
+                // its destination never overlap: they are `first - base ≥ 1`
+                // rows apart).
                 let kept = next.max(first) - first;
-                scratch.copy_within((first - base) * pw..(first - base + kept) * pw, 0);
+                for i in 0..kept {
+                    let (dst, src) = scratch.split_at_mut((first - base + i) * pw);
+                    dst[i * pw..][..pw].copy_from_slice(&src[..pw]);
+                }
                 base = first;
                 next = next.max(first);
             }
