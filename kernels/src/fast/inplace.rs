@@ -43,10 +43,16 @@ pub const fn pointwise_scratch_len(k: usize, n: usize) -> usize {
     k * t
 }
 
+/// Floats by which the scratch of [`depthwise_inplace`] may exceed one input
+/// plane to take a small plane in one pass.
+pub const DEPTHWISE_SLACK: usize = 32;
+
 /// Output rows [`depthwise_inplace`] computes per pass on a fast shape
-/// ([`DepthwiseParams::fast`]): as many as keep the padded input rows they
-/// read within one input plane (at least one), or every row when writing a
-/// pass's outputs could reach an input row not yet copied.
+/// ([`DepthwiseParams::fast`]): every row when the whole padded plane is no
+/// more than [`DEPTHWISE_SLACK`] floats over one input plane, or when writing
+/// a pass's outputs could reach an input row not yet copied; otherwise as
+/// many as keep the padded input rows they read within one input plane (at
+/// least one).
 pub const fn depthwise_chunk_rows(p: &DepthwiseParams) -> usize {
     let [h, w] = p.in_hw;
     let [oh, ow] = p.out_hw;
@@ -61,7 +67,12 @@ pub const fn depthwise_chunk_rows(p: &DepthwiseParams) -> usize {
         }
         oy += 1;
     }
-    let pw = p.padded_hw()[1];
+    let [ph_all, pw] = p.padded_hw();
+    // A small plane is taken whole: one pass per channel instead of several
+    // passes of a row or two, for at most [`DEPTHWISE_SLACK`] more floats.
+    if ph_all * pw <= h * w + DEPTHWISE_SLACK {
+        return oh;
+    }
     let mut t = 1;
     while t < oh && (t * s + k) * pw <= h * w {
         t += 1;
@@ -71,7 +82,7 @@ pub const fn depthwise_chunk_rows(p: &DepthwiseParams) -> usize {
 
 /// Floats of scratch [`depthwise_inplace`] needs: on a fast shape, the padded
 /// input rows of one pass ([`depthwise_chunk_rows`]), which is no more than
-/// one input plane unless the plane is smaller than `k` padded rows;
+/// one input plane plus [`DEPTHWISE_SLACK`] unless `k` padded rows are more;
 /// otherwise one input plane.
 pub const fn depthwise_scratch_len(p: &DepthwiseParams) -> usize {
     if !p.fast() {

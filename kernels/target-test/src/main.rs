@@ -169,7 +169,17 @@ fn dw3<M: Micro>(s: usize, x: &[f32], w: &[f32], b: f32, a: Activation, y: &mut 
     }
 }
 
-fn dw3_of(v: Variant, s: usize, x: &[f32], w: &[f32], b: f32, a: Activation, y: &mut [f32], g: &Plane) {
+#[allow(clippy::too_many_arguments)]
+fn dw3_of(
+    v: Variant,
+    s: usize,
+    x: &[f32],
+    w: &[f32],
+    b: f32,
+    a: Activation,
+    y: &mut [f32],
+    g: &Plane,
+) {
     match v {
         Variant::Portable => dw3::<Portable>(s, x, w, b, a, y, g),
         Variant::Fpu => dw3::<CortexMFpu>(s, x, w, b, a, y, g),
@@ -223,7 +233,16 @@ fn test_dw(w: &mut Out, rng: &mut Rng) -> (u32, u32, f32) {
         let (x, wt) = (&b[..xlen], &a[..9]);
         let ylen = (oh - 1) * g.ldy + ow;
         want[..ylen].iter_mut().for_each(|v| *v = f32::NAN);
-        dw3_of(Variant::Portable, s, x, wt, bias, act, &mut want[..ylen], &g);
+        dw3_of(
+            Variant::Portable,
+            s,
+            x,
+            wt,
+            bias,
+            act,
+            &mut want[..ylen],
+            &g,
+        );
         for &v in VARIANTS {
             got[..ylen].iter_mut().for_each(|v| *v = f32::NAN);
             dw3_of(v, s, x, wt, bias, act, &mut got[..ylen], &g);
