@@ -14,6 +14,9 @@
 //! consecutive `t` (or an explicit offset per `t`) and `sb` between
 //! consecutive output columns.
 
+use super::fast::depthwise::{plane, Plane};
+use super::reference::activation::Activation;
+
 /// A register-blocked f32 micro-kernel. Implementations: `Portable` (plain Rust) and Arm variants.
 ///
 /// # Panics
@@ -39,6 +42,27 @@ pub trait Micro {
         let k = taps.offs().len();
         assert!(a.len() >= 4 * k, "micro-kernel: a is shorter than 4 × taps");
         Self::mk4x4_ind(&a[..4 * k], b, taps.offs(), sb, acc);
+    }
+
+    /// The 3×3, stride-`S` depthwise plane kernel:
+    /// `y[oy·ldy + ox] = act(bias + Σ_{ky<3, kx<3} x[(oy·S + ky)·ldx + ox·S + kx] · w[3ky + kx])`
+    /// for every output of `g`, the products added in `(ky, kx)` order.
+    /// The default is the plain-Rust [`plane`](super::fast::depthwise::plane).
+    ///
+    /// # Panics
+    ///
+    /// If `w` holds fewer than 9 floats, or `x` or `y` is too short for `g`
+    /// ([`check_plane`](super::fast::depthwise::check_plane)).
+    #[inline]
+    fn dw3<const S: usize>(
+        x: &[f32],
+        w: &[f32],
+        bias: f32,
+        act: Activation,
+        y: &mut [f32],
+        g: &Plane,
+    ) {
+        plane::<3, S>(x, w, bias, act, y, g);
     }
 }
 

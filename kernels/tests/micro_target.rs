@@ -116,6 +116,8 @@ fn count(board: &Board, elf: &Path, variant: &str, kernel: &str, k: usize, sb: u
 fn macs_per_step(kernel: &str) -> u64 {
     match kernel {
         "mk8x1" => 8,
+        // dw3: 4 rows of k outputs, 9 taps each.
+        "dw3" => 36,
         _ => 16,
     }
 }
@@ -134,6 +136,8 @@ fn check_board(board: &Board) -> Vec<(String, &'static str, usize, u64, f64)> {
     );
     let cases: u64 = out.report.int("cases").expect("cases");
     assert!(cases >= 800, "{}", out.stdout);
+    let dw_cases: u64 = out.report.int("dw_cases").expect("dw_cases");
+    assert!(dw_cases >= 300, "{}", out.stdout);
     let mut rows = Vec::new();
     for &variant in board.variants {
         for (kernel, sb) in [
@@ -143,6 +147,8 @@ fn check_board(board: &Board) -> Vec<(String, &'static str, usize, u64, f64)> {
             ("mk4x4_taps", 1),
             ("mk4x4_taps", 2),
             ("mk8x1", 1),
+            ("dw3", 1),
+            ("dw3", 2),
         ] {
             let lo = count(board, &elf, variant, kernel, 128, sb);
             let hi = count(board, &elf, variant, kernel, 256, sb);
@@ -181,6 +187,9 @@ fn fpu_kernels_on_cortex_m4f() {
     assert!(per_mac(&rows, "fpu", "mk4x4_taps", 1) <= 1.25);
     assert!(per_mac(&rows, "fpu", "mk8x1", 1) <= 1.25);
     assert!(per_mac(&rows, "fpu", "mk4x4", 2) <= 1.63);
+    // Per four outputs: 3 `vldmia`, 36 `vfma`, Relu 16, bias, store, loop.
+    assert!(per_mac(&rows, "fpu", "dw3", 1) <= 1.9);
+    assert!(per_mac(&rows, "fpu", "dw3", 2) <= 1.9);
 }
 
 #[test]
@@ -199,4 +208,7 @@ fn helium_kernels_on_cortex_m55() {
     assert!(per_mac(&rows, "helium", "mk4x4", 1) <= 0.47);
     assert!(per_mac(&rows, "helium", "mk4x4_taps", 1) <= 0.5);
     assert!(per_mac(&rows, "helium", "mk8x1", 1) <= 0.57);
+    // Per four outputs: 9 loads, 9 `vfma`, bias, Relu 2, store, `letp`.
+    assert!(per_mac(&rows, "helium", "dw3", 1) <= 0.7);
+    assert!(per_mac(&rows, "helium", "dw3", 2) <= 0.8);
 }

@@ -74,7 +74,8 @@ impl ConvFast {
         }
     }
 
-    fn depthwise(&self) -> DepthwiseParams {
+    /// The parameters of the depthwise kernels.
+    pub(super) fn depthwise(&self) -> DepthwiseParams {
         DepthwiseParams {
             channels: self.out_channels,
             in_hw: self.in_hw,
@@ -153,7 +154,7 @@ impl Op for ConvFast {
                 &mut y,
                 &self.pointwise(),
             ),
-            FastKind::Depthwise => zant_kernels::fast::depthwise::depthwise(
+            FastKind::Depthwise => zant_kernels::fast::depthwise::depthwise::<Portable>(
                 &x,
                 &w,
                 b.as_deref(),
@@ -209,7 +210,7 @@ impl Op for ConvFast {
                 }
             }
             FastKind::Depthwise => {
-                let f = cx.kernel("fast::depthwise::depthwise");
+                let f = cx.micro_kernel("fast::depthwise::depthwise");
                 let c = lit_usize(self.out_channels);
                 quote! {
                     #f(#xs, #ws, #b, #y, &zk::fast::depthwise::DepthwiseParams {

@@ -7,7 +7,8 @@
 //!   output than input channels, the input's buffer is planned at the
 //!   output's size (the in-place form still needs less than input + output).
 //! - A depthwise convolution whose output plane is no larger than its input
-//!   plane runs over it with a scratch of one input plane
+//!   plane runs over it with a scratch of padded input rows, no more than one
+//!   input plane but for planes smaller than the filter's rows
 //!   ([`depthwise_scratch_len`]).
 //!
 //! The general direct convolution has no in-place form: each output row reads
@@ -32,7 +33,7 @@ pub fn forms(conv: &ConvFast) -> Vec<InPlace> {
         FastKind::Pointwise if in_plane == out_plane => {
             pointwise_scratch_len(conv.in_channels, out_plane)
         }
-        FastKind::Depthwise if out_plane <= in_plane => depthwise_scratch_len(conv.in_hw),
+        FastKind::Depthwise if out_plane <= in_plane => depthwise_scratch_len(&conv.depthwise()),
         _ => return Vec::new(),
     };
     vec![InPlace {
@@ -60,7 +61,7 @@ pub fn emit(conv: &ConvFast, cx: &NodeCx<'_>) -> Result<TokenStream, OpError> {
             })
         }
         FastKind::Depthwise => {
-            let f = cx.kernel("fast::inplace::depthwise_inplace");
+            let f = cx.micro_kernel("fast::inplace::depthwise_inplace");
             let c = lit_usize(conv.out_channels);
             let [ihw, ohw, ker, st, pb] = [
                 conv.in_hw,

@@ -8,10 +8,12 @@
 //! pointer increments, 32 `vfma` and the loop's `subs`/`bne`: 39
 //! instructions for 32 multiply-accumulates.
 
+use super::super::fast::depthwise::{check_plane, plane, Plane};
 use super::super::micro::{
     check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, Micro, Taps,
 };
-use super::Args;
+use super::super::reference::activation::Activation;
+use super::{Args, DwArgs};
 
 /// Single-precision FPU micro-kernels (`vfma.f32`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -328,6 +330,274 @@ unsafe extern "C" fn mk8x1_asm(args: *const Args) {
     )
 }
 
+/// The 3×3, stride-1 depthwise plane kernel on `*args` (`oh`, `ow` ≥ 1):
+/// weights in `s16`–`s24`, four outputs per pass in `s0`–`s3` (started from
+/// four copies of the bias, one `vldmia`), the 6 inputs of a pass's
+/// filter row in `s4`–`s9` (one `vldmia`), then one output at a time;
+/// `Relu` as a compare and a conditional move per output when `relu ≠ 0`.
+///
+/// # Safety
+///
+/// `args` points to a [`DwArgs`] whose `x` holds every input of the plane
+/// (`(oh - 1)·1 + 3` rows of `ldx` bytes, `(ow - 1)·1 + 3` floats each),
+/// `y` every output (`oh` rows of `ldy` bytes, `ow` floats each), `w` 9
+/// floats and `bias4` 4 floats.
+#[unsafe(naked)]
+unsafe extern "C" fn dw3s1_asm(args: *const DwArgs) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r9}}", // r1 x, r2 y, r3 ldx, r4 ldy, r5 oh, r6 ow, r7 w, r8 bias4, r9 relu
+        "vldmia r7, {{s16-s24}}",
+        "mov r7, r9",
+        "movs r0, #0",
+        "vmov s26, r0",
+        "1:", // an output row
+        "mov r10, r1",
+        "mov r11, r2",
+        "lsrs r12, r6, #2",
+        "beq 4f",
+        "2:", // four outputs
+        "vldmia r8, {{s0-s3}}",
+        "mov r0, r10",
+        "vldmia r0, {{s4-s9}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s16",
+        "vfma.f32 s1, s5, s16",
+        "vfma.f32 s2, s6, s16",
+        "vfma.f32 s3, s7, s16",
+        "vfma.f32 s0, s5, s17",
+        "vfma.f32 s1, s6, s17",
+        "vfma.f32 s2, s7, s17",
+        "vfma.f32 s3, s8, s17",
+        "vfma.f32 s0, s6, s18",
+        "vfma.f32 s1, s7, s18",
+        "vfma.f32 s2, s8, s18",
+        "vfma.f32 s3, s9, s18",
+        "vldmia r0, {{s4-s9}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s19",
+        "vfma.f32 s1, s5, s19",
+        "vfma.f32 s2, s6, s19",
+        "vfma.f32 s3, s7, s19",
+        "vfma.f32 s0, s5, s20",
+        "vfma.f32 s1, s6, s20",
+        "vfma.f32 s2, s7, s20",
+        "vfma.f32 s3, s8, s20",
+        "vfma.f32 s0, s6, s21",
+        "vfma.f32 s1, s7, s21",
+        "vfma.f32 s2, s8, s21",
+        "vfma.f32 s3, s9, s21",
+        "vldmia r0, {{s4-s9}}",
+        "vfma.f32 s0, s4, s22",
+        "vfma.f32 s1, s5, s22",
+        "vfma.f32 s2, s6, s22",
+        "vfma.f32 s3, s7, s22",
+        "vfma.f32 s0, s5, s23",
+        "vfma.f32 s1, s6, s23",
+        "vfma.f32 s2, s7, s23",
+        "vfma.f32 s3, s8, s23",
+        "vfma.f32 s0, s6, s24",
+        "vfma.f32 s1, s7, s24",
+        "vfma.f32 s2, s8, s24",
+        "vfma.f32 s3, s9, s24",
+        "cbz r7, 3f",
+        "vcmp.f32 s0, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s0, s26",
+        "vcmp.f32 s1, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s1, s26",
+        "vcmp.f32 s2, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s2, s26",
+        "vcmp.f32 s3, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s3, s26",
+        "3:",
+        "vstmia r11!, {{s0-s3}}",
+        "add r10, #16",
+        "subs r12, #1",
+        "bne 2b",
+        "4:",
+        "ands r12, r6, #3",
+        "beq 7f",
+        "5:", // one output
+        "vldmia r8, {{s0}}",
+        "mov r0, r10",
+        "vldmia r0, {{s4-s6}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s16",
+        "vfma.f32 s0, s5, s17",
+        "vfma.f32 s0, s6, s18",
+        "vldmia r0, {{s4-s6}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s19",
+        "vfma.f32 s0, s5, s20",
+        "vfma.f32 s0, s6, s21",
+        "vldmia r0, {{s4-s6}}",
+        "vfma.f32 s0, s4, s22",
+        "vfma.f32 s0, s5, s23",
+        "vfma.f32 s0, s6, s24",
+        "cbz r7, 6f",
+        "vcmp.f32 s0, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s0, s26",
+        "6:",
+        "vstmia r11!, {{s0}}",
+        "add r10, #4",
+        "subs r12, #1",
+        "bne 5b",
+        "7:",
+        "add r1, r3",
+        "add r2, r4",
+        "subs r5, #1",
+        "bne 1b",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
+/// The 3×3, stride-2 depthwise plane kernel on `*args` (`oh`, `ow` ≥ 1):
+/// weights in `s16`–`s24`, four outputs per pass in `s0`–`s3` (started from
+/// four copies of the bias, one `vldmia`), the 9 inputs of a pass's
+/// filter row in `s4`–`s12` (one `vldmia`), then one output at a time;
+/// `Relu` as a compare and a conditional move per output when `relu ≠ 0`.
+///
+/// # Safety
+///
+/// `args` points to a [`DwArgs`] whose `x` holds every input of the plane
+/// (`(oh - 1)·2 + 3` rows of `ldx` bytes, `(ow - 1)·2 + 3` floats each),
+/// `y` every output (`oh` rows of `ldy` bytes, `ow` floats each), `w` 9
+/// floats and `bias4` 4 floats.
+#[unsafe(naked)]
+unsafe extern "C" fn dw3s2_asm(args: *const DwArgs) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r9}}", // r1 x, r2 y, r3 ldx, r4 ldy, r5 oh, r6 ow, r7 w, r8 bias4, r9 relu
+        "vldmia r7, {{s16-s24}}",
+        "mov r7, r9",
+        "movs r0, #0",
+        "vmov s26, r0",
+        "1:", // an output row
+        "mov r10, r1",
+        "mov r11, r2",
+        "lsrs r12, r6, #2",
+        "beq 4f",
+        "2:", // four outputs
+        "vldmia r8, {{s0-s3}}",
+        "mov r0, r10",
+        "vldmia r0, {{s4-s12}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s16",
+        "vfma.f32 s1, s6, s16",
+        "vfma.f32 s2, s8, s16",
+        "vfma.f32 s3, s10, s16",
+        "vfma.f32 s0, s5, s17",
+        "vfma.f32 s1, s7, s17",
+        "vfma.f32 s2, s9, s17",
+        "vfma.f32 s3, s11, s17",
+        "vfma.f32 s0, s6, s18",
+        "vfma.f32 s1, s8, s18",
+        "vfma.f32 s2, s10, s18",
+        "vfma.f32 s3, s12, s18",
+        "vldmia r0, {{s4-s12}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s19",
+        "vfma.f32 s1, s6, s19",
+        "vfma.f32 s2, s8, s19",
+        "vfma.f32 s3, s10, s19",
+        "vfma.f32 s0, s5, s20",
+        "vfma.f32 s1, s7, s20",
+        "vfma.f32 s2, s9, s20",
+        "vfma.f32 s3, s11, s20",
+        "vfma.f32 s0, s6, s21",
+        "vfma.f32 s1, s8, s21",
+        "vfma.f32 s2, s10, s21",
+        "vfma.f32 s3, s12, s21",
+        "vldmia r0, {{s4-s12}}",
+        "vfma.f32 s0, s4, s22",
+        "vfma.f32 s1, s6, s22",
+        "vfma.f32 s2, s8, s22",
+        "vfma.f32 s3, s10, s22",
+        "vfma.f32 s0, s5, s23",
+        "vfma.f32 s1, s7, s23",
+        "vfma.f32 s2, s9, s23",
+        "vfma.f32 s3, s11, s23",
+        "vfma.f32 s0, s6, s24",
+        "vfma.f32 s1, s8, s24",
+        "vfma.f32 s2, s10, s24",
+        "vfma.f32 s3, s12, s24",
+        "cbz r7, 3f",
+        "vcmp.f32 s0, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s0, s26",
+        "vcmp.f32 s1, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s1, s26",
+        "vcmp.f32 s2, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s2, s26",
+        "vcmp.f32 s3, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s3, s26",
+        "3:",
+        "vstmia r11!, {{s0-s3}}",
+        "add r10, #32",
+        "subs r12, #1",
+        "bne 2b",
+        "4:",
+        "ands r12, r6, #3",
+        "beq 7f",
+        "5:", // one output
+        "vldmia r8, {{s0}}",
+        "mov r0, r10",
+        "vldmia r0, {{s4-s6}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s16",
+        "vfma.f32 s0, s5, s17",
+        "vfma.f32 s0, s6, s18",
+        "vldmia r0, {{s4-s6}}",
+        "add r0, r3",
+        "vfma.f32 s0, s4, s19",
+        "vfma.f32 s0, s5, s20",
+        "vfma.f32 s0, s6, s21",
+        "vldmia r0, {{s4-s6}}",
+        "vfma.f32 s0, s4, s22",
+        "vfma.f32 s0, s5, s23",
+        "vfma.f32 s0, s6, s24",
+        "cbz r7, 6f",
+        "vcmp.f32 s0, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it lt",
+        "vmovlt.f32 s0, s26",
+        "6:",
+        "vstmia r11!, {{s0}}",
+        "add r10, #8",
+        "subs r12, #1",
+        "bne 5b",
+        "7:",
+        "add r1, r1, r3, lsl #1",
+        "add r2, r4",
+        "subs r5, #1",
+        "bne 1b",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
 impl Micro for CortexMFpu {
     #[inline]
     fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]) {
@@ -407,5 +677,34 @@ impl Micro for CortexMFpu {
         };
         // SAFETY: check_mk8x1 proved a.len() >= 8k and b.len() >= k.
         unsafe { mk8x1_asm(&args) }
+    }
+
+    #[inline]
+    fn dw3<const S: usize>(
+        x: &[f32],
+        w: &[f32],
+        bias: f32,
+        act: Activation,
+        y: &mut [f32],
+        g: &Plane,
+    ) {
+        if S != 1 && S != 2 {
+            return plane::<3, S>(x, w, bias, act, y, g);
+        }
+        if !check_plane(x.len(), y.len(), 3, S, g) {
+            return;
+        }
+        let mut args = DwArgs::new(x, w, bias, act, y, g);
+        let args = args.bias4();
+        // SAFETY: check_plane proved that x and y hold every element of the
+        // plane, DwArgs::new that w holds 9 floats; bias4 points into args.
+        unsafe {
+            if S == 1 {
+                dw3s1_asm(args)
+            } else {
+                dw3s2_asm(args)
+            }
+        }
+        args.finish(act, y, g);
     }
 }

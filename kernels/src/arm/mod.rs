@@ -38,3 +38,88 @@ struct Args {
     /// Element offsets into `b`, one per step (indirect kernel only).
     offs: *const u32,
 }
+
+/// What an assembly depthwise plane kernel reads, passed by address in `r0`.
+/// Strides are in bytes.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+#[repr(C)]
+#[derive(Debug)]
+struct DwArgs {
+    /// Top-left input of the plane.
+    x: *const f32,
+    /// First output.
+    y: *mut f32,
+    /// Bytes between input rows.
+    ldx: usize,
+    /// Bytes between output rows.
+    ldy: usize,
+    /// Output rows, at least 1.
+    oh: usize,
+    /// Output columns, at least 1.
+    ow: usize,
+    /// The 9 weights, row-major.
+    w: *const f32,
+    /// Four copies of the bias.
+    bias4: *const f32,
+    /// Nonzero: apply `Relu` (`v < 0 ? 0 : v`) in the kernel.
+    relu: usize,
+    /// The four copies `bias4` points to.
+    b4: [f32; 4],
+}
+
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+impl DwArgs {
+    /// The arguments of a 3×3 plane kernel over a plane `g` already checked
+    /// (`check_plane`). `bias4` is set by [`DwArgs::bias4`] once the value
+    /// has its final address.
+    ///
+    /// # Panics
+    ///
+    /// If `w` holds fewer than 9 floats.
+    fn new(
+        x: &[f32],
+        w: &[f32],
+        bias: f32,
+        act: super::reference::activation::Activation,
+        y: &mut [f32],
+        g: &super::fast::depthwise::Plane,
+    ) -> Self {
+        assert!(w.len() >= 9, "depthwise plane kernel: fewer than 9 weights");
+        DwArgs {
+            x: x.as_ptr(),
+            y: y.as_mut_ptr(),
+            ldx: g.ldx * 4,
+            ldy: g.ldy * 4,
+            oh: g.oh,
+            ow: g.ow,
+            w: w.as_ptr(),
+            bias4: core::ptr::null(),
+            relu: usize::from(act == super::reference::activation::Activation::Relu),
+            b4: [bias; 4],
+        }
+    }
+
+    /// Points `bias4` at `b4`; call right before the kernel.
+    fn bias4(&mut self) -> &Self {
+        self.bias4 = self.b4.as_ptr();
+        self
+    }
+
+    /// Applies the activations the kernel does not (all but `None` and
+    /// `Relu`) to the outputs.
+    fn finish(
+        &self,
+        act: super::reference::activation::Activation,
+        y: &mut [f32],
+        g: &super::fast::depthwise::Plane,
+    ) {
+        use super::reference::activation::Activation;
+        if self.relu == 0 && act != Activation::None {
+            for oy in 0..g.oh {
+                for v in &mut y[oy * g.ldy..][..g.ow] {
+                    *v = act.apply(*v);
+                }
+            }
+        }
+    }
+}

@@ -13,10 +13,12 @@
 //! assemble on every hard-float Arm target; only a core with MVE may run
 //! them (the board's kernel set decides).
 
+use super::super::fast::depthwise::{check_plane, plane, Plane};
 use super::super::micro::{
     check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, Micro, Taps,
 };
-use super::Args;
+use super::super::reference::activation::Activation;
+use super::{Args, DwArgs};
 
 /// Helium (MVE-F) micro-kernels.
 #[derive(Clone, Copy, Debug, Default)]
@@ -260,6 +262,270 @@ unsafe extern "C" fn mk8x1_asm(args: *const Args) {
     )
 }
 
+/// The 3×3, stride-1 depthwise plane kernel on `*args` (`oh`, `ow` ≥ 1):
+/// a tail-predicated loop (`dlstp`/`letp`) along each output row, four
+/// outputs per pass in `q0`, started from the bias (`q4`); per filter row
+/// three `vldrw` at 0, 4 and 8 bytes and three `vfma.f32 q0, Qn, Rm` with the weights in `r3`–`r11`;
+/// `Relu` as a predicated `vmov` when `relu ≠ 0`. The row bookkeeping lives
+/// on the stack (every general register is taken).
+///
+/// # Safety
+///
+/// `args` points to a [`DwArgs`] whose `x` holds every input of the plane
+/// (`(oh - 1)·1 + 3` rows of `ldx` bytes, `(ow - 1)·1 + 3` floats each),
+/// `y` every output (`oh` rows of `ldy` bytes, `ow` floats each), `w` 9
+/// floats and `bias4` 4 floats; the core has MVE-F.
+#[unsafe(naked)]
+unsafe extern "C" fn dw3s1_asm(args: *const DwArgs) {
+    core::arch::naked_asm!(
+        arch!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{d8-d15}}",
+        "sub sp, #16", // [sp] x row, [sp, #4] y row, [sp, #8] rows left, [sp, #12] args
+        "str r0, [sp, #12]",
+        "ldr r1, [r0, #28]",
+        "vldrw.u32 q4, [r1]", // bias in every lane
+        "ldr r1, [r0, #24]",
+        "ldm r1, {{r3-r11}}", // the 9 weights
+        "ldr r1, [r0]",
+        "str r1, [sp]",
+        "ldr r1, [r0, #4]",
+        "str r1, [sp, #4]",
+        "ldr r1, [r0, #16]",
+        "str r1, [sp, #8]",
+        "ldr r1, [r0, #32]",
+        "cmp r1, #0",
+        "bne 5f",
+        "1:",
+        "ldr r12, [sp, #12]",
+        "ldr lr, [r12, #8]", // ldx
+        "ldr r0, [sp]",
+        "add r1, r0, lr",
+        "add r2, r1, lr",
+        "str r1, [sp]",        // the next row's top-left input
+        "ldr r12, [r12, #20]", // ow
+        "dlstp.32 lr, r12",
+        "ldr r12, [sp, #4]",
+        "2:",
+        "vmov q0, q4",
+        "vldrw.u32 q2, [r0, #4]",
+        "vldrw.u32 q3, [r0, #8]",
+        "vldrw.u32 q1, [r0], #16",
+        "vfma.f32 q0, q1, r3",
+        "vfma.f32 q0, q2, r4",
+        "vfma.f32 q0, q3, r5",
+        "vldrw.u32 q2, [r1, #4]",
+        "vldrw.u32 q3, [r1, #8]",
+        "vldrw.u32 q1, [r1], #16",
+        "vfma.f32 q0, q1, r6",
+        "vfma.f32 q0, q2, r7",
+        "vfma.f32 q0, q3, r8",
+        "vldrw.u32 q2, [r2, #4]",
+        "vldrw.u32 q3, [r2, #8]",
+        "vldrw.u32 q1, [r2], #16",
+        "vfma.f32 q0, q1, r9",
+        "vfma.f32 q0, q2, r10",
+        "vfma.f32 q0, q3, r11",
+        "vstrw.32 q0, [r12], #16",
+        "letp lr, 2b",
+        "ldr r12, [sp, #12]",
+        "ldr r0, [sp, #4]",
+        "ldr r1, [r12, #12]", // ldy
+        "add r0, r1",
+        "str r0, [sp, #4]",
+        "ldr r0, [sp, #8]",
+        "subs r0, #1",
+        "str r0, [sp, #8]",
+        "bne 1b",
+        "b 9f",
+        "5:", // the same with Relu
+        "ldr r12, [sp, #12]",
+        "ldr lr, [r12, #8]", // ldx
+        "ldr r0, [sp]",
+        "add r1, r0, lr",
+        "add r2, r1, lr",
+        "str r1, [sp]",        // the next row's top-left input
+        "ldr r12, [r12, #20]", // ow
+        "dlstp.32 lr, r12",
+        "ldr r12, [sp, #4]",
+        "6:",
+        "vmov q0, q4",
+        "vldrw.u32 q2, [r0, #4]",
+        "vldrw.u32 q3, [r0, #8]",
+        "vldrw.u32 q1, [r0], #16",
+        "vfma.f32 q0, q1, r3",
+        "vfma.f32 q0, q2, r4",
+        "vfma.f32 q0, q3, r5",
+        "vldrw.u32 q2, [r1, #4]",
+        "vldrw.u32 q3, [r1, #8]",
+        "vldrw.u32 q1, [r1], #16",
+        "vfma.f32 q0, q1, r6",
+        "vfma.f32 q0, q2, r7",
+        "vfma.f32 q0, q3, r8",
+        "vldrw.u32 q2, [r2, #4]",
+        "vldrw.u32 q3, [r2, #8]",
+        "vldrw.u32 q1, [r2], #16",
+        "vfma.f32 q0, q1, r9",
+        "vfma.f32 q0, q2, r10",
+        "vfma.f32 q0, q3, r11",
+        "vpt.f32 lt, q0, zr",
+        "vmovt.i32 q0, #0",
+        "vstrw.32 q0, [r12], #16",
+        "letp lr, 6b",
+        "ldr r12, [sp, #12]",
+        "ldr r0, [sp, #4]",
+        "ldr r1, [r12, #12]", // ldy
+        "add r0, r1",
+        "str r0, [sp, #4]",
+        "ldr r0, [sp, #8]",
+        "subs r0, #1",
+        "str r0, [sp, #8]",
+        "bne 5b",
+        "9:",
+        "add sp, #16",
+        "vpop {{d8-d15}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
+/// The 3×3, stride-2 depthwise plane kernel on `*args` (`oh`, `ow` ≥ 1):
+/// a tail-predicated loop (`dlstp`/`letp`) along each output row, four
+/// outputs per pass in `q0`, started from the bias (`q4`); per filter row
+/// three gathers `vldrw.u32 Qd, [Rn, Qm, uxtw #2]` (element offsets `{0, 2, 4, 6}` + `kx`) and three `vfma.f32 q0, Qn, Rm` with the weights in `r3`–`r11`;
+/// `Relu` as a predicated `vmov` when `relu ≠ 0`. The row bookkeeping lives
+/// on the stack (every general register is taken).
+///
+/// # Safety
+///
+/// `args` points to a [`DwArgs`] whose `x` holds every input of the plane
+/// (`(oh - 1)·2 + 3` rows of `ldx` bytes, `(ow - 1)·2 + 3` floats each),
+/// `y` every output (`oh` rows of `ldy` bytes, `ow` floats each), `w` 9
+/// floats and `bias4` 4 floats; the core has MVE-F.
+#[unsafe(naked)]
+unsafe extern "C" fn dw3s2_asm(args: *const DwArgs) {
+    core::arch::naked_asm!(
+        arch!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{d8-d15}}",
+        "sub sp, #16", // [sp] x row, [sp, #4] y row, [sp, #8] rows left, [sp, #12] args
+        "str r0, [sp, #12]",
+        "ldr r1, [r0, #28]",
+        "vldrw.u32 q4, [r1]", // bias in every lane
+        "ldr r1, [r0, #24]",
+        "ldm r1, {{r3-r11}}", // the 9 weights
+        "ldr r1, [r0]",
+        "str r1, [sp]",
+        "ldr r1, [r0, #4]",
+        "str r1, [sp, #4]",
+        "ldr r1, [r0, #16]",
+        "str r1, [sp, #8]",
+        "movs r12, #0",
+        "vidup.u32 q5, r12, #2", // 0, 2, 4, 6
+        "movs r12, #1",
+        "vidup.u32 q6, r12, #2",
+        "movs r12, #2",
+        "vidup.u32 q7, r12, #2",
+        "ldr r1, [r0, #32]",
+        "cmp r1, #0",
+        "bne 5f",
+        "1:",
+        "ldr r12, [sp, #12]",
+        "ldr lr, [r12, #8]", // ldx
+        "ldr r0, [sp]",
+        "add r1, r0, lr",
+        "add r2, r1, lr",
+        "str r2, [sp]",        // the next row's top-left input
+        "ldr r12, [r12, #20]", // ow
+        "dlstp.32 lr, r12",
+        "ldr r12, [sp, #4]",
+        "2:",
+        "vmov q0, q4",
+        "vldrw.u32 q1, [r0, q5, uxtw #2]",
+        "vldrw.u32 q2, [r0, q6, uxtw #2]",
+        "vldrw.u32 q3, [r0, q7, uxtw #2]",
+        "adds r0, #32",
+        "vfma.f32 q0, q1, r3",
+        "vfma.f32 q0, q2, r4",
+        "vfma.f32 q0, q3, r5",
+        "vldrw.u32 q1, [r1, q5, uxtw #2]",
+        "vldrw.u32 q2, [r1, q6, uxtw #2]",
+        "vldrw.u32 q3, [r1, q7, uxtw #2]",
+        "adds r1, #32",
+        "vfma.f32 q0, q1, r6",
+        "vfma.f32 q0, q2, r7",
+        "vfma.f32 q0, q3, r8",
+        "vldrw.u32 q1, [r2, q5, uxtw #2]",
+        "vldrw.u32 q2, [r2, q6, uxtw #2]",
+        "vldrw.u32 q3, [r2, q7, uxtw #2]",
+        "adds r2, #32",
+        "vfma.f32 q0, q1, r9",
+        "vfma.f32 q0, q2, r10",
+        "vfma.f32 q0, q3, r11",
+        "vstrw.32 q0, [r12], #16",
+        "letp lr, 2b",
+        "ldr r12, [sp, #12]",
+        "ldr r0, [sp, #4]",
+        "ldr r1, [r12, #12]", // ldy
+        "add r0, r1",
+        "str r0, [sp, #4]",
+        "ldr r0, [sp, #8]",
+        "subs r0, #1",
+        "str r0, [sp, #8]",
+        "bne 1b",
+        "b 9f",
+        "5:", // the same with Relu
+        "ldr r12, [sp, #12]",
+        "ldr lr, [r12, #8]", // ldx
+        "ldr r0, [sp]",
+        "add r1, r0, lr",
+        "add r2, r1, lr",
+        "str r2, [sp]",        // the next row's top-left input
+        "ldr r12, [r12, #20]", // ow
+        "dlstp.32 lr, r12",
+        "ldr r12, [sp, #4]",
+        "6:",
+        "vmov q0, q4",
+        "vldrw.u32 q1, [r0, q5, uxtw #2]",
+        "vldrw.u32 q2, [r0, q6, uxtw #2]",
+        "vldrw.u32 q3, [r0, q7, uxtw #2]",
+        "adds r0, #32",
+        "vfma.f32 q0, q1, r3",
+        "vfma.f32 q0, q2, r4",
+        "vfma.f32 q0, q3, r5",
+        "vldrw.u32 q1, [r1, q5, uxtw #2]",
+        "vldrw.u32 q2, [r1, q6, uxtw #2]",
+        "vldrw.u32 q3, [r1, q7, uxtw #2]",
+        "adds r1, #32",
+        "vfma.f32 q0, q1, r6",
+        "vfma.f32 q0, q2, r7",
+        "vfma.f32 q0, q3, r8",
+        "vldrw.u32 q1, [r2, q5, uxtw #2]",
+        "vldrw.u32 q2, [r2, q6, uxtw #2]",
+        "vldrw.u32 q3, [r2, q7, uxtw #2]",
+        "adds r2, #32",
+        "vfma.f32 q0, q1, r9",
+        "vfma.f32 q0, q2, r10",
+        "vfma.f32 q0, q3, r11",
+        "vpt.f32 lt, q0, zr",
+        "vmovt.i32 q0, #0",
+        "vstrw.32 q0, [r12], #16",
+        "letp lr, 6b",
+        "ldr r12, [sp, #12]",
+        "ldr r0, [sp, #4]",
+        "ldr r1, [r12, #12]", // ldy
+        "add r0, r1",
+        "str r0, [sp, #4]",
+        "ldr r0, [sp, #8]",
+        "subs r0, #1",
+        "str r0, [sp, #8]",
+        "bne 5b",
+        "9:",
+        "add sp, #16",
+        "vpop {{d8-d15}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
 impl Micro for Helium {
     #[inline]
     fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]) {
@@ -339,5 +605,35 @@ impl Micro for Helium {
         };
         // SAFETY: check_mk8x1 proved a.len() >= 8k and b.len() >= k.
         unsafe { mk8x1_asm(&args) }
+    }
+
+    #[inline]
+    fn dw3<const S: usize>(
+        x: &[f32],
+        w: &[f32],
+        bias: f32,
+        act: Activation,
+        y: &mut [f32],
+        g: &Plane,
+    ) {
+        if S != 1 && S != 2 {
+            return plane::<3, S>(x, w, bias, act, y, g);
+        }
+        if !check_plane(x.len(), y.len(), 3, S, g) {
+            return;
+        }
+        let mut args = DwArgs::new(x, w, bias, act, y, g);
+        let args = args.bias4();
+        // SAFETY: check_plane proved that x and y hold every element of the
+        // plane, DwArgs::new that w holds 9 floats; bias4 points into args.
+        // MVE: see the module documentation.
+        unsafe {
+            if S == 1 {
+                dw3s1_asm(args)
+            } else {
+                dw3s2_asm(args)
+            }
+        }
+        args.finish(act, y, g);
     }
 }

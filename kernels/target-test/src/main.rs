@@ -18,7 +18,9 @@ use cortex_m_semihosting::{debug, hprint, syscall1};
 use zant_kernels::arm::fpu::CortexMFpu;
 #[cfg(feature = "helium")]
 use zant_kernels::arm::mve::Helium;
+use zant_kernels::fast::depthwise::Plane;
 use zant_kernels::micro::{Micro, Portable, Taps};
+use zant_kernels::reference::activation::Activation;
 
 struct Out;
 impl core::fmt::Write for Out {
@@ -158,6 +160,117 @@ fn dispatch(v: Variant, c: Call<'_>, acc: &mut [[f32; 4]; 4]) {
     }
 }
 
+/// One 3×3 depthwise plane of `M` with stride `s` (1 or 2).
+fn dw3<M: Micro>(s: usize, x: &[f32], w: &[f32], b: f32, a: Activation, y: &mut [f32], g: &Plane) {
+    if s == 1 {
+        M::dw3::<1>(x, w, b, a, y, g)
+    } else {
+        M::dw3::<2>(x, w, b, a, y, g)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dw3_of(
+    v: Variant,
+    s: usize,
+    x: &[f32],
+    w: &[f32],
+    b: f32,
+    a: Activation,
+    y: &mut [f32],
+    g: &Plane,
+) {
+    match v {
+        Variant::Portable => dw3::<Portable>(s, x, w, b, a, y, g),
+        Variant::Fpu => dw3::<CortexMFpu>(s, x, w, b, a, y, g),
+        #[cfg(feature = "helium")]
+        Variant::Helium => dw3::<Helium>(s, x, w, b, a, y, g),
+    }
+}
+
+/// A depthwise plane case in the shared buffers: `x` in `B`, the weights and
+/// the outputs in `A` (the outputs at `A[16..]`). Returns the plane and the
+/// length of `x`.
+fn make_dw(rng: &mut Rng, s: usize, oh: usize, ow: usize, pad: usize) -> (Plane, usize) {
+    let g = Plane {
+        ldx: (ow - 1) * s + 3 + pad,
+        ldy: ow + pad,
+        oh,
+        ow,
+    };
+    let xlen = ((oh - 1) * s + 2) * g.ldx + (ow - 1) * s + 3;
+    // SAFETY: as in make_case.
+    let (a, b) = unsafe {
+        (
+            &mut *core::ptr::addr_of_mut!(A),
+            &mut *core::ptr::addr_of_mut!(B),
+        )
+    };
+    b[..xlen].iter_mut().for_each(|x| *x = rng.unit());
+    a[..9].iter_mut().for_each(|x| *x = rng.unit());
+    (g, xlen)
+}
+
+/// Runs every variant's depthwise plane kernel against `Portable`'s over
+/// seeded random planes (strides 1 and 2, row gaps, activations); returns
+/// (cases, failures, largest error).
+fn test_dw(w: &mut Out, rng: &mut Rng) -> (u32, u32, f32) {
+    let (mut cases, mut failures, mut max_err) = (0u32, 0u32, 0.0f32);
+    let mut want = [0.0f32; 512];
+    let mut got = [0.0f32; 512];
+    for n in 0..300u32 {
+        let s = 1 + (n % 2) as usize;
+        let (oh, ow, pad) = (1 + rng.below(12), 1 + rng.below(21), rng.below(3));
+        let act = [
+            Activation::None,
+            Activation::Relu,
+            Activation::Clip { min: 0.0, max: 0.5 },
+        ][rng.below(3)];
+        let bias = rng.unit();
+        let (g, xlen) = make_dw(rng, s, oh, ow, pad);
+        // SAFETY: as in make_case; nothing else borrows A and B now.
+        let (a, b) = unsafe { (&*core::ptr::addr_of!(A), &*core::ptr::addr_of!(B)) };
+        let (x, wt) = (&b[..xlen], &a[..9]);
+        let ylen = (oh - 1) * g.ldy + ow;
+        want[..ylen].iter_mut().for_each(|v| *v = f32::NAN);
+        dw3_of(
+            Variant::Portable,
+            s,
+            x,
+            wt,
+            bias,
+            act,
+            &mut want[..ylen],
+            &g,
+        );
+        for &v in VARIANTS {
+            got[..ylen].iter_mut().for_each(|v| *v = f32::NAN);
+            dw3_of(v, s, x, wt, bias, act, &mut got[..ylen], &g);
+            cases += 1;
+            let mut err = 0.0f32;
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    let (gv, wv) = (got[oy * g.ldy + ox], want[oy * g.ldy + ox]);
+                    let d = (gv - wv).abs();
+                    err = err.max(if d.is_nan() { f32::INFINITY } else { d });
+                }
+            }
+            if err > 4e-6 * 11.0 {
+                failures += 1;
+                if failures <= 5 {
+                    let _ = writeln!(
+                        w,
+                        "mismatch variant={} kernel=dw3 s={s} oh={oh} ow={ow} err={err}",
+                        v.name()
+                    );
+                }
+            }
+            max_err = max_err.max(err);
+        }
+    }
+    (cases, failures, max_err)
+}
+
 /// Fills the shared buffers for a case and returns its call.
 fn make_case(rng: &mut Rng, kernel: u8, k: usize, ldb: usize, sb: usize) -> Call<'static> {
     // SAFETY: main runs once, single-threaded; no other reference to the
@@ -248,8 +361,13 @@ fn test(w: &mut Out) -> bool {
             max_err = max_err.max(err);
         }
     }
+    let (dw_cases, dw_failures, dw_err) = test_dw(w, &mut rng);
+    cases += dw_cases;
+    failures += dw_failures;
+    max_err = max_err.max(dw_err);
     let _ = writeln!(w, "ZANT-REPORT v1");
     let _ = writeln!(w, "mode=test");
+    let _ = writeln!(w, "dw_cases={dw_cases}");
     let _ = write!(w, "variants=");
     for (i, v) in VARIANTS.iter().enumerate() {
         let _ = write!(w, "{}{}", if i > 0 { "," } else { "" }, v.name());
@@ -260,6 +378,27 @@ fn test(w: &mut Out) -> bool {
     let _ = writeln!(w, "max_abs_err={max_err:e}");
     let _ = writeln!(w, "ZANT-END");
     failures == 0
+}
+
+/// Runs one depthwise plane call (4 rows of `ow` outputs, stride `s`)
+/// between the markers.
+fn bench_dw(w: &mut Out, v: Variant, s: usize, ow: usize) -> bool {
+    let mut rng = Rng(7);
+    let (g, xlen) = make_dw(&mut rng, s, 4, ow, 0);
+    // SAFETY: as in make_case; nothing else borrows A and B now.
+    let (a, b) = unsafe { (&*core::ptr::addr_of!(A), &*core::ptr::addr_of!(B)) };
+    let mut y = [0.0f32; 4 * 256];
+    let (x, wt) = black_box((&b[..xlen], &a[..9]));
+    zant_bench_start();
+    dw3_of(v, s, x, wt, 0.25, Activation::Relu, &mut y[..4 * ow], &g);
+    zant_bench_end();
+    let y = black_box(y);
+    let _ = writeln!(w, "ZANT-REPORT v1");
+    let _ = writeln!(w, "mode=bench");
+    let _ = writeln!(w, "variant={}", v.name());
+    let _ = writeln!(w, "checksum={:e}", y.iter().sum::<f32>());
+    let _ = writeln!(w, "ZANT-END");
+    true
 }
 
 /// Runs one call between the markers.
@@ -311,6 +450,7 @@ fn main() -> ! {
                 "mk4x4_ind" => 1,
                 "mk8x1" => 2,
                 "mk4x4_taps" => 3,
+                "dw3" => 4,
                 _ => return None,
             };
             let k: usize = words.next()?.parse().ok()?;
@@ -319,6 +459,9 @@ fn main() -> ! {
                 .then_some((v, kernel, k, sb))
         })();
         match parsed {
+            Some((v, 4, k, sb)) if (1..=2).contains(&sb) && (1..=256).contains(&k) => {
+                bench_dw(&mut w, v, sb, k)
+            }
             Some((v, kernel, k, sb)) => bench(&mut w, v, kernel, k, sb),
             None => {
                 let _ = writeln!(w, "ZANT-PANIC bad bench arguments: {line}");
