@@ -201,22 +201,23 @@ impl<X: QuantInt> Plane<'_, X> {
     }
 }
 
-/// Stores the outputs of `row`, two a pass: `dot2(c0, c1)` gives the
+/// Stores the outputs of `row`, two a pass: `dot2(c0, c1, true)` gives the
 /// accumulators (bias included) of the outputs reading from scratch columns
-/// `c0` and `c1` (`ox·stride`); a last odd output takes `dot2(c, c).0`.
+/// `c0` and `c1` (`ox·stride`); a last odd output takes `dot2(c, c,
+/// false).0`, which need not compute the second.
 #[inline(always)]
-fn store_row<Y: QuantInt>(row: Row<'_, Y>, dot2: impl Fn(usize, usize) -> (i32, i32)) {
+fn store_row<Y: QuantInt>(row: Row<'_, Y>, dot2: impl Fn(usize, usize, bool) -> (i32, i32)) {
     let (s, out, rq) = (row.stride, row.out, row.rq);
     let mut pairs = row.y.chunks_exact_mut(2);
     let mut c = 0;
     for o in &mut pairs {
-        let (a0, a1) = dot2(c, c + s);
+        let (a0, a1) = dot2(c, c + s, true);
         o[0] = out.store(requant(a0, rq));
         o[1] = out.store(requant(a1, rq));
         c += 2 * s;
     }
     if let [o] = pairs.into_remainder() {
-        *o = out.store(requant(dot2(c, c).0, rq));
+        *o = out.store(requant(dot2(c, c, false).0, rq));
     }
 }
 
@@ -229,14 +230,16 @@ fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
     row: Row<'_, Y>,
 ) {
     let b = row.bias;
-    store_row(row, |c0, c1| {
+    store_row(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
             for (t, &wv) in wr.iter().enumerate() {
                 // SAFETY: c + 2t + 1 ≤ (ow-1)·sw + 2·RW - 1 ≤ (ow-1)·sw + kw,
                 // below the scratch width (`scratch_width`).
                 a0 = M::mac2(a0, unsafe { ld2(r, c0 + 2 * t) }, wv);
-                a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                if two {
+                    a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                }
             }
         }
         (a0, a1)
@@ -252,13 +255,99 @@ fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
     row: Row<'_, Y>,
 ) {
     let b = row.bias;
-    store_row(row, |c0, c1| {
+    store_row(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
             for (u, &wv) in wr.iter().enumerate() {
                 // SAFETY: c + u ≤ (ow-1)·sw + kw - 1, below the scratch width.
                 a0 = a0.wrapping_add(unsafe { ld1(r, c0 + u) } * wv);
-                a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u) } * wv);
+                if two {
+                    a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u) } * wv);
+                }
+            }
+        }
+        (a0, a1)
+    });
+}
+
+/// Any kernel height (dilation `dh`), rows of `RW` tap pairs on
+/// [`QMac::mac2`] (horizontal dilation 1): the ring read through offsets,
+/// kernel row `v` at slot `s0 + v·dh` (wrapping), two outputs a pass.
+#[inline(always)]
+fn rows_dual<M: QMac, Y: QuantInt, const RW: usize>(
+    ring: &[i16],
+    s0: usize,
+    (rows, wc, dh): (usize, usize, usize),
+    wk: &[[u32; RW]],
+    row: Row<'_, Y>,
+) {
+    let b = row.bias;
+    let (step, wrap) = (dh * wc, rows * wc);
+    store_row(row, |c0, c1, two| {
+        let (mut a0, mut a1) = (b, b);
+        let mut base = s0 * wc;
+        for wr in wk {
+            for (t, &wv) in wr.iter().enumerate() {
+                // SAFETY: base is a row start below rows·wc (each step is
+                // less than a wrap when there is a next row), and
+                // c + 2t + 1 ≤ (ow-1)·sw + kw < wc.
+                a0 = M::mac2(a0, unsafe { ld2(ring, base + c0 + 2 * t) }, wv);
+                if two {
+                    a1 = M::mac2(a1, unsafe { ld2(ring, base + c1 + 2 * t) }, wv);
+                }
+            }
+            base += step;
+            if base >= wrap {
+                base -= wrap;
+            }
+        }
+        (a0, a1)
+    });
+}
+
+/// Any kernel height and dilations, rows of `KW` taps one by one, like
+/// [`rows_dual`].
+#[inline(always)]
+fn rows_scalar<Y: QuantInt, const KW: usize>(
+    ring: &[i16],
+    s0: usize,
+    (rows, wc, dh, dw): (usize, usize, usize, usize),
+    wk: &[[i32; KW]],
+    row: Row<'_, Y>,
+) {
+    if dw == 1 {
+        rows_scalar_d::<Y, KW, true>(ring, s0, (rows, wc, dh, 1), wk, row)
+    } else {
+        rows_scalar_d::<Y, KW, false>(ring, s0, (rows, wc, dh, dw), wk, row)
+    }
+}
+
+/// [`rows_scalar`] with horizontal dilation 1 (`UNIT`) or `dw`.
+#[inline(always)]
+fn rows_scalar_d<Y: QuantInt, const KW: usize, const UNIT: bool>(
+    ring: &[i16],
+    s0: usize,
+    (rows, wc, dh, dw): (usize, usize, usize, usize),
+    wk: &[[i32; KW]],
+    row: Row<'_, Y>,
+) {
+    let b = row.bias;
+    let (step, wrap) = (dh * wc, rows * wc);
+    store_row(row, |c0, c1, two| {
+        let (mut a0, mut a1) = (b, b);
+        let mut base = s0 * wc;
+        for wr in wk {
+            for (u, &wv) in wr.iter().enumerate() {
+                // SAFETY: as in `rows_dual`; c + u·dw ≤ (ow-1)·sw + (kw-1)·dw < wc.
+                let u = if UNIT { u } else { u * dw };
+                a0 = a0.wrapping_add(unsafe { ld1(ring, base + c0 + u) } * wv);
+                if two {
+                    a1 = a1.wrapping_add(unsafe { ld1(ring, base + c1 + u) } * wv);
+                }
+            }
+            base += step;
+            if base >= wrap {
+                base -= wrap;
             }
         }
         (a0, a1)
@@ -340,7 +429,8 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                 });
             }
             (3, 3, 1, 1) => {
-                let wk3: [[i32; 3]; 3] = core::array::from_fn(|v| [wk[3 * v], wk[3 * v + 1], wk[3 * v + 2]]);
+                let wk3: [[i32; 3]; 3] =
+                    core::array::from_fn(|v| [wk[3 * v], wk[3 * v + 1], wk[3 * v + 2]]);
                 plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                     let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
                     row_scalar::<Y, 3, 3>(rs, &wk3, row);
@@ -355,15 +445,56 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                 });
             }
             (5, 5, 1, 1) => {
-                let wk5: [[i32; 5]; 5] = core::array::from_fn(|v| core::array::from_fn(|u| wk[5 * v + u]));
+                let wk5: [[i32; 5]; 5] =
+                    core::array::from_fn(|v| core::array::from_fn(|u| wk[5 * v + u]));
                 plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                     let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
                     row_scalar::<Y, 5, 5>(rs, &wk5, row);
                 });
             }
+            (_, _, _, 1) if M::DUAL && rw <= 4 => {
+                let g = (rows, wc, dh);
+                match rw {
+                    1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_dual::<M, Y, 1>(ring, s0, g, wch.as_chunks().0, row)
+                    }),
+                    2 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_dual::<M, Y, 2>(ring, s0, g, wch.as_chunks().0, row)
+                    }),
+                    3 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_dual::<M, Y, 3>(ring, s0, g, wch.as_chunks().0, row)
+                    }),
+                    _ => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_dual::<M, Y, 4>(ring, s0, g, wch.as_chunks().0, row)
+                    }),
+                }
+            }
+            (_, 1..=6, _, _) if !M::DUAL || dw != 1 => {
+                let g = (rows, wc, dh, dw);
+                match kw {
+                    1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 1>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                    2 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 2>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                    3 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 3>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                    4 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 4>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                    5 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 5>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                    _ => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+                        rows_scalar::<Y, 6>(ring, s0, g, wk.as_chunks().0, row)
+                    }),
+                }
+            }
             (_, _, _, 1) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
-                store_row(row, |c0, c1| {
+                store_row(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);
                     let mut sl = s0;
                     for wr in wch.chunks_exact(rw) {
@@ -375,7 +506,9 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                         for (t, &wv) in wr.iter().enumerate() {
                             // SAFETY: c + 2t + 1 ≤ (ow-1)·sw + kw < wc.
                             a0 = M::mac2(a0, unsafe { ld2(r, c0 + 2 * t) }, wv);
-                            a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                            if two {
+                                a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                            }
                         }
                     }
                     (a0, a1)
@@ -383,7 +516,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
             }),
             _ => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
-                store_row(row, |c0, c1| {
+                store_row(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);
                     let mut sl = s0;
                     for wr in wk.chunks_exact(kw) {
@@ -395,7 +528,9 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                         for (u, &wv) in wr.iter().enumerate() {
                             // SAFETY: c + u·dw ≤ (ow-1)·sw + (kw-1)·dw < wc.
                             a0 = a0.wrapping_add(unsafe { ld1(r, c0 + u * dw) } * wv);
-                            a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u * dw) } * wv);
+                            if two {
+                                a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u * dw) } * wv);
+                            }
                         }
                     }
                     (a0, a1)
