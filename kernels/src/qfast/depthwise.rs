@@ -201,24 +201,30 @@ impl<X: QuantInt> Plane<'_, X> {
     }
 }
 
-/// Stores the outputs of `row`, two a pass: `dot2(c0, c1, true)` gives the
-/// accumulators (bias included) of the outputs reading from scratch columns
-/// `c0` and `c1` (`ox·stride`); a last odd output takes `dot2(c, c,
-/// false).0`, which need not compute the second.
-#[inline(always)]
-fn store_row<Y: QuantInt>(row: Row<'_, Y>, dot2: impl Fn(usize, usize, bool) -> (i32, i32)) {
-    let (s, out, rq) = (row.stride, row.out, row.rq);
-    let mut pairs = row.y.chunks_exact_mut(2);
-    let mut c = 0;
-    for o in &mut pairs {
-        let (a0, a1) = dot2(c, c + s, true);
-        o[0] = out.store(requant(a0, rq));
-        o[1] = out.store(requant(a1, rq));
-        c += 2 * s;
-    }
-    if let [o] = pairs.into_remainder() {
-        *o = out.store(requant(dot2(c, c, false).0, rq));
-    }
+/// Stores the outputs of `row` (a [`Row`]), two a pass: `body` gives the
+/// accumulators (bias included) `(a0, a1)` of the outputs reading from
+/// scratch columns `c0` and `c1` (`ox·stride`); a last odd output runs it
+/// with `two` false and takes `a0`. A macro rather than a function taking a
+/// closure so that the body is always inlined, once per case.
+macro_rules! store_row {
+    ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
+        let row: Row<'_, _> = $row;
+        let (s, out, rq) = (row.stride, row.out, row.rq);
+        let mut pairs = row.y.chunks_exact_mut(2);
+        let mut c = 0;
+        for o in &mut pairs {
+            let ($c0, $c1, $two) = (c, c + s, true);
+            let (a0, a1): (i32, i32) = $body;
+            o[0] = out.store(requant(a0, rq));
+            o[1] = out.store(requant(a1, rq));
+            c += 2 * s;
+        }
+        if let [o] = pairs.into_remainder() {
+            let ($c0, $c1, $two) = (c, c, false);
+            let (a0, _): (i32, i32) = $body;
+            *o = out.store(requant(a0, rq));
+        }
+    }};
 }
 
 /// 3×3, 5×5 (dilation 1) on [`QMac::mac2`]: `KH` rows of `RW` tap pairs,
@@ -230,7 +236,7 @@ fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
     row: Row<'_, Y>,
 ) {
     let b = row.bias;
-    store_row(row, |c0, c1, two| {
+    store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
             for (t, &wv) in wr.iter().enumerate() {
@@ -255,7 +261,7 @@ fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
     row: Row<'_, Y>,
 ) {
     let b = row.bias;
-    store_row(row, |c0, c1, two| {
+    store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
             for (u, &wv) in wr.iter().enumerate() {
@@ -283,7 +289,7 @@ fn rows_dual<M: QMac, Y: QuantInt, const RW: usize>(
 ) {
     let b = row.bias;
     let (step, wrap) = (dh * wc, rows * wc);
-    store_row(row, |c0, c1, two| {
+    store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         let mut base = s0 * wc;
         for wr in wk {
@@ -333,7 +339,7 @@ fn rows_scalar_d<Y: QuantInt, const KW: usize, const UNIT: bool>(
 ) {
     let b = row.bias;
     let (step, wrap) = (dh * wc, rows * wc);
-    store_row(row, |c0, c1, two| {
+    store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         let mut base = s0 * wc;
         for wr in wk {
@@ -494,7 +500,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
             }
             (_, _, _, 1) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
-                store_row(row, |c0, c1, two| {
+                store_row!(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);
                     let mut sl = s0;
                     for wr in wch.chunks_exact(rw) {
@@ -516,7 +522,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
             }),
             _ => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
-                store_row(row, |c0, c1, two| {
+                store_row!(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);
                     let mut sl = s0;
                     for wr in wk.chunks_exact(kw) {
