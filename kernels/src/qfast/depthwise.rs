@@ -11,8 +11,9 @@
 //! compile time by [`pack_depthwise`]: per channel and kernel row, taps two
 //! a word. Where [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`)
 //! a pair of taps is one unaligned 32-bit load of the scratch and one
-//! `mac2`; elsewhere taps are multiplied one by one. 3×3 and 5×5 kernels
-//! keep their taps in registers.
+//! `mac2`; elsewhere taps are multiplied one by one. 3×3 kernels
+//! keep their taps in registers; kernel rows of up to 4 pairs (6 taps
+//! one by one) have their inner loop unrolled.
 
 use super::super::reference::qint::{QOut, Requant};
 use super::super::reference::quant::QuantInt;
@@ -227,7 +228,7 @@ macro_rules! store_row {
     }};
 }
 
-/// 3×3, 5×5 (dilation 1) on [`QMac::mac2`]: `KH` rows of `RW` tap pairs,
+/// 3×3 (dilation 1) on [`QMac::mac2`]: `KH` rows of `RW` tap pairs,
 /// the weights in locals, two outputs a pass sharing them.
 #[inline(always)]
 fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
@@ -252,7 +253,7 @@ fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
     });
 }
 
-/// 3×3, 5×5 (dilation 1) tap by tap, the weights in locals, two outputs a
+/// 3×3 (dilation 1) tap by tap, the weights in locals, two outputs a
 /// pass sharing them.
 #[inline(always)]
 fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
@@ -311,29 +312,13 @@ fn rows_dual<M: QMac, Y: QuantInt, const RW: usize>(
     });
 }
 
-/// Any kernel height and dilations, rows of `KW` taps one by one, like
-/// [`rows_dual`].
+/// Any kernel height (horizontal dilation 1), rows of `KW` taps one by
+/// one, like [`rows_dual`].
 #[inline(always)]
 fn rows_scalar<Y: QuantInt, const KW: usize>(
     ring: &[i16],
     s0: usize,
-    (rows, wc, dh, dw): (usize, usize, usize, usize),
-    wk: &[[i32; KW]],
-    row: Row<'_, Y>,
-) {
-    if dw == 1 {
-        rows_scalar_d::<Y, KW, true>(ring, s0, (rows, wc, dh, 1), wk, row)
-    } else {
-        rows_scalar_d::<Y, KW, false>(ring, s0, (rows, wc, dh, dw), wk, row)
-    }
-}
-
-/// [`rows_scalar`] with horizontal dilation 1 (`UNIT`) or `dw`.
-#[inline(always)]
-fn rows_scalar_d<Y: QuantInt, const KW: usize, const UNIT: bool>(
-    ring: &[i16],
-    s0: usize,
-    (rows, wc, dh, dw): (usize, usize, usize, usize),
+    (rows, wc, dh): (usize, usize, usize),
     wk: &[[i32; KW]],
     row: Row<'_, Y>,
 ) {
@@ -344,8 +329,7 @@ fn rows_scalar_d<Y: QuantInt, const KW: usize, const UNIT: bool>(
         let mut base = s0 * wc;
         for wr in wk {
             for (u, &wv) in wr.iter().enumerate() {
-                // SAFETY: as in `rows_dual`; c + u·dw ≤ (ow-1)·sw + (kw-1)·dw < wc.
-                let u = if UNIT { u } else { u * dw };
+                // SAFETY: as in `rows_dual`; c + u ≤ (ow-1)·sw + kw - 1 < wc.
                 a0 = a0.wrapping_add(unsafe { ld1(ring, base + c0 + u) } * wv);
                 if two {
                     a1 = a1.wrapping_add(unsafe { ld1(ring, base + c1 + u) } * wv);
@@ -442,22 +426,6 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     row_scalar::<Y, 3, 3>(rs, &wk3, row);
                 });
             }
-            (5, 5, 1, 1) if M::DUAL => {
-                let wk5: [[u32; 3]; 5] =
-                    core::array::from_fn(|v| [wch[3 * v], wch[3 * v + 1], wch[3 * v + 2]]);
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_dual::<M, Y, 5, 3>(rs, &wk5, row);
-                });
-            }
-            (5, 5, 1, 1) => {
-                let wk5: [[i32; 5]; 5] =
-                    core::array::from_fn(|v| core::array::from_fn(|u| wk[5 * v + u]));
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_scalar::<Y, 5, 5>(rs, &wk5, row);
-                });
-            }
             (_, _, _, 1) if M::DUAL && rw <= 4 => {
                 let g = (rows, wc, dh);
                 match rw {
@@ -475,8 +443,8 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     }),
                 }
             }
-            (_, 1..=6, _, _) if !M::DUAL || dw != 1 => {
-                let g = (rows, wc, dh, dw);
+            (_, 1..=6, _, 1) if !M::DUAL => {
+                let g = (rows, wc, dh);
                 match kw {
                     1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                         rows_scalar::<Y, 1>(ring, s0, g, wk.as_chunks().0, row)

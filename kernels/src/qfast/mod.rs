@@ -12,7 +12,7 @@
 //!   only widened, never offset, on the way into the column buffer.
 //! - [`depthwise::depthwise`]: depthwise convolutions (and one-input-channel
 //!   convolutions) on a ring of padded input rows widened to `i16`, the
-//!   zero-point term folded into the bias, 3×3 and 5×5 taps in registers and
+//!   zero-point term folded into the bias, 3×3 taps in registers and
 //!   pairs of taps through [`QMac::mac2`] on cores where it is one
 //!   instruction.
 //!
