@@ -10,7 +10,7 @@
 //! at compile time ([`fold_bias`](super::fold_bias)). Weights are re-laid at
 //! compile time by [`pack_depthwise`]: per channel and kernel row, taps two
 //! a word. Where [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`)
-//! a pair of taps is one unaligned 32-bit load of the scratch and one
+//! a pair of taps is one (unaligned) 32-bit load of the scratch and one
 //! `mac2`; elsewhere taps are multiplied one by one. 3×3 kernels
 //! keep their taps in registers; kernel rows of up to 4 pairs (6 taps
 //! one by one) have their inner loop unrolled.
@@ -95,28 +95,12 @@ pub fn pack_depthwise(w: &[i32], p: &QDepthwiseParams, out: &mut [u32]) {
     debug_assert_eq!(out[..p.packed_len()].len(), p.out_channels * kh * rw);
 }
 
-/// The `i16` pair `r[c]` (low half), `r[c + 1]` in one load.
-///
-/// # Safety
-/// `c + 1 < r.len()`.
+/// Values `2t` (low half) and `2t + 1` of `x` in one word: one 32-bit
+/// load where the target allows unaligned loads (Armv7-M and later), the
+/// bounds known from `x`'s length.
 #[inline(always)]
-unsafe fn ld2(r: &[i16], c: usize) -> u32 {
-    debug_assert!(c + 1 < r.len());
-    // SAFETY: in bounds by the caller's promise; `read_unaligned` takes any
-    // alignment (one `LDR` on Armv7-M and later). Little-endian targets
-    // only, like the rest of the crate's packed layouts.
-    unsafe { r.as_ptr().add(c).cast::<u32>().read_unaligned() }
-}
-
-/// `r[c]` widened.
-///
-/// # Safety
-/// `c < r.len()`.
-#[inline(always)]
-unsafe fn ld1(r: &[i16], c: usize) -> i32 {
-    debug_assert!(c < r.len());
-    // SAFETY: in bounds by the caller's promise.
-    unsafe { *r.get_unchecked(c) as i32 }
+fn pair_at(x: &[i16], t: usize) -> u32 {
+    pair(x[2 * t] as i32, x[2 * t + 1] as i32)
 }
 
 /// One output row of one channel and what it is computed with.
@@ -240,12 +224,12 @@ fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
     store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
+            // c + 2·RW - 1 ≤ (ow-1)·sw + kw, below the scratch width.
+            let (x0, x1) = (&r[c0..c0 + 2 * RW], &r[c1..c1 + 2 * RW]);
             for (t, &wv) in wr.iter().enumerate() {
-                // SAFETY: c + 2t + 1 ≤ (ow-1)·sw + 2·RW - 1 ≤ (ow-1)·sw + kw,
-                // below the scratch width (`scratch_width`).
-                a0 = M::mac2(a0, unsafe { ld2(r, c0 + 2 * t) }, wv);
+                a0 = M::mac2(a0, pair_at(x0, t), wv);
                 if two {
-                    a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                    a1 = M::mac2(a1, pair_at(x1, t), wv);
                 }
             }
         }
@@ -265,11 +249,11 @@ fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
     store_row!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
+            let (x0, x1) = (&r[c0..c0 + KW], &r[c1..c1 + KW]);
             for (u, &wv) in wr.iter().enumerate() {
-                // SAFETY: c + u ≤ (ow-1)·sw + kw - 1, below the scratch width.
-                a0 = a0.wrapping_add(unsafe { ld1(r, c0 + u) } * wv);
+                a0 = a0.wrapping_add(x0[u] as i32 * wv);
                 if two {
-                    a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u) } * wv);
+                    a1 = a1.wrapping_add(x1[u] as i32 * wv);
                 }
             }
         }
@@ -294,13 +278,14 @@ fn rows_dual<M: QMac, Y: QuantInt, const RW: usize>(
         let (mut a0, mut a1) = (b, b);
         let mut base = s0 * wc;
         for wr in wk {
+            // base is a row start below rows·wc (a step is less than a
+            // wrap when there is a next row); c + 2·RW - 1 ≤ (ow-1)·sw + kw.
+            let x0 = &ring[base + c0..][..2 * RW];
+            let x1 = &ring[base + c1..][..2 * RW];
             for (t, &wv) in wr.iter().enumerate() {
-                // SAFETY: base is a row start below rows·wc (each step is
-                // less than a wrap when there is a next row), and
-                // c + 2t + 1 ≤ (ow-1)·sw + kw < wc.
-                a0 = M::mac2(a0, unsafe { ld2(ring, base + c0 + 2 * t) }, wv);
+                a0 = M::mac2(a0, pair_at(x0, t), wv);
                 if two {
-                    a1 = M::mac2(a1, unsafe { ld2(ring, base + c1 + 2 * t) }, wv);
+                    a1 = M::mac2(a1, pair_at(x1, t), wv);
                 }
             }
             base += step;
@@ -328,11 +313,12 @@ fn rows_scalar<Y: QuantInt, const KW: usize>(
         let (mut a0, mut a1) = (b, b);
         let mut base = s0 * wc;
         for wr in wk {
+            let x0 = &ring[base + c0..][..KW];
+            let x1 = &ring[base + c1..][..KW];
             for (u, &wv) in wr.iter().enumerate() {
-                // SAFETY: as in `rows_dual`; c + u ≤ (ow-1)·sw + kw - 1 < wc.
-                a0 = a0.wrapping_add(unsafe { ld1(ring, base + c0 + u) } * wv);
+                a0 = a0.wrapping_add(x0[u] as i32 * wv);
                 if two {
-                    a1 = a1.wrapping_add(unsafe { ld1(ring, base + c1 + u) } * wv);
+                    a1 = a1.wrapping_add(x1[u] as i32 * wv);
                 }
             }
             base += step;
@@ -478,10 +464,9 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                             sl -= rows;
                         }
                         for (t, &wv) in wr.iter().enumerate() {
-                            // SAFETY: c + 2t + 1 ≤ (ow-1)·sw + kw < wc.
-                            a0 = M::mac2(a0, unsafe { ld2(r, c0 + 2 * t) }, wv);
+                            a0 = M::mac2(a0, pair_at(&r[c0..], t), wv);
                             if two {
-                                a1 = M::mac2(a1, unsafe { ld2(r, c1 + 2 * t) }, wv);
+                                a1 = M::mac2(a1, pair_at(&r[c1..], t), wv);
                             }
                         }
                     }
@@ -500,10 +485,9 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                             sl -= rows;
                         }
                         for (u, &wv) in wr.iter().enumerate() {
-                            // SAFETY: c + u·dw ≤ (ow-1)·sw + (kw-1)·dw < wc.
-                            a0 = a0.wrapping_add(unsafe { ld1(r, c0 + u * dw) } * wv);
+                            a0 = a0.wrapping_add(r[c0 + u * dw] as i32 * wv);
                             if two {
-                                a1 = a1.wrapping_add(unsafe { ld1(r, c1 + u * dw) } * wv);
+                                a1 = a1.wrapping_add(r[c1 + u * dw] as i32 * wv);
                             }
                         }
                     }
