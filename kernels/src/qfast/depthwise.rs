@@ -191,6 +191,23 @@ impl<X: QuantInt> Plane<'_, X> {
 /// scratch columns `c0` and `c1` (`ox·stride`); a last odd output runs it
 /// with `two` false and takes `a0`. A macro rather than a function taking a
 /// closure so that the body is always inlined, once per case.
+/// `store_row!` one output a pass, for cores where two accumulators and
+/// their windows do not fit the registers next to the taps (`body` runs with
+/// `two` false).
+macro_rules! store_row1 {
+    ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
+        let row: Row<'_, _> = $row;
+        let (s, out, rq) = (row.stride, row.out, row.rq);
+        let mut c = 0;
+        for o in row.y.iter_mut() {
+            let ($c0, $c1, $two) = (c, c, false);
+            let (a0, _): (i32, i32) = $body;
+            *o = out.store(requant(a0, rq));
+            c += s;
+        }
+    }};
+}
+
 macro_rules! store_row {
     ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
         let row: Row<'_, _> = $row;
@@ -246,7 +263,7 @@ fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
     row: Row<'_, Y>,
 ) {
     let b = row.bias;
-    store_row!(row, |c0, c1, two| {
+    store_row1!(row, |c0, c1, two| {
         let (mut a0, mut a1) = (b, b);
         for (r, wr) in rs.iter().zip(wk) {
             let (x0, x1) = (&r[c0..c0 + KW], &r[c1..c1 + KW]);
