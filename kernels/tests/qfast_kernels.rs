@@ -9,7 +9,7 @@
 use proptest::prelude::*;
 use zant_kernels::qfast::add::{qadd as fast_qadd, QAddFast};
 use zant_kernels::qfast::conv::{conv as qconv_gemm, QConvGemmParams};
-use zant_kernels::qfast::depthwise::{depthwise, QDepthwiseParams};
+use zant_kernels::qfast::depthwise::{depthwise, pack_depthwise, QDepthwiseParams};
 use zant_kernels::qfast::{fold_bias, pack_weights, packed_len, Portable, QMac, Rescale};
 use zant_kernels::reference::activation::Activation;
 use zant_kernels::reference::conv::ConvParams;
@@ -178,12 +178,24 @@ fn gemm_conv<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
     y
 }
 
-fn dw<X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
+/// [`Portable`]'s arithmetic announced as one instruction, so the host
+/// runs the kernels' paired paths (the ones `arm::dsp::Dsp` takes).
+#[derive(Clone, Copy, Debug)]
+struct Paired;
+
+impl QMac for Paired {
+    const DUAL: bool = true;
+    fn mac2(acc: i32, a: u32, b: u32) -> i32 {
+        Portable::mac2(acc, a, b)
+    }
+}
+
+fn dw<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
     let taps = c.k[0] * c.k[1];
-    let w: Vec<i16> =
+    let w: Vec<i32> =
         d.w.iter()
             .enumerate()
-            .map(|(i, v)| (*v as i32 - d.wz[i / taps]) as i16)
+            .map(|(i, v)| *v as i32 - d.wz[i / taps])
             .collect();
     let p = QDepthwiseParams {
         in_channels: c.cin,
@@ -197,9 +209,15 @@ fn dw<X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
         x_zero_point: d.xz,
         out: d.out,
     };
+    let mut packed = vec![0u32; p.packed_len()];
+    pack_depthwise(&w, &p, &mut packed);
+    let mut bias = vec![0i32; c.cout];
+    fold_bias(&w, taps, &d.bias, d.xz, &mut bias);
+    // Scratch past its length poisoned: the kernel must not read it.
+    let mut scratch = vec![i16::MIN; p.scratch_len() + 8];
     let o = c.out_hw();
     let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
-    depthwise(&d.x, &w, &d.bias, &d.rq, &mut y, &p);
+    depthwise::<M, X, X>(&d.x, &packed, &bias, &d.rq, &mut scratch, &mut y, &p);
     y
 }
 
@@ -290,17 +308,44 @@ proptest! {
     fn depthwise_equals_reference(
         cin in 1usize..6, mult in 1usize..4,
         (hw, k, s, d, pb, pe) in geometry(),
-        three in any::<bool>(),
+        square in 0usize..3,
         seed in any::<u64>(),
     ) {
-        let k = if three { [3, 3] } else { k };
-        let d = if three { [1, 1] } else { d };
-        let hw = [hw[0].max(3), hw[1].max(3)];
+        // Half the cases on the 3×3 and 5×5 paths (dilation 1).
+        let (k, d) = match square {
+            1 => ([3, 3], [1, 1]),
+            2 => ([5, 5], [1, 1]),
+            _ => (k, d),
+        };
+        let hw = [hw[0].max(5), hw[1].max(5)];
         let c = Case { cin, cout: cin * mult, group: cin, hw, k, s, d, pb, pe, seed };
         let du = data::<u8>(&c);
-        prop_assert_eq!(dw(&c, &du), reference(&c, &du));
+        let want = reference(&c, &du);
+        prop_assert_eq!(&dw::<Portable, u8>(&c, &du), &want);
+        prop_assert_eq!(&dw::<Paired, u8>(&c, &du), &want);
         let di = data::<i8>(&c);
-        prop_assert_eq!(dw(&c, &di), reference(&c, &di));
+        let want = reference(&c, &di);
+        prop_assert_eq!(&dw::<Portable, i8>(&c, &di), &want);
+        prop_assert_eq!(&dw::<Paired, i8>(&c, &di), &want);
+    }
+
+    /// One input channel, many outputs, tall kernels (DS-CNN's 10×4 first
+    /// layer): the depthwise kernel with one group.
+    #[test]
+    fn first_layer_conv_equals_reference(
+        cout in 1usize..10, h in 4usize..24, w in 2usize..10,
+        kh in 1usize..11, kw in 1usize..6, s in [1usize..3, 1..3],
+        pb in [0usize..5, 0..3], pe in [0usize..5, 0..3],
+        seed in any::<u64>(),
+    ) {
+        let (kh, kw) = (kh.min(h), kw.min(w));
+        let c = Case { cin: 1, cout, group: 1, hw: [h, w], k: [kh, kw], s, d: [1, 1], pb, pe, seed };
+        let di = data::<i8>(&c);
+        let want = reference(&c, &di);
+        prop_assert_eq!(&dw::<Portable, i8>(&c, &di), &want);
+        prop_assert_eq!(&dw::<Paired, i8>(&c, &di), &want);
+        let du = data::<u8>(&c);
+        prop_assert_eq!(&dw::<Paired, u8>(&c, &du), &reference(&c, &du));
     }
 }
 

@@ -9,8 +9,11 @@
 //!   interleaved) with the input-offset term folded into the bias, through
 //!   the kernel set's dual multiply-accumulate (`SMLAD` on cores with the
 //!   DSP extension, plain Rust elsewhere);
-//! - [`QFastKind::Depthwise`]: one input channel per group — weights with the
-//!   zero point subtracted, as `i16`.
+//! - [`QFastKind::Depthwise`]: one input channel per group (so also one
+//!   input channel and one group, a first layer on a mono image or
+//!   spectrogram) — weights with the zero point subtracted, re-laid two taps
+//!   a word per kernel row, the input-offset term folded into the bias; the
+//!   kernel reads a ring of padded `i16` input rows on the stack.
 //!
 //! A one-row `QGemm` or `QLinearMatMul` with constant `B` (the fully
 //! connected layers of quantized MLPs and classifier heads) is a 1×1
@@ -79,7 +82,7 @@ pub struct QConvFast {
     pub out: QOut,
     /// Output element type.
     pub y_dtype: DType,
-    /// Per-channel bias (folded with the input offset for [`QFastKind::Gemm`]).
+    /// Per-channel bias, folded with the input offset.
     pub bias: Vec<i32>,
     /// Per-channel requantization.
     pub requant: Vec<Requant>,
@@ -351,13 +354,17 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     let (weights, bias) = match kind {
         QFastKind::Gemm => pack_gemm(g, wname, &wv, m, k, &bias, xz[0]),
         QFastKind::Depthwise => {
-            let v: Vec<i16> = wv.iter().map(|&v| v as i16).collect();
+            let p = depthwise_params(ci, m, x.shape, &geo, [kh, kw], xz[0]);
+            let mut packed = vec![0u32; p.packed_len()];
+            qfast::depthwise::pack_depthwise(&wv, &p, &mut packed);
+            let mut folded = vec![0i32; m];
+            qfast::fold_bias(&wv, taps, &bias, xz[0], &mut folded);
             let id = push_const(
                 g,
                 format!("{wname}:qdw"),
-                TensorData::from_i16(vec![v.len()], &v),
+                TensorData::from_u32(vec![packed.len()], &packed),
             );
-            (id, bias)
+            (id, folded)
         }
     };
     let rescale = match kind {
@@ -394,6 +401,34 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         op: Arc::new(op),
         ..n.clone()
     })
+}
+
+/// The depthwise kernel's shapes of a node (its output range is not needed
+/// for the weight layout and scratch size and is left at the int8 one).
+fn depthwise_params(
+    ci: usize,
+    m: usize,
+    x_shape: &[usize],
+    geo: &super::conv::Resolved,
+    kernel: [usize; 2],
+    x_zero_point: i32,
+) -> qfast::depthwise::QDepthwiseParams {
+    qfast::depthwise::QDepthwiseParams {
+        in_channels: ci,
+        out_channels: m,
+        in_hw: [x_shape[2], x_shape[3]],
+        out_hw: [geo.out[0], geo.out[1]],
+        kernel,
+        strides: [geo.strides[0], geo.strides[1]],
+        dilations: [geo.dilations[0], geo.dilations[1]],
+        pads_begin: [geo.pads_begin[0], geo.pads_begin[1]],
+        x_zero_point,
+        out: QOut {
+            zero_point: 0,
+            min: -128,
+            max: 127,
+        },
+    }
 }
 
 fn lit_i32(v: i32) -> Literal {
@@ -483,10 +518,24 @@ impl Op for QConvFast {
                     #bias
                     static ZANT_RQ: [#k::qint::Requant; #n] = [#(#rq),*];
                 };
-                let f = cx.kernel("qfast::depthwise::depthwise");
+                let f = cx.qmac_kernel("qfast::depthwise::depthwise");
+                let p = qfast::depthwise::QDepthwiseParams {
+                    in_channels: self.in_channels,
+                    out_channels: self.out_channels,
+                    in_hw: self.in_hw,
+                    out_hw: self.out_hw,
+                    kernel: self.kernel,
+                    strides: self.strides,
+                    dilations: self.dilations,
+                    pads_begin: self.pads_begin,
+                    x_zero_point: self.x_zero_point,
+                    out: self.out,
+                };
+                let scratch = lit_usize(p.scratch_len());
                 quote! {
                     #statics
-                    #f(#x0, #x1, &ZANT_BIAS, &ZANT_RQ, #y0, &zk::qfast::depthwise::QDepthwiseParams {
+                    let mut ring = [0i16; #scratch];
+                    #f(#x0, #x1, &ZANT_BIAS, &ZANT_RQ, &mut ring, #y0, &zk::qfast::depthwise::QDepthwiseParams {
                         in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #ohw,
                         kernel: #ker, strides: #st, dilations: #dil, pads_begin: #pb,
                         x_zero_point: #xz, out: #out,

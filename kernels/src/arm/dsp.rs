@@ -16,6 +16,8 @@ use super::super::qfast::{QMac, Rescale};
 pub struct Dsp;
 
 impl QMac for Dsp {
+    const DUAL: bool = true;
+
     #[inline(always)]
     fn mac2(acc: i32, a: u32, b: u32) -> i32 {
         let r: i32;

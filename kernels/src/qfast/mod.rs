@@ -12,9 +12,11 @@
 //!   time ([`fold_bias`]), so the input is only widened, never offset, on
 //!   the way into the column buffer, once per position for every output
 //!   channel.
-//! - [`depthwise::depthwise`]: depthwise convolutions with the zero-point term
-//!   folded into the bias inside the image and a 3×3 path with its taps in
-//!   registers.
+//! - [`depthwise::depthwise`]: depthwise convolutions (and one-input-channel
+//!   convolutions) on a ring of padded input rows widened to `i16`, the
+//!   zero-point term folded into the bias, 3×3 taps in registers and
+//!   pairs of taps through [`QMac::mac2`] on cores where it is one
+//!   instruction.
 //!
 //! Every kernel ends with the fixed-point requantization of
 //! [`Requant::apply`] (round half to even, exact) in 32-bit steps where the
@@ -31,6 +33,10 @@ use super::reference::qint::Requant;
 /// A dual 16-bit multiply-accumulate: the micro-operation the integer
 /// matrix product is written in.
 pub trait QMac: Copy {
+    /// Whether [`mac2`](Self::mac2) is one instruction (`SMLAD`), so that
+    /// kernels gain by pairing values they could multiply one by one.
+    const DUAL: bool = false;
+
     /// `acc + lo(a)·lo(b) + hi(a)·hi(b)`, the halves read as `i16`, wrapping.
     fn mac2(acc: i32, a: u32, b: u32) -> i32;
 
