@@ -166,33 +166,27 @@ pub fn conv_residual<M: Micro>(
         y.len() >= p.out_channels * plane,
         "conv_residual: output shorter than the convolution's"
     );
-    let y = &mut y[..p.out_channels * plane];
-    drive::<M>(
-        x,
-        wp,
-        offs,
-        bias,
-        p,
-        [oh, ow],
-        AddStore {
-            y,
-            plane,
-            ow,
-            act: p.activation,
-        },
-    );
-}
-
-/// Where [`drive`] hands its tiles.
-trait TileSink {
-    fn put(&mut self, t: &mut Tile);
-}
-
-impl<F: FnMut(&mut Tile)> TileSink for F {
-    #[inline(always)]
-    fn put(&mut self, t: &mut Tile) {
-        self(t)
-    }
+    // The driver's four-wide block runs along each axis (the same bounds it
+    // computes): their last block may overlap the one before it.
+    let blocks = |pad: usize, s: usize, len: usize, kl: usize, out: usize| {
+        let lo = pad.div_ceil(s).min(out);
+        let hi = if len + pad >= kl {
+            ((len + pad - kl) / s + 1).min(out)
+        } else {
+            0
+        }
+        .max(lo);
+        (lo, if hi >= lo + 4 { hi } else { lo })
+    };
+    let mut sink = AddStore {
+        y: &mut y[..p.out_channels * plane],
+        plane,
+        ow,
+        act: p.activation,
+        rows: blocks(p.pads_begin[0], p.strides[0], p.in_hw[0], p.kernel[0], oh),
+        cols: blocks(p.pads_begin[1], p.strides[1], p.in_hw[1], p.kernel[1], ow),
+    };
+    drive::<M>(x, wp, offs, bias, p, [oh, ow], |t: &mut Tile| sink.put(t));
 }
 
 /// The sink of [`conv_residual`]: `y = act(tile + y)` for the tile's
@@ -203,15 +197,37 @@ struct AddStore<'a> {
     plane: usize,
     ow: usize,
     act: Activation,
+    /// The driver's block runs, rows and columns (`lo..hi`): the last block
+    /// of a run whose length is not a multiple of four overlaps the one
+    /// before it, and those outputs must not take the skip twice.
+    rows: (usize, usize),
+    cols: (usize, usize),
 }
 
-impl TileSink for AddStore<'_> {
-    // One copy per driver, called per tile (the driver hands tiles over
-    // from four places; inlining it there costs kilobytes of flash). The
-    // index loops read the tile and the output at different strides.
-    #[inline(never)]
+impl AddStore<'_> {
+    /// Positions at the start of `t` that the block before it covered.
+    #[inline(always)]
+    fn covered(&self, t: &Tile) -> usize {
+        let ((lo, hi), start) = if t.step == [0, 1] {
+            (self.cols, t.ox)
+        } else {
+            (self.rows, t.oy)
+        };
+        let len = hi - lo;
+        if t.n == 4 && len > 4 && len % 4 != 0 && start + 4 == hi {
+            4 - len % 4
+        } else {
+            0
+        }
+    }
+
+    // Inlined into the driver's closure, which LLVM keeps out of line: one
+    // copy, one call per tile. The index loops read the tile and the output
+    // at different strides.
+    #[inline(always)]
     #[allow(clippy::needless_range_loop)]
     fn put(&mut self, t: &mut Tile) {
+        let first = self.covered(t);
         if t.step != [0, 1] {
             // A vertical run of a border column: rarer, kept small.
             let a = self.act;
@@ -219,7 +235,7 @@ impl TileSink for AddStore<'_> {
             let base = t.oy * self.ow + t.ox;
             for (i, acc) in t.acc.iter().enumerate().take(t.rows) {
                 let col = (t.i0 + i) * self.plane + base;
-                for j in t.fresh..t.n {
+                for j in first..t.n {
                     let v = &mut self.y[col + j * step];
                     let s = acc[j] + *v;
                     *v = match a {
@@ -231,21 +247,19 @@ impl TileSink for AddStore<'_> {
             return;
         }
         match self.act {
-            Activation::None => self.row(t, |v| v),
-            Activation::Relu => self.row(t, |v| act(Activation::Relu, v)),
-            other => self.row(t, |v| apply_outlined(other, v)),
+            Activation::None => self.row(t, first, |v| v),
+            Activation::Relu => self.row(t, first, |v| act(Activation::Relu, v)),
+            other => self.row(t, first, |v| apply_outlined(other, v)),
         }
     }
-}
 
-impl AddStore<'_> {
-    /// `y = f(tile + y)` for a tile along a row, one bounds check per
-    /// channel row.
+    /// `y = f(tile + y)` for a tile along a row from position `first`, one
+    /// bounds check per channel row.
     #[inline(always)]
     #[allow(clippy::needless_range_loop)]
-    fn row(&mut self, t: &Tile, f: impl Fn(f32) -> f32) {
+    fn row(&mut self, t: &Tile, first: usize, f: impl Fn(f32) -> f32) {
         let base = t.oy * self.ow + t.ox;
-        let (first, n) = (t.fresh, t.n);
+        let n = t.n;
         for (i, acc) in t.acc.iter().enumerate().take(t.rows) {
             let row = &mut self.y[(t.i0 + i) * self.plane + base..][..n];
             for j in first..n {
@@ -294,10 +308,6 @@ struct Tile {
     step: [usize; 2],
     /// Positions (`acc` columns) computed.
     n: usize,
-    /// Positions before this one were handed over by the block before
-    /// (the last block of a run overlaps it); a store that must not see a
-    /// position twice starts here.
-    fresh: usize,
     /// `acc[i][j]`: channel `i0 + i` at position `j`.
     acc: [[f32; 4]; 4],
 }
@@ -327,7 +337,7 @@ fn drive<M: Micro>(
     bias: Option<&[f32]>,
     p: &DirectConvParams,
     rows_cols: [usize; 2],
-    mut store: impl TileSink,
+    mut store: impl FnMut(&mut Tile),
 ) {
     let [h, w] = p.in_hw;
     let [oh, ow] = rows_cols;
@@ -349,19 +359,14 @@ fn drive<M: Micro>(
     };
     let (oy_lo, oy_hi) = inside(ph, sh, h, kh, oh);
     let (ox_lo, ox_hi) = inside(pw, sw, w, kw, ow);
-    // Four-wide blocks over lo..hi (the last one ends at hi), if there is
-    // room: each block's start and its first position the block before did
-    // not cover.
+    // Four-wide blocks over lo..hi (the last one ends at hi), if there is room.
     let blocks = |lo: usize, hi: usize| {
         let n = if hi >= lo + 4 {
             (hi - lo).div_ceil(4)
         } else {
             0
         };
-        (0..n).map(move |b| {
-            let start = (lo + 4 * b).min(hi - 4);
-            (start, (lo + 4 * b) - start)
-        })
+        (0..n).map(move |b| (lo + 4 * b).min(hi - 4))
     };
     // Block ranges (empty below four positions).
     let bx_lo = ox_lo;
@@ -382,7 +387,7 @@ fn drive<M: Micro>(
             let iy0 = ys(oy);
             let (ky0, ky1) = taps(iy0, kh, h);
             let row_in = oy >= oy_lo && oy < oy_hi;
-            for (ox, fresh) in blocks(bx_lo, bx_hi) {
+            for ox in blocks(bx_lo, bx_hi) {
                 let ix0 = xs(ox) as usize;
                 let mut acc = init;
                 if row_in {
@@ -397,14 +402,13 @@ fn drive<M: Micro>(
                         }
                     }
                 }
-                store.put(&mut Tile {
+                store(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [0, 1],
                     n: 4,
-                    fresh,
                     acc,
                 });
             }
@@ -418,14 +422,13 @@ fn drive<M: Micro>(
                 for (ai, v) in acc.iter_mut().zip(one(x, ap, p, b4, iy0, xs(ox))) {
                     ai[0] = v;
                 }
-                store.put(&mut Tile {
+                store(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [0, 1],
                     n: 1,
-                    fresh: 0,
                     acc,
                 });
             }
@@ -434,7 +437,7 @@ fn drive<M: Micro>(
         for ox in (0..bx_lo).chain(bx_hi..ow) {
             let ix0 = xs(ox);
             let (kx0, kx1) = taps(ix0, kw, w);
-            for (oy, fresh) in blocks(by_lo, by_hi) {
+            for oy in blocks(by_lo, by_hi) {
                 let mut acc = init;
                 if kx1 > kx0 {
                     let iy0 = ys(oy) as usize;
@@ -447,14 +450,13 @@ fn drive<M: Micro>(
                         }
                     }
                 }
-                store.put(&mut Tile {
+                store(&mut Tile {
                     i0,
                     rows,
                     oy,
                     ox,
                     step: [1, 0],
                     n: 4,
-                    fresh,
                     acc,
                 });
             }
