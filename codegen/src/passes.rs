@@ -537,6 +537,7 @@ type ResidualFusion = (usize, TensorId, Option<(usize, Activation)>);
 pub fn fuse_residual_add(graph: &Graph) -> Graph {
     let mut g = graph.clone();
     let consumers = graph.consumers();
+    let producers = graph.producers();
     let is_output = |t: TensorId| graph.outputs.contains(&t);
     let mut at_add: Vec<Option<ResidualFusion>> = vec![None; graph.nodes.len()];
     let mut gone = vec![false; graph.nodes.len()];
@@ -562,11 +563,10 @@ pub fn fuse_residual_add(graph: &Graph) -> Graph {
         if a0 == a1 || !same(a0) || !same(a1) || out.dtype != DType::F32 {
             continue;
         }
-        let producer = |t: TensorId| graph.nodes.iter().position(|n| n.outputs.contains(&t));
         let found = [(a1, a0), (a0, a1)]
             .into_iter()
             .find_map(|(conv_out, skip)| {
-                let i = producer(conv_out)?;
+                let i = producers[conv_out.0]?;
                 let conv = &graph.nodes[i];
                 let ok = !gone[i]
                     && at_add[i].is_none()
