@@ -315,14 +315,23 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     let (m, ci, kh, kw) = (w.shape[0], x.shape[1], w.shape[2], w.shape[3]);
     let group = qc.conv.group;
     let taps = kh * kw;
-    let kind =
-        if group == ci && w.shape[1] == 1 && m % ci == 0 && taps <= qfast::depthwise::MAX_TAPS {
-            QFastKind::Depthwise
-        } else if group == 1 && ci * taps <= MAX_K {
-            QFastKind::Gemm
-        } else {
-            return None;
-        };
+    // A one-input-channel convolution with several outputs (the first
+    // layer on a mono image or spectrogram) is a matrix product too: its
+    // column is built once per position for every output channel, where the
+    // depthwise kernel would widen the input once per output channel.
+    let first_layer = ci == 1 && group == 1 && m >= 4 && taps <= MAX_K;
+    let kind = if group == ci
+        && w.shape[1] == 1
+        && m % ci == 0
+        && taps <= qfast::depthwise::MAX_TAPS
+        && !first_layer
+    {
+        QFastKind::Depthwise
+    } else if group == 1 && ci * taps <= MAX_K {
+        QFastKind::Gemm
+    } else {
+        return None;
+    };
     let xs = const_scales(&infos, 1, "x_scale").ok()?;
     let xz = const_zero_points(&infos, 2, "x_zero_point").ok()?;
     let ws = per_channel(&const_scales(&infos, 4, "w_scale").ok()?, m, "w_scale").ok()?;

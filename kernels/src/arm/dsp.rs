@@ -37,6 +37,56 @@ impl QMac for Dsp {
     }
 
     #[inline(always)]
+    fn dot4(acc: [i32; 4], col: &[u32], w: &[u32]) -> [i32; 4] {
+        let n = w.len() / 2;
+        if n == 0 {
+            return acc;
+        }
+        // The loop reads exactly these: `2n` weight words and `8n` column
+        // words (the slicing checks both lengths once).
+        let (w, col) = (&w[..2 * n], &col[..8 * n]);
+        let [mut a0, mut a1, mut a2, mut a3] = acc;
+        // The pointers and the count are scratch copies (`inout … => _`);
+        // `SMLAD` writes only the accumulators and the sticky Q flag, `SUBS`
+        // the flags (not preserved, as `asm!` assumes by default).
+        // SAFETY: `LDRD` reads the `2n` words of `w` and the `8n` of `col`
+        // (word-aligned slices, as `LDRD` needs) and nothing else.
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "ldrd {c0}, {c1}, [{cp}], #8",
+                "smlad {a0}, {c0}, {w0}, {a0}",
+                "smlad {a1}, {c1}, {w0}, {a1}",
+                "ldrd {c0}, {c1}, [{cp}], #8",
+                "smlad {a2}, {c0}, {w0}, {a2}",
+                "smlad {a3}, {c1}, {w0}, {a3}",
+                "ldrd {c0}, {c1}, [{cp}], #8",
+                "smlad {a0}, {c0}, {w1}, {a0}",
+                "smlad {a1}, {c1}, {w1}, {a1}",
+                "ldrd {c0}, {c1}, [{cp}], #8",
+                "smlad {a2}, {c0}, {w1}, {a2}",
+                "smlad {a3}, {c1}, {w1}, {a3}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                wp = inout(reg) w.as_ptr() => _,
+                cp = inout(reg) col.as_ptr() => _,
+                n = inout(reg) n => _,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                c0 = out(reg) _,
+                c1 = out(reg) _,
+                options(pure, readonly, nostack),
+            );
+        }
+        [a0, a1, a2, a3]
+    }
+
+    #[inline(always)]
     fn rescale(acc: i32, r: &Rescale) -> i32 {
         let y: i32;
         // Every output is an early-clobber `out`: none shares a register

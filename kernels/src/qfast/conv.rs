@@ -142,13 +142,18 @@ impl Out<'_> {
         let rows = self.w.chunks_exact(self.rw).zip(self.bias).zip(self.rq);
         for (oc, ((wr, &b), r)) in rows.enumerate() {
             let mut acc = [b; P];
-            // `rw` is even: two weight words a step.
-            for (cs, ws) in col.chunks_exact(2 * P).zip(wr.chunks_exact(2)) {
-                for s in 0..P {
-                    acc[s] = M::mac2(acc[s], cs[s], ws[0]);
-                }
-                for s in 0..P {
-                    acc[s] = M::mac2(acc[s], cs[P + s], ws[1]);
+            if P == 4 {
+                // A block of four: the kernel set's reduction loop.
+                acc.copy_from_slice(&M::dot4([b; 4], col, wr));
+            } else {
+                // `rw` is even: two weight words a step.
+                for (cs, ws) in col.chunks_exact(2 * P).zip(wr.chunks_exact(2)) {
+                    for s in 0..P {
+                        acc[s] = M::mac2(acc[s], cs[s], ws[0]);
+                    }
+                    for s in 0..P {
+                        acc[s] = M::mac2(acc[s], cs[P + s], ws[1]);
+                    }
                 }
             }
             let yo = &mut y[oc * self.npos + pos..][..P];
@@ -206,16 +211,24 @@ fn fill_row<X: QuantInt, const P: usize>(
     let (oy, ox) = (pos / ow, pos % ow);
     let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
     let x0 = ox as isize - p.pads_begin[1] as isize;
-    if p.kernel != [1, 1]
-        || p.strides[1] != 1
-        || ox + P > ow
-        || !(0..ih as isize).contains(&y0)
-        || x0 < 0
-        || x0 as usize + P > iw
-    {
+    if p.kernel != [1, 1] || p.strides[1] != 1 {
         return false;
     }
-    let (plane, off, k) = (ih * iw, y0 as usize * iw + x0 as usize, p.in_channels);
+    let plane = ih * iw;
+    let off = if p.strides[0] == 1 && p.pads_begin == [0, 0] && p.out_hw == p.in_hw {
+        // Output position = input position: any `P` neighbours in the
+        // plane, across rows too (planes narrower than `P`, or not a
+        // multiple of it).
+        if pos + P > plane {
+            return false;
+        }
+        pos
+    } else if ox + P > ow || !(0..ih as isize).contains(&y0) || x0 < 0 || x0 as usize + P > iw {
+        return false;
+    } else {
+        y0 as usize * iw + x0 as usize
+    };
+    let k = p.in_channels;
     let row = |i: usize| (i < k).then(|| &x[i * plane + off..][..P]);
     for (t, words) in col.chunks_exact_mut(P).enumerate() {
         match (row(2 * t), row(2 * t + 1)) {
@@ -268,20 +281,63 @@ fn fill<X: QuantInt>(
         return;
     }
     let [dh, dw] = p.dilations;
-    let at = |i: usize| {
-        if i >= k {
-            return 0;
+    // The taps in reduction order (channel, kernel row, kernel column),
+    // padding as the zero point, two a word at `col[slot + stride·t]`;
+    // then 0 to the end of the row.
+    let xz = p.x_zero_point;
+    let nwords = row_words(k);
+    if nwords == 0 {
+        return;
+    }
+    let col = &mut col[..stride * (nwords - 1) + slot + 1];
+    let (mut at, mut lo, mut odd) = (slot, 0, false);
+    macro_rules! push {
+        ($v:expr) => {{
+            let v: i32 = $v;
+            if odd {
+                col[at] = pair(lo, v);
+                at += stride;
+            } else {
+                lo = v;
+            }
+            odd = !odd;
+        }};
+    }
+    let cols_inside = |u: usize| (0..iw as isize).contains(&(x0 + (u * dw) as isize));
+    let inside = x0 >= 0 && x0 as usize + (kw - 1) * dw < iw;
+    for ic in 0..p.in_channels {
+        for v in 0..kh {
+            let yy = y0 + (v * dh) as isize;
+            if !(0..ih as isize).contains(&yy) {
+                for _ in 0..kw {
+                    push!(xz);
+                }
+                continue;
+            }
+            let row = &x[ic * in_plane + yy as usize * iw..][..iw];
+            if inside {
+                let r = &row[x0 as usize..][..(kw - 1) * dw + 1];
+                for u in 0..kw {
+                    push!(r[u * dw].to_i32());
+                }
+            } else {
+                for u in 0..kw {
+                    let xx = x0 + (u * dw) as isize;
+                    push!(if cols_inside(u) {
+                        row[xx as usize].to_i32()
+                    } else {
+                        xz
+                    });
+                }
+            }
         }
-        let (ic, tap) = (i / (kh * kw), i % (kh * kw));
-        let (v, u) = (tap / kw, tap % kw);
-        let (yy, xx) = (y0 + (v * dh) as isize, x0 + (u * dw) as isize);
-        if yy < 0 || xx < 0 || yy >= ih as isize || xx >= iw as isize {
-            p.x_zero_point
-        } else {
-            x[ic * in_plane + yy as usize * iw + xx as usize].to_i32()
-        }
-    };
-    for (t, word) in words.enumerate() {
-        *word = pair(at(2 * t), at(2 * t + 1));
+    }
+    if odd {
+        col[at] = pair(lo, 0);
+        at += stride;
+    }
+    while at < col.len() {
+        col[at] = 0;
+        at += stride;
     }
 }
