@@ -87,6 +87,40 @@ impl QMac for Dsp {
     }
 
     #[inline(always)]
+    fn dot1(acc: i32, col: &[u32], w: &[u32]) -> i32 {
+        let n = w.len() / 2;
+        if n == 0 {
+            return acc;
+        }
+        let (w, col) = (&w[..2 * n], &col[..2 * n]);
+        let mut a = acc;
+        // As in `dot4`: scratch pointers and count, flags clobbered.
+        // SAFETY: `LDRD` reads the `2n` words of `w` and of `col`
+        // (word-aligned slices, as `LDRD` needs) and nothing else.
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "ldrd {c0}, {c1}, [{cp}], #8",
+                "smlad {a}, {c0}, {w0}, {a}",
+                "smlad {a}, {c1}, {w1}, {a}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                wp = inout(reg) w.as_ptr() => _,
+                cp = inout(reg) col.as_ptr() => _,
+                n = inout(reg) n => _,
+                a = inout(reg) a,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                c0 = out(reg) _,
+                c1 = out(reg) _,
+                options(pure, readonly, nostack),
+            );
+        }
+        a
+    }
+
+    #[inline(always)]
     fn rescale(acc: i32, r: &Rescale) -> i32 {
         let y: i32;
         // Every output is an early-clobber `out`: none shares a register

@@ -145,6 +145,8 @@ impl Out<'_> {
             if P == 4 {
                 // A block of four: the kernel set's reduction loop.
                 acc.copy_from_slice(&M::dot4([b; 4], col, wr));
+            } else if P == 1 {
+                acc[0] = M::dot1(b, col, wr);
             } else {
                 // `rw` is even: two weight words a step.
                 for (cs, ws) in col.chunks_exact(2 * P).zip(wr.chunks_exact(2)) {

@@ -57,6 +57,17 @@ pub trait QMac: Copy {
         acc
     }
 
+    /// `acc + Σ_t mac2(col[t], w[t])`: one output position of [`conv::conv`]
+    /// (a fully connected layer). `w` has an even number of words and `col`
+    /// at least as many. On the DSP extension an `asm!` loop of two
+    /// `LDRD`s and two `SMLAD`s per four multiply-accumulates.
+    #[inline(always)]
+    fn dot1(acc: i32, col: &[u32], w: &[u32]) -> i32 {
+        col.iter()
+            .zip(w)
+            .fold(acc, |a, (&c, &wv)| Self::mac2(a, c, wv))
+    }
+
     /// [`Rescale::apply`] for a [`Rescale::is_short`] multiplier: the
     /// 32-bit form of [`Requant::apply`] (six instructions on Thumb-2,
     /// [`arm::dsp::Dsp`](super::arm)).
