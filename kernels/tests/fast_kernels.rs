@@ -57,6 +57,21 @@ fn check_direct<M: Micro>(
         },
     );
     close(&y, &want, kk, "direct conv");
+    // The same convolution as a matrix product over gathered columns.
+    let p = DirectConvParams {
+        in_channels: c,
+        out_channels: m,
+        in_hw: hw,
+        out_hw,
+        kernel: k,
+        strides: s,
+        pads_begin: pb,
+        activation: Activation::Relu,
+    };
+    let mut col = vec![f32::NAN; fconv::im2col_len(&p)];
+    let mut y = vec![f32::NAN; want.len()];
+    fconv::conv_im2col::<M>(&x, &wp, Some(&b), &mut col, &mut y, &p);
+    close(&y, &want, kk, "direct conv (im2col)");
 }
 
 /// The convolution with a fused residual Add and Relu equals, bit for bit,

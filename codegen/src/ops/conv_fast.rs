@@ -15,7 +15,7 @@ use std::any::Any;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use zant_kernels::fast::conv::DirectConvParams;
+use zant_kernels::fast::conv::{im2col_len, DirectConvParams};
 use zant_kernels::fast::depthwise::DepthwiseParams;
 use zant_kernels::fast::matmul::MatmulParams;
 use zant_kernels::micro::Portable;
@@ -24,6 +24,9 @@ use super::util::req;
 use super::{Activation, ActivationExt, InPlace, InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, TensorData};
+
+/// Largest column tile [`ConvFast::im2col`] puts on the stack, in floats.
+const IM2COL_MAX_FLOATS: usize = 1024;
 
 /// Which fast kernel a [`ConvFast`] calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +75,35 @@ impl ConvFast {
             pads_begin: self.pads_begin,
             activation: self.activation,
         }
+    }
+
+    /// Whether a [`FastKind::Direct`] convolution runs as a matrix product
+    /// over gathered columns (`fast::conv::conv_im2col`) rather than the
+    /// indirect direct convolution: when fewer than half of its outputs lie
+    /// in the runs of four horizontal neighbours clear of the padding that
+    /// the direct kernel computes in registers (the rest take its
+    /// one-position border path), with at least 16 output channels (the
+    /// gathering is shared by all of them) and a column tile of at most
+    /// 1,024 floats (4 KiB on the stack). Taken on the kernel sets with an
+    /// FPU micro-kernel ([`KernelSet::indirect_conv`](crate::kernel_set::KernelSet::indirect_conv)).
+    pub fn im2col(&self) -> bool {
+        // Output indices along one axis whose window lies inside the input.
+        let inside = |axis: usize| {
+            let (i, k, s, p) = (
+                self.in_hw[axis],
+                self.kernel[axis],
+                self.strides[axis],
+                self.pads_begin[axis],
+            );
+            (0..self.out_hw[axis])
+                .filter(|&o| o * s >= p && o * s - p + k <= i)
+                .count()
+        };
+        let fast = inside(0) * (inside(1) / 4 * 4);
+        self.kind == FastKind::Direct
+            && 2 * fast < numel(&self.out_hw)
+            && self.out_channels >= 16
+            && im2col_len(&self.direct()) <= IM2COL_MAX_FLOATS
     }
 
     /// The parameters of the depthwise kernels.
@@ -216,6 +248,20 @@ impl Op for ConvFast {
                     #f(#xs, #ws, #b, #y, &zk::fast::depthwise::DepthwiseParams {
                         channels: #c, in_hw: #ihw, out_hw: #ohw, kernel: #ker, strides: #st,
                         pads_begin: #pb, activation: #act,
+                    });
+                }
+            }
+            // On the cores with an FPU micro-kernel (`vfma`): in plain Rust
+            // the direct convolution's border path is the cheaper one.
+            FastKind::Direct if self.im2col() && cx.kernel_set().indirect_conv() => {
+                let f = cx.micro_kernel("fast::conv::conv_im2col");
+                let len = lit_usize(im2col_len(&self.direct()));
+                let [ci, co] = [self.in_channels, self.out_channels].map(lit_usize);
+                quote! {
+                    let mut col = [0f32; #len];
+                    #f(#xs, #ws, #b, &mut col, #y, &zk::fast::conv::DirectConvParams {
+                        in_channels: #ci, out_channels: #co, in_hw: #ihw, out_hw: #ohw,
+                        kernel: #ker, strides: #st, pads_begin: #pb, activation: #act,
                     });
                 }
             }

@@ -49,6 +49,109 @@ pub fn offsets(c: usize, in_hw: [usize; 2], kernel: [usize; 2], out: &mut [u32])
     }
 }
 
+/// Output positions [`conv_im2col`] gathers per pass.
+pub const IM2COL_TILE: usize = 4;
+
+/// Floats of the column tile [`conv_im2col`] takes: `C·kH·kW` values of
+/// [`IM2COL_TILE`] positions.
+pub const fn im2col_len(p: &DirectConvParams) -> usize {
+    p.in_channels * p.kernel[0] * p.kernel[1] * IM2COL_TILE
+}
+
+/// [`conv`] as a matrix product: the input values of [`IM2COL_TILE`]
+/// output positions at a time (their columns, padding as 0) are gathered
+/// into `col` (at least [`im2col_len`] floats), `col[t·P + j]` for tap `t`
+/// of position `j`, and multiplied by the same packed weights
+/// ([`matmul`](super::matmul::matmul), whose `A` layout is `wp`'s), four
+/// output channels × four positions in registers with no border case. For
+/// the convolutions most of whose outputs touch the padding (small or
+/// strided planes: a first layer on a spectrogram, strided 3×3 layers),
+/// where [`conv`] would take its one-position border path; every column is
+/// gathered once for all output channels.
+#[inline(never)]
+pub fn conv_im2col<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    bias: Option<&[f32]>,
+    col: &mut [f32],
+    y: &mut [f32],
+    p: &DirectConvParams,
+) {
+    let [ih, iw] = p.in_hw;
+    let [oh, ow] = p.out_hw;
+    let [kh, kw] = p.kernel;
+    let [sh, sw] = p.strides;
+    let [ph, pw] = p.pads_begin;
+    let k = p.in_channels * kh * kw;
+    let npos = oh * ow;
+    let m = p.out_channels;
+    if k == 0 || npos == 0 || m == 0 {
+        return;
+    }
+    let plane = ih * iw;
+    let x = &x[..p.in_channels * plane];
+    let y = &mut y[..m * npos];
+    let mut j0 = 0;
+    while j0 < npos {
+        let t = (npos - j0).min(IM2COL_TILE);
+        let tile = &mut col[..k * t];
+        for j in 0..t {
+            let (oy, ox) = ((j0 + j) / ow, (j0 + j) % ow);
+            let y0 = (oy * sh) as isize - ph as isize;
+            let x0 = (ox * sw) as isize - pw as isize;
+            let inside_x = x0 >= 0 && x0 as usize + kw <= iw;
+            let mut at = j;
+            for ic in 0..p.in_channels {
+                let xc = &x[ic * plane..][..plane];
+                for ky in 0..kh {
+                    let yy = y0 + ky as isize;
+                    if !(0..ih as isize).contains(&yy) {
+                        for _ in 0..kw {
+                            tile[at] = 0.0;
+                            at += t;
+                        }
+                        continue;
+                    }
+                    let row = &xc[yy as usize * iw..][..iw];
+                    if inside_x {
+                        for &v in &row[x0 as usize..][..kw] {
+                            tile[at] = v;
+                            at += t;
+                        }
+                    } else {
+                        for kx in 0..kw {
+                            let xx = x0 + kx as isize;
+                            tile[at] = if (0..iw as isize).contains(&xx) {
+                                row[xx as usize]
+                            } else {
+                                0.0
+                            };
+                            at += t;
+                        }
+                    }
+                }
+            }
+        }
+        super::matmul::matmul::<M>(
+            wp,
+            tile,
+            bias,
+            &mut y[j0..],
+            &super::matmul::MatmulParams {
+                m,
+                k,
+                n: t,
+                ldb: t,
+                sb: 1,
+                ldy: npos,
+                sy: 1,
+                activation: p.activation,
+            },
+        );
+        j0 += t;
+    }
+}
+
 /// `y = act(conv(x, w) + bias)`; `wp` packed `[ceil(M/4)][C·kH·kW][4]`,
 /// `offs` from [`offsets`].
 #[inline(never)]
