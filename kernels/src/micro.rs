@@ -44,6 +44,38 @@ pub trait Micro {
         Self::mk4x4_ind(&a[..4 * k], b, taps.offs(), sb, acc);
     }
 
+    /// [`mk4x4`](Micro::mk4x4) with `sb = 1` from the accumulators `acc`,
+    /// then its first `rows` rows stored, `Relu`'d (`v < 0 ? 0 : v`) when
+    /// `relu`: `y[i·ldy + j] = acc[i][j]` for `i < rows`, `j < 4`. On the
+    /// FPU variant the stores and the activation are part of the assembly
+    /// kernel (no accumulator round trip through memory).
+    ///
+    /// # Panics
+    ///
+    /// If `rows` is not in `1..=4`, `y` is shorter than `(rows-1)·ldy + 4`,
+    /// or the operands are too short ([`check_mk4x4`]).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn mk4x4_store(
+        a: &[f32],
+        b: &[f32],
+        ldb: usize,
+        acc: [[f32; 4]; 4],
+        rows: usize,
+        relu: bool,
+        y: &mut [f32],
+        ldy: usize,
+    ) {
+        check_store(rows, y.len(), ldy);
+        let mut acc = acc;
+        Self::mk4x4(a, b, ldb, 1, &mut acc);
+        for (i, ai) in acc.iter().enumerate().take(rows) {
+            for (o, &v) in y[i * ldy..][..4].iter_mut().zip(ai) {
+                *o = if relu && v < 0.0 { 0.0 } else { v };
+            }
+        }
+    }
+
     /// The 3×3, stride-`S` depthwise plane kernel:
     /// `y[oy·ldy + ox] = act(bias + Σ_{ky<3, kx<3} x[(oy·S + ky)·ldx + ox·S + kx] · w[3ky + kx])`
     /// for every output of `g`, the products added in `(ky, kx)` order.
@@ -64,6 +96,16 @@ pub trait Micro {
     ) {
         plane::<3, S>(x, w, bias, act, y, g);
     }
+}
+
+/// The checks of [`Micro::mk4x4_store`]'s output: `rows` in `1..=4` and
+/// `(rows-1)·ldy + 4` floats.
+#[inline]
+pub fn check_store(rows: usize, len: usize, ldy: usize) {
+    assert!(
+        (1..=4).contains(&rows) && (rows - 1) * ldy + 4 <= len,
+        "micro-kernel: output shorter than the rows stored"
+    );
 }
 
 /// An indirection table of element offsets (one per step of

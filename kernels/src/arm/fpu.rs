@@ -10,7 +10,7 @@
 
 use super::super::fast::depthwise::{check_plane, plane, Plane};
 use super::super::micro::{
-    check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, Micro, Taps,
+    check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, check_store, Micro, Taps,
 };
 use super::super::reference::activation::Activation;
 use super::{Args, DwArgs};
@@ -598,6 +598,162 @@ unsafe extern "C" fn dw3s2_asm(args: *const DwArgs) {
     )
 }
 
+/// What [`mk4x4_store_asm`] reads, passed by address in `r0`. Strides are
+/// in bytes.
+#[repr(C)]
+#[derive(Debug)]
+struct StoreArgs {
+    /// Packed left operand.
+    a: *const f32,
+    /// Right operand (columns contiguous).
+    b: *const f32,
+    /// Steps, at least 1.
+    k: usize,
+    /// Bytes between consecutive steps of `b`.
+    ldb: usize,
+    /// Unused (the layout of [`Args`] up to `acc`).
+    sb: usize,
+    /// The 16 starting accumulators, row-major.
+    acc: *const f32,
+    /// First output.
+    y: *mut f32,
+    /// Bytes between output rows.
+    ldy: usize,
+    /// Rows stored, `1..=4`.
+    rows: usize,
+    /// Nonzero: `Relu` (`v < 0 ? 0 : v`) before the stores.
+    relu: usize,
+}
+
+/// `mk4x4_store` on `*args` (`k ≥ 1`): the `sb = 1` loop of
+/// [`mk4x4_asm`], then `Relu` on the accumulators if asked (`vcmp` with 0:
+/// a NaN or -0.0 is kept, as in the reference) and one `vstmia` a row.
+///
+/// # Safety
+///
+/// `args` points to a [`StoreArgs`] whose `a` holds `4k` floats, whose `b`
+/// holds every `t·ldb + j` for `t < k`, `j < 4` (in floats), whose `acc`
+/// holds 16 floats and whose `y` holds `(rows-1)·ldy + 16` writable bytes
+/// with `rows` in `1..=4`.
+#[unsafe(naked)]
+unsafe extern "C" fn mk4x4_store_asm(args: *const StoreArgs) {
+    core::arch::naked_asm!(
+        fpu!(),
+        "push {{r4-r11, lr}}",
+        "vpush {{s16-s31}}",
+        "ldm r0, {{r1-r7}}",  // r1 a, r2 b, r3 k, r4 ldb, r6 acc, r7 y
+        "ldr r8, [r0, #28]",  // ldy
+        "ldr r9, [r0, #32]",  // rows
+        "ldr r10, [r0, #36]", // relu
+        "vldmia r6, {{s16-s31}}",
+        "lsrs r0, r3, #1",
+        "bcc 2f",
+        "vldmia r1!, {{s0-s3}}",
+        "vldmia r2, {{s8-s11}}",
+        "add r2, r4",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        "2:",
+        "cmp r0, #0",
+        "beq 9f",
+        "1:",
+        "vldmia r1!, {{s0-s7}}",
+        "vldmia r2, {{s8-s11}}",
+        "add r2, r4",
+        "vldmia r2, {{s12-s15}}",
+        "add r2, r4",
+        fma16!("s0", "s1", "s2", "s3", "s8", "s9", "s10", "s11"),
+        fma16!("s4", "s5", "s6", "s7", "s12", "s13", "s14", "s15"),
+        "subs r0, #1",
+        "bne 1b",
+        "9:",
+        "cmp r10, #0",
+        "beq 8f",
+        "movs r11, #0",
+        "vmov s0, r11",
+        "vcmp.f32 s16, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s16, s0",
+        "vcmp.f32 s17, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s17, s0",
+        "vcmp.f32 s18, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s18, s0",
+        "vcmp.f32 s19, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s19, s0",
+        "vcmp.f32 s20, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s20, s0",
+        "vcmp.f32 s21, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s21, s0",
+        "vcmp.f32 s22, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s22, s0",
+        "vcmp.f32 s23, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s23, s0",
+        "vcmp.f32 s24, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s24, s0",
+        "vcmp.f32 s25, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s25, s0",
+        "vcmp.f32 s26, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s26, s0",
+        "vcmp.f32 s27, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s27, s0",
+        "vcmp.f32 s28, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s28, s0",
+        "vcmp.f32 s29, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s29, s0",
+        "vcmp.f32 s30, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s30, s0",
+        "vcmp.f32 s31, #0",
+        "vmrs APSR_nzcv, fpscr",
+        "it mi",
+        "vmovmi.f32 s31, s0",
+        "8:",
+        "vstmia r7, {{s16-s19}}",
+        "cmp r9, #1",
+        "beq 7f",
+        "add r7, r8",
+        "vstmia r7, {{s20-s23}}",
+        "cmp r9, #2",
+        "beq 7f",
+        "add r7, r8",
+        "vstmia r7, {{s24-s27}}",
+        "cmp r9, #3",
+        "beq 7f",
+        "add r7, r8",
+        "vstmia r7, {{s28-s31}}",
+        "7:",
+        "vpop {{s16-s31}}",
+        "pop {{r4-r11, pc}}",
+    )
+}
+
 impl Micro for CortexMFpu {
     #[inline]
     fn mk4x4(a: &[f32], b: &[f32], ldb: usize, sb: usize, acc: &mut [[f32; 4]; 4]) {
@@ -618,6 +774,44 @@ impl Micro for CortexMFpu {
         // SAFETY: check_mk4x4 proved a.len() >= 4k and b.len() > (k-1)ldb + 3sb;
         // acc is 16 contiguous floats.
         unsafe { mk4x4_asm(&args) }
+    }
+
+    #[inline]
+    fn mk4x4_store(
+        a: &[f32],
+        b: &[f32],
+        ldb: usize,
+        acc: [[f32; 4]; 4],
+        rows: usize,
+        relu: bool,
+        y: &mut [f32],
+        ldy: usize,
+    ) {
+        check_store(rows, y.len(), ldy);
+        let k = check_mk4x4(a, b, ldb, 1);
+        if k == 0 {
+            for (i, ai) in acc.iter().enumerate().take(rows) {
+                for (o, &v) in y[i * ldy..][..4].iter_mut().zip(ai) {
+                    *o = if relu && v < 0.0 { 0.0 } else { v };
+                }
+            }
+            return;
+        }
+        let args = StoreArgs {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            ldb: ldb.wrapping_mul(4),
+            sb: 4,
+            acc: acc.as_ptr().cast(),
+            y: y.as_mut_ptr(),
+            ldy: ldy.wrapping_mul(4),
+            rows,
+            relu: usize::from(relu),
+        };
+        // SAFETY: check_mk4x4 proved a.len() >= 4k and b.len() > (k-1)ldb + 3;
+        // check_store that y holds (rows-1)·ldy + 4 floats with rows in 1..=4.
+        unsafe { mk4x4_store_asm(&args) }
     }
 
     #[inline]

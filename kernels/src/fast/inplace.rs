@@ -136,8 +136,17 @@ pub fn pointwise_inplace<M: Micro>(
     while j0 < n {
         let t = (n - j0).min(POINTWISE_TILE);
         let tile = &mut scratch[..k * t];
-        for (c, dst) in tile.chunks_exact_mut(t).enumerate() {
-            dst.copy_from_slice(&buf[c * n + j0..][..t]);
+        if t == POINTWISE_TILE {
+            // A whole tile: fixed-size copies, inline loads and stores
+            // rather than a `memcpy` call a channel.
+            let (rows, _) = tile.as_chunks_mut::<POINTWISE_TILE>();
+            for (c, dst) in rows.iter_mut().enumerate() {
+                dst.copy_from_slice(&buf[c * n + j0..][..POINTWISE_TILE]);
+            }
+        } else {
+            for (c, dst) in tile.chunks_exact_mut(t).enumerate() {
+                dst.copy_from_slice(&buf[c * n + j0..][..t]);
+            }
         }
         matmul::<M>(
             a,

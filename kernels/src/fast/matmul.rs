@@ -58,30 +58,28 @@ pub fn matmul<M: Micro>(
         }
         let mut j = 0;
         while j < n4 {
-            let mut acc = [[b4[0]; 4], [b4[1]; 4], [b4[2]; 4], [b4[3]; 4]];
-            M::mk4x4(ap, &b[j * p.sb..], p.ldb, p.sb, &mut acc);
-            if p.sy == 1 {
-                // Four neighbours a row: one bounds check, the activation
-                // chosen once for the block.
-                for (i, ai) in acc.iter().enumerate().take(rows) {
-                    let yr: &mut [f32; 4] = (&mut y[(i0 + i) * p.ldy + j..][..4])
-                        .try_into()
-                        .unwrap_or_else(|_| unreachable!());
-                    match p.activation {
-                        Activation::None => *yr = *ai,
-                        Activation::Relu => {
-                            for (o, &v) in yr.iter_mut().zip(ai) {
-                                *o = if v < 0.0 { 0.0 } else { v };
-                            }
-                        }
-                        a => {
-                            for (o, &v) in yr.iter_mut().zip(ai) {
-                                *o = act(a, v);
-                            }
-                        }
-                    }
-                }
+            let acc = [[b4[0]; 4], [b4[1]; 4], [b4[2]; 4], [b4[3]; 4]];
+            let relu = match p.activation {
+                Activation::None => Some(false),
+                Activation::Relu => Some(true),
+                _ => None,
+            };
+            if let (1, 1, Some(relu)) = (p.sb, p.sy, relu) {
+                // Contiguous columns and outputs: the micro-kernel stores
+                // the block itself.
+                M::mk4x4_store(
+                    ap,
+                    &b[j..],
+                    p.ldb,
+                    acc,
+                    rows,
+                    relu,
+                    &mut y[i0 * p.ldy + j..],
+                    p.ldy,
+                );
             } else {
+                let mut acc = acc;
+                M::mk4x4(ap, &b[j * p.sb..], p.ldb, p.sb, &mut acc);
                 for (i, ai) in acc.iter().enumerate().take(rows) {
                     for (jj, &v) in ai.iter().enumerate() {
                         y[(i0 + i) * p.ldy + (j + jj) * p.sy] = act(p.activation, v);

@@ -120,7 +120,8 @@ impl Variant {
 }
 
 /// One kernel call of `M`: 0 = mk4x4, 1 = mk4x4_ind, 2 = mk8x1,
-/// 3 = mk4x4_taps.
+/// 3 = mk4x4_taps, 4 = mk4x4_store (`1 + ldb % 4` rows, `Relu` when `ldb`
+/// is even, read back into `acc`).
 #[derive(Clone, Copy)]
 struct Call<'a> {
     kernel: u8,
@@ -138,6 +139,15 @@ fn call<M: Micro>(c: Call<'_>, acc: &mut [[f32; 4]; 4]) {
         0 => M::mk4x4(c.a, c.b, c.ldb, c.sb, acc),
         1 => M::mk4x4_ind(c.a, c.b, c.offs, c.sb, acc),
         3 => M::mk4x4_taps(c.a, c.b, &c.taps, c.sb, acc),
+        4 => {
+            const LDY: usize = 7;
+            let rows = 1 + c.ldb % 4;
+            let mut y = [f32::NAN; 3 * LDY + 4];
+            M::mk4x4_store(c.a, c.b, c.ldb, *acc, rows, c.ldb % 2 == 0, &mut y, LDY);
+            for (i, row) in acc.iter_mut().enumerate().take(rows) {
+                row.copy_from_slice(&y[i * LDY..][..4]);
+            }
+        }
         _ => {
             let mut v = [0.0f32; 8];
             for (i, x) in v.iter_mut().enumerate() {
@@ -286,7 +296,7 @@ fn make_case(rng: &mut Rng, kernel: u8, k: usize, ldb: usize, sb: usize) -> Call
     let a = &mut a[..rows * k];
     a.iter_mut().for_each(|x| *x = rng.unit());
     let blen = match kernel {
-        0 if k > 0 => (k - 1) * ldb + 3 * sb + 1,
+        0 | 4 if k > 0 => (k - 1) * ldb + 3 * sb + 1,
         1 | 3 => {
             let span = MAX_B - 3 * sb - 1;
             for o in offs[..k].iter_mut() {
@@ -320,10 +330,12 @@ fn test(w: &mut Out) -> bool {
     let mut failures = 0u32;
     let mut max_err = 0.0f32;
     for n in 0..800u32 {
-        let kernel = (n % 4) as u8;
+        let kernel = (n % 5) as u8;
         let k = rng.below(if n % 10 == 0 { 300 } else { 40 });
         let ldb = 1 + rng.below(45);
         let sb = [1, 1, 0, 2, 3, 7][rng.below(6)];
+        // mk4x4_store reads contiguous columns.
+        let sb = if kernel == 4 { 1 } else { sb };
         let c = make_case(&mut rng, kernel, k, ldb, sb);
         let mut init = [[0.0f32; 4]; 4];
         init.iter_mut().flatten().for_each(|x| *x = rng.unit());
