@@ -13,7 +13,7 @@ use super::super::micro::{
     check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, check_store, Micro, Taps,
 };
 use super::super::reference::activation::Activation;
-use super::{Args, DwArgs};
+use super::{Args, DwArgs, StoreArgs};
 
 /// Single-precision FPU micro-kernels (`vfma.f32`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -598,33 +598,6 @@ unsafe extern "C" fn dw3s2_asm(args: *const DwArgs) {
     )
 }
 
-/// What [`mk4x4_store_asm`] reads, passed by address in `r0`. Strides are
-/// in bytes.
-#[repr(C)]
-#[derive(Debug)]
-struct StoreArgs {
-    /// Packed left operand.
-    a: *const f32,
-    /// Right operand (columns contiguous).
-    b: *const f32,
-    /// Steps, at least 1.
-    k: usize,
-    /// Bytes between consecutive steps of `b`.
-    ldb: usize,
-    /// Unused (the layout of [`Args`] up to `acc`).
-    sb: usize,
-    /// The 16 starting accumulators, row-major.
-    acc: *const f32,
-    /// First output.
-    y: *mut f32,
-    /// Bytes between output rows.
-    ldy: usize,
-    /// Rows stored, `1..=4`.
-    rows: usize,
-    /// Nonzero: `Relu` (`v < 0 ? 0 : v`) before the stores.
-    relu: usize,
-}
-
 /// `mk4x4_store` on `*args` (`k ≥ 1`): the `sb = 1` loop of
 /// [`mk4x4_asm`], then `Relu` on the accumulators if asked (`vcmp` with 0:
 /// a NaN or -0.0 is kept, as in the reference) and one `vstmia` a row.
@@ -633,7 +606,7 @@ struct StoreArgs {
 ///
 /// `args` points to a [`StoreArgs`] whose `a` holds `4k` floats, whose `b`
 /// holds every `t·ldb + j` for `t < k`, `j < 4` (in floats), whose `acc`
-/// holds 16 floats and whose `y` holds `(rows-1)·ldy + 16` writable bytes
+/// holds 16 writable floats and whose `y` holds `(rows-1)·ldy + 16` writable bytes
 /// with `rows` in `1..=4`.
 #[unsafe(naked)]
 unsafe extern "C" fn mk4x4_store_asm(args: *const StoreArgs) {
@@ -797,13 +770,14 @@ impl Micro for CortexMFpu {
             }
             return;
         }
+        let mut acc = acc;
         let args = StoreArgs {
             a: a.as_ptr(),
             b: b.as_ptr(),
             k,
             ldb: ldb.wrapping_mul(4),
             sb: 4,
-            acc: acc.as_ptr().cast(),
+            acc: acc.as_mut_ptr().cast(),
             y: y.as_mut_ptr(),
             ldy: ldy.wrapping_mul(4),
             rows,

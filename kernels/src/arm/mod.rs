@@ -39,6 +39,36 @@ struct Args {
     offs: *const u32,
 }
 
+/// What the storing micro-kernels (`mk4x4_store`) read, passed by address
+/// in `r0`: [`Args`]' layout up to `acc`, then the output. Strides are in
+/// bytes.
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+#[repr(C)]
+#[derive(Debug)]
+struct StoreArgs {
+    /// Packed left operand.
+    a: *const f32,
+    /// Right operand (columns contiguous).
+    b: *const f32,
+    /// Steps, at least 1.
+    k: usize,
+    /// Bytes between consecutive steps of `b`.
+    ldb: usize,
+    /// Always 4 (contiguous columns).
+    sb: usize,
+    /// The 16 starting accumulators, row-major; the kernel may overwrite
+    /// them.
+    acc: *mut f32,
+    /// First output.
+    y: *mut f32,
+    /// Bytes between output rows.
+    ldy: usize,
+    /// Rows stored, `1..=4`.
+    rows: usize,
+    /// Nonzero: `Relu` (`v < 0 ? 0 : v`) before the stores.
+    relu: usize,
+}
+
 /// What an assembly depthwise plane kernel reads, passed by address in `r0`.
 /// Strides are in bytes.
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]

@@ -15,10 +15,10 @@
 
 use super::super::fast::depthwise::{check_plane, plane, Plane};
 use super::super::micro::{
-    check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, Micro, Taps,
+    check_mk4x4, check_mk4x4_ind, check_mk4x4_taps, check_mk8x1, check_store, Micro, Taps,
 };
 use super::super::reference::activation::Activation;
-use super::{Args, DwArgs};
+use super::{Args, DwArgs, StoreArgs};
 
 /// Helium (MVE-F) micro-kernels.
 #[derive(Clone, Copy, Debug, Default)]
@@ -147,6 +147,87 @@ unsafe extern "C" fn mk4x4_asm(args: *const Args) {
         "le lr, 6b",
         "9:",
         leave4x4!(),
+    )
+}
+
+/// `mk4x4_store` on `*args` (`k ≥ 1`): the `sb = 1` loop of
+/// [`mk4x4_asm`], then `Relu` on the accumulators if asked (`vcmp.f32 lt`
+/// with 0 and `vpsel`: a NaN or -0.0 is kept, as in the reference), the
+/// block turned row-major in `acc` (`vst4x`) and one `vstrw` a row.
+///
+/// # Safety
+///
+/// `args` points to a [`StoreArgs`] whose `a` holds `4k` floats, whose `b`
+/// holds every `t·ldb + j` for `t < k`, `j < 4` (in floats), whose `acc`
+/// holds 16 writable floats and whose `y` holds `(rows-1)·ldy + 16`
+/// writable bytes with `rows` in `1..=4`; the core has MVE-F.
+#[unsafe(naked)]
+unsafe extern "C" fn mk4x4_store_asm(args: *const StoreArgs) {
+    core::arch::naked_asm!(
+        enter4x4!(),
+        "push {{r0}}",
+        "lsrs r0, r3, #1",
+        "bcc 2f",
+        "vldrw.u32 q4, [r1], #16",
+        "ldm r2, {{r8-r11}}",
+        "add r2, r4",
+        fma4!("q4", "r8", "r9", "r10", "r11"),
+        "2:",
+        "cmp r0, #0",
+        "beq 9f",
+        "dls lr, r0",
+        "1:",
+        "vldrw.u32 q4, [r1], #16",
+        "vldrw.u32 q5, [r1], #16",
+        "ldm r2, {{r8-r11}}",
+        "add r2, r4",
+        "ldm r2, {{r0, r5, r7, r12}}",
+        "add r2, r4",
+        fma4!("q4", "r8", "r9", "r10", "r11"),
+        fma4!("q5", "r0", "r5", "r7", "r12"),
+        "le lr, 1b",
+        "9:",
+        "pop {{r0}}",
+        "ldr r7, [r0, #24]",  // y
+        "ldr r8, [r0, #28]",  // ldy
+        "ldr r9, [r0, #32]",  // rows
+        "ldr r10, [r0, #36]", // relu
+        "cmp r10, #0",
+        "beq 8f",
+        "vmov.i32 q4, #0",
+        "vcmp.f32 lt, q0, q4",
+        "vpsel q0, q4, q0",
+        "vcmp.f32 lt, q1, q4",
+        "vpsel q1, q4, q1",
+        "vcmp.f32 lt, q2, q4",
+        "vpsel q2, q4, q2",
+        "vcmp.f32 lt, q3, q4",
+        "vpsel q3, q4, q3",
+        "8:",
+        "vst40.32 {{q0, q1, q2, q3}}, [r6]",
+        "vst41.32 {{q0, q1, q2, q3}}, [r6]",
+        "vst42.32 {{q0, q1, q2, q3}}, [r6]",
+        "vst43.32 {{q0, q1, q2, q3}}, [r6]",
+        "vldrw.u32 q4, [r6]",
+        "vstrw.32 q4, [r7]",
+        "cmp r9, #1",
+        "beq 7f",
+        "add r7, r8",
+        "vldrw.u32 q4, [r6, #16]",
+        "vstrw.32 q4, [r7]",
+        "cmp r9, #2",
+        "beq 7f",
+        "add r7, r8",
+        "vldrw.u32 q4, [r6, #32]",
+        "vstrw.32 q4, [r7]",
+        "cmp r9, #3",
+        "beq 7f",
+        "add r7, r8",
+        "vldrw.u32 q4, [r6, #48]",
+        "vstrw.32 q4, [r7]",
+        "7:",
+        "vpop {{d8-d15}}",
+        "pop {{r4-r11, pc}}",
     )
 }
 
@@ -546,6 +627,46 @@ impl Micro for Helium {
         // SAFETY: check_mk4x4 proved a.len() >= 4k and b.len() > (k-1)ldb + 3sb;
         // acc is 16 contiguous floats. MVE: see the module documentation.
         unsafe { mk4x4_asm(&args) }
+    }
+
+    #[inline]
+    fn mk4x4_store(
+        a: &[f32],
+        b: &[f32],
+        ldb: usize,
+        acc: [[f32; 4]; 4],
+        rows: usize,
+        relu: bool,
+        y: &mut [f32],
+        ldy: usize,
+    ) {
+        check_store(rows, y.len(), ldy);
+        let k = check_mk4x4(a, b, ldb, 1);
+        if k == 0 {
+            for (i, ai) in acc.iter().enumerate().take(rows) {
+                for (o, &v) in y[i * ldy..][..4].iter_mut().zip(ai) {
+                    *o = if relu && v < 0.0 { 0.0 } else { v };
+                }
+            }
+            return;
+        }
+        let mut acc = acc;
+        let args = StoreArgs {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            k,
+            ldb: ldb.wrapping_mul(4),
+            sb: 4,
+            acc: acc.as_mut_ptr().cast(),
+            y: y.as_mut_ptr(),
+            ldy: ldy.wrapping_mul(4),
+            rows,
+            relu: usize::from(relu),
+        };
+        // SAFETY: check_mk4x4 proved a.len() >= 4k and b.len() > (k-1)ldb + 3;
+        // check_store that y holds (rows-1)·ldy + 4 floats with rows in 1..=4;
+        // acc is 16 writable floats. MVE: see the module documentation.
+        unsafe { mk4x4_store_asm(&args) }
     }
 
     #[inline]
