@@ -233,6 +233,7 @@ impl RunArgs {
             timeout: Duration::from_secs(self.timeout),
             probe: self.probe.clone(),
             port: self.port.clone(),
+            functions: false,
         }
     }
 }

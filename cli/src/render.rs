@@ -122,6 +122,33 @@ pub fn print_built(b: &Built, note: &str) {
     }
 }
 
+/// The `n` functions with the most instructions (`zant bench --functions`),
+/// with their share, and the rest summed.
+pub fn print_functions(fs: &[zant_pipeline::FunctionInstructions], n: usize) {
+    out::print(&format!(
+        "{} (normal build, QEMU: {} functions ran)",
+        out::bold("instructions by function"),
+        fs.len()
+    ));
+    let mut t = out::table(&["function", "instructions", "share"], &[1, 2]);
+    for f in fs.iter().take(n) {
+        t.add_row(vec![
+            f.function.clone(),
+            out::thousands(f.instructions),
+            format!("{:.1}%", 100.0 * f.share),
+        ]);
+    }
+    if fs.len() > n {
+        let rest = &fs[n..];
+        t.add_row(vec![
+            format!("({} more)", rest.len()),
+            out::thousands(rest.iter().map(|f| f.instructions).sum()),
+            format!("{:.1}%", 100.0 * rest.iter().map(|f| f.share).sum::<f64>()),
+        ]);
+    }
+    out::print(&t.to_string());
+}
+
 /// Prints the figures table of run/bench/deploy.
 pub fn print_figures(j: &RunFigures) {
     let mut t = out::table(&["", "value"], &[1]);

@@ -338,7 +338,7 @@ fn esp32_c3_builds_a_bootable_image_and_deploy_needs_its_serial_port() {
 #[test]
 fn bench_counts_are_deterministic_and_outputs_checked() {
     let dir = tmp("bench-twice");
-    let run = || {
+    let run = |functions: bool| {
         let out = zant()
             .args([
                 "bench",
@@ -355,6 +355,7 @@ fn bench_counts_are_deterministic_and_outputs_checked() {
                 "--expect",
                 "tests/data/ref/debug_model/output.bin",
             ])
+            .args(functions.then_some("--functions"))
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -375,9 +376,28 @@ fn bench_counts_are_deterministic_and_outputs_checked() {
         }
         assert_eq!(v["outputs_match"], true);
         assert!(v["max_abs_error"].as_f64().unwrap() <= 1e-4);
-        v["instructions_per_inference"].as_u64().unwrap()
+        let n = v["instructions_per_inference"].as_u64().unwrap();
+        // `--functions`: every counted instruction in exactly one function,
+        // most first, the model's own code among them.
+        match v["functions"].as_array() {
+            None => assert!(!functions, "no functions with --functions"),
+            Some(fs) => {
+                assert!(functions, "functions without --functions");
+                let counts: Vec<u64> = fs
+                    .iter()
+                    .map(|f| f["instructions"].as_u64().unwrap())
+                    .collect();
+                assert_eq!(counts.iter().sum::<u64>(), n);
+                assert!(counts.windows(2).all(|w| w[0] >= w[1]));
+                assert!(fs.iter().any(|f| f["function"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("debug_model_model::")));
+            }
+        }
+        n
     };
-    let (a, b) = (run(), run());
+    let (a, b) = (run(false), run(true));
     assert!(a > 0);
     assert_eq!(a, b, "the same ELF must give the same instruction count");
 }

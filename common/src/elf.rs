@@ -101,6 +101,32 @@ impl<'d> Elf<'d> {
             .map(|s| format!("{}+0x{:x}", s.demangled(), addr - s.address))
     }
 
+    /// `(address, count)` pairs summed by the function each address lies
+    /// in (demangled name; the nearest function before it when no sized
+    /// symbol covers it; `(no symbol)` before the first), most first, ties
+    /// by name.
+    pub fn functions_of(&self, counts: &[(u64, u64)]) -> Vec<(String, u64)> {
+        let mut funcs: Vec<Symbol<'d>> = self
+            .symbols()
+            .filter(|s| s.kind == SymbolKind::Text && !s.name.starts_with('$'))
+            .collect();
+        // Sized symbols first at an address, so they win a tie.
+        funcs.sort_by_key(|s| (s.address, std::cmp::Reverse(s.size)));
+        funcs.dedup_by_key(|s| s.address);
+        let mut by_name: BTreeMap<String, u64> = BTreeMap::new();
+        for &(addr, n) in counts {
+            let i = funcs.partition_point(|s| s.address <= addr);
+            let name = match i.checked_sub(1).map(|i| &funcs[i]) {
+                Some(s) => s.demangled(),
+                None => "(no symbol)".to_string(),
+            };
+            *by_name.entry(name).or_insert(0) += n;
+        }
+        let mut out: Vec<(String, u64)> = by_name.into_iter().collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
     /// Sizes of the functions and data objects, by demangled name (symbols
     /// of the same name summed).
     pub fn sizes(&self) -> BTreeMap<String, u64> {
@@ -121,6 +147,17 @@ mod tests {
     #[test]
     fn rejects_what_is_not_an_elf() {
         assert!(Elf::parse(b"not an elf").is_err());
+    }
+
+    #[test]
+    fn counts_are_summed_by_the_function_they_lie_in() {
+        let exe = std::env::current_exe().unwrap();
+        let data = std::fs::read(exe).unwrap();
+        let elf = Elf::parse(&data).unwrap();
+        let main = elf.symbols().find(|s| s.name == "main").unwrap();
+        let f = elf.functions_of(&[(main.address, 5), (main.address, 2), (0, 1)]);
+        assert_eq!(f[0], ("main".to_string(), 7));
+        assert_eq!(f.iter().map(|x| x.1).sum::<u64>(), 8);
     }
 
     #[test]

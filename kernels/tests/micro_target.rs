@@ -93,6 +93,7 @@ fn run(board: &Board, elf: &Path, append: Option<String>) -> qemu::RunOutcome {
         elf: elf.to_path_buf(),
         timeout: Duration::from_secs(120),
         count_instructions: false,
+        per_function: false,
     };
     let cfg = QemuConfig {
         count_instructions: !cfg.extra_args.is_empty(),

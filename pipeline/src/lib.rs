@@ -944,6 +944,22 @@ pub struct RunFigures {
     pub outputs_match: bool,
     /// Where the expected outputs came from.
     pub reference: String,
+    /// With [`RunOptions::functions`] on a QEMU board: the instructions of
+    /// the inference by function of the ELF, most first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub functions: Option<Vec<FunctionInstructions>>,
+}
+
+/// The instructions one function of the firmware executed in the counted
+/// inference ([`RunFigures::functions`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionInstructions {
+    /// Demangled name without the hash, or `(no symbol)`.
+    pub function: String,
+    /// Guest instructions.
+    pub instructions: u64,
+    /// Share of the inference's instructions (0 to 1).
+    pub share: f64,
 }
 
 /// Computes the reference, runs the firmware on its target and compares.
@@ -1018,6 +1034,16 @@ fn run_outcome(
         max_rel_error: c.max_rel,
         outputs_match: c.matches,
         reference: want.source,
+        functions: o.functions.as_ref().map(|fs| {
+            let total = o.instructions.unwrap_or(0).max(1) as f64;
+            fs.iter()
+                .map(|f| FunctionInstructions {
+                    function: f.function.clone(),
+                    instructions: f.instructions,
+                    share: f.instructions as f64 / total,
+                })
+                .collect()
+        }),
     };
     Ok((figures, o))
 }

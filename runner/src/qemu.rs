@@ -28,6 +28,9 @@ pub struct QemuConfig {
     pub timeout: Duration,
     /// Count the instructions between the firmware's bench markers.
     pub count_instructions: bool,
+    /// With `count_instructions`: also attribute them to the functions of
+    /// the ELF ([`RunOutcome::functions`]).
+    pub per_function: bool,
 }
 
 /// A successful run.
@@ -40,10 +43,23 @@ pub struct RunOutcome {
     /// Profiling builds (the ELF has `zant_profile_mark`), when counted: the
     /// running instruction count at each marker call.
     pub marks: Option<MarkCounts>,
+    /// With [`QemuConfig::per_function`]: the counted instructions of each
+    /// function, most first ([`FunctionCount`]).
+    pub functions: Option<Vec<FunctionCount>>,
     /// Everything the firmware printed.
     pub stdout: String,
     /// Wall-clock time of the run (informative only).
     pub elapsed: Duration,
+}
+
+/// The instructions one function executed in a counted run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionCount {
+    /// Demangled name without the hash (`model::zk::fast::matmul::matmul`),
+    /// or `(no symbol)`.
+    pub function: String,
+    /// Guest instructions executed in it.
+    pub instructions: u64,
 }
 
 /// What can go wrong running under QEMU; each says what to do.
@@ -184,6 +200,8 @@ struct Raw {
     stdout: String,
     stderr: String,
     counted: Option<String>,
+    /// The plugin's per-block counts (`hist=`), when asked for.
+    blocks: Option<String>,
     elapsed: Duration,
 }
 
@@ -220,6 +238,7 @@ fn spawn(
     }
     let count_file =
         std::env::temp_dir().join(format!("zant-insn-{}-{}.txt", std::process::id(), unique()));
+    let block_file = count_file.with_extension("blocks");
     if cfg.count_instructions {
         let (Some(start), Some(end)) = (
             symbol_address(&elf_bytes, "zant_bench_start"),
@@ -233,8 +252,13 @@ fn spawn(
         let marker = symbol_address(&elf_bytes, PROFILE_MARK)
             .map(|m| format!(",marker=0x{m:x}"))
             .unwrap_or_default();
+        let hist = if cfg.per_function {
+            format!(",hist={}", block_file.display())
+        } else {
+            String::new()
+        };
         cmd.arg("-plugin").arg(format!(
-            "{},start=0x{start:x},end=0x{end:x},out={}{marker}",
+            "{},start=0x{start:x},end=0x{end:x},out={}{marker}{hist}",
             so.display(),
             count_file.display()
         ));
@@ -298,6 +322,7 @@ fn spawn(
         let _ = child.wait();
         let _ = out_t.join();
         let _ = std::fs::remove_file(&count_file);
+        let _ = std::fs::remove_file(&block_file);
         return Err(QemuError::Timeout {
             binary: cfg.binary.clone(),
             limit: cfg.timeout,
@@ -309,11 +334,14 @@ fn spawn(
     let stderr = err_t.join().unwrap_or_default();
     let counted = std::fs::read_to_string(&count_file).ok();
     let _ = std::fs::remove_file(&count_file);
+    let blocks = std::fs::read_to_string(&block_file).ok();
+    let _ = std::fs::remove_file(&block_file);
     Ok(Raw {
         status,
         stdout,
         stderr,
         counted,
+        blocks,
         elapsed,
     })
 }
@@ -376,9 +404,13 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
     let raw = spawn(cfg, None, false, &mut |_| {})?;
     let report = classify(cfg, &raw)?;
     let mut marks = None;
+    let mut functions = None;
     let instructions = if cfg.count_instructions {
         let (n, text) = counted(&raw, 1)?;
         marks = parse_marks(&text, n)?;
+        if cfg.per_function {
+            functions = Some(per_function(cfg, raw.blocks.as_deref(), n)?);
+        }
         Some(n)
     } else {
         None
@@ -390,6 +422,7 @@ pub fn run(cfg: &QemuConfig) -> Result<RunOutcome, QemuError> {
         report,
         instructions,
         marks,
+        functions,
         stdout: raw.stdout,
         elapsed: raw.elapsed,
     })
@@ -470,6 +503,52 @@ fn parse_runs(text: &str, total: u64, n: usize) -> Result<Vec<u64>, QemuError> {
 
 /// The profile marker's symbol (see `zant_codegen::emit::PROFILE_MARK`).
 pub const PROFILE_MARK: &str = "zant_profile_mark";
+
+/// The plugin's per-block lines (`ADDR N COUNT`) as `(address,
+/// instructions)` pairs; they must add up to the counted `total`.
+fn parse_blocks(text: &str, total: u64) -> Result<Vec<(u64, u64)>, QemuError> {
+    let bad = |l: &str| QemuError::PluginFailed(format!("unreadable block count {l:?}"));
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut f = line.split_ascii_whitespace();
+        let (Some(a), Some(n), Some(c), None) = (f.next(), f.next(), f.next(), f.next()) else {
+            return Err(bad(line));
+        };
+        let a = u64::from_str_radix(a, 16).map_err(|_| bad(line))?;
+        let n: u64 = n.parse().map_err(|_| bad(line))?;
+        let c: u64 = c.parse().map_err(|_| bad(line))?;
+        out.push((a, n * c));
+    }
+    let sum: u64 = out.iter().map(|b| b.1).sum();
+    if sum != total {
+        return Err(QemuError::PluginFailed(format!(
+            "per-block counts add up to {sum}, the run counted {total}"
+        )));
+    }
+    Ok(out)
+}
+
+/// The counted instructions by function of the ELF, most first.
+fn per_function(
+    cfg: &QemuConfig,
+    blocks: Option<&str>,
+    total: u64,
+) -> Result<Vec<FunctionCount>, QemuError> {
+    let text = blocks
+        .ok_or_else(|| QemuError::PluginFailed("the plugin wrote no per-block counts".into()))?;
+    let blocks = parse_blocks(text, total)?;
+    let data = std::fs::read(&cfg.elf)?;
+    let elf = zant_common::elf::Elf::parse(&data)
+        .map_err(|e| QemuError::PluginFailed(format!("{}: {e}", cfg.elf.display())))?;
+    Ok(elf
+        .functions_of(&blocks)
+        .into_iter()
+        .map(|(function, instructions)| FunctionCount {
+            function,
+            instructions,
+        })
+        .collect())
+}
 
 /// The plugin's `marks=` line as running instruction counts; `None` when the
 /// firmware has no profile marker. Every count lies within the inference.
@@ -563,6 +642,19 @@ pub fn preflight(binary: &str, machine: &str) -> Result<(), QemuError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_blocks_read_as_instructions_and_must_add_up() {
+        let text = "100 4 10\n1a0 3 2\n";
+        assert_eq!(
+            parse_blocks(text, 46).unwrap(),
+            vec![(0x100, 40), (0x1a0, 6)]
+        );
+        assert!(parse_blocks(text, 47).is_err());
+        assert!(parse_blocks("zz 1 1\n", 1).is_err());
+        assert!(parse_blocks("10 1\n", 1).is_err());
+        assert_eq!(parse_blocks("", 0).unwrap(), vec![]);
+    }
 
     #[test]
     fn plugin_marks_read_as_running_counts() {

@@ -53,6 +53,9 @@ pub struct RunOptions {
     pub probe: Option<String>,
     /// espflash boards: the serial port (default: the only ESP32 adapter).
     pub port: Option<String>,
+    /// QEMU boards: also count the instructions of each function
+    /// ([`TargetOutcome::functions`]).
+    pub functions: bool,
 }
 
 impl Default for RunOptions {
@@ -61,6 +64,7 @@ impl Default for RunOptions {
             timeout: Duration::from_secs(120),
             probe: None,
             port: None,
+            functions: false,
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct TargetOutcome {
     /// Profiling builds: the running count at each profile marker
     /// (instructions under QEMU, cycles on hardware).
     pub marks: Option<MarkCounts>,
+    /// With [`RunOptions::functions`] on a QEMU board: the instructions of
+    /// one inference by function, most first.
+    pub functions: Option<Vec<qemu::FunctionCount>>,
 }
 
 /// Why a run on the target failed.
@@ -317,6 +324,7 @@ pub fn run_dataset(
         elf: elf.to_path_buf(),
         timeout: opts.timeout,
         count_instructions: true,
+        per_function: false,
     };
     let dir = samples
         .parent()
@@ -427,6 +435,7 @@ pub fn run(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<TargetOutcome, RunError> {
+    let mut functions = None;
     let (report, instructions, qemu_marks) = match &board.runner {
         Runner::Qemu {
             binary,
@@ -445,8 +454,10 @@ pub fn run(
                 elf: elf.to_path_buf(),
                 timeout: opts.timeout,
                 count_instructions: true,
+                per_function: opts.functions,
             };
             let o = qemu::run(&cfg)?;
+            functions = o.functions;
             (o.report, o.instructions, o.marks)
         }
         Runner::ProbeRs { chip } => {
@@ -497,5 +508,6 @@ pub fn run(
         cycles,
         stack_peak,
         marks,
+        functions,
     })
 }

@@ -81,6 +81,11 @@ pub struct BenchArgs {
     /// summary.md linking them.
     #[arg(long, value_name = "DIR")]
     pub report: Option<std::path::PathBuf>,
+    /// Also count the normal build's instructions by function (QEMU boards):
+    /// the N functions with the most (default 15) and their share of the
+    /// inference; `--json` lists them all (key `functions`).
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "15")]
+    pub functions: Option<usize>,
 }
 
 /// Runs `zant bench`.
@@ -88,8 +93,22 @@ pub fn bench(args: BenchArgs) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
     let req = r.request()?;
+    if args.functions.is_some() {
+        let board = zant_boards::resolve(&r.build.board)?;
+        if !matches!(board.runner, zant_boards::Runner::Qemu { .. }) {
+            return Err(out::CliError::input(anyhow::anyhow!(
+                "--functions counts instructions under QEMU; `{}` runs on hardware \
+                 (use --profile for its per-layer cycles)",
+                board.name
+            )));
+        }
+    }
     let b = zant_pipeline::build(&req, &steps)?;
-    let j = zant_pipeline::run(&b, &r.check(), &r.run_options(), &steps)?;
+    let opts = zant_pipeline::RunOptions {
+        functions: args.functions.is_some(),
+        ..r.run_options()
+    };
+    let j = zant_pipeline::run(&b, &r.check(), &opts, &steps)?;
     let prof = if args.profile.profile || args.report.is_some() {
         let pb = zant_pipeline::build_profiling(&req, &steps)?;
         Some(zant_pipeline::run_profiled(
@@ -149,6 +168,10 @@ pub fn bench(args: BenchArgs) -> CliResult {
         render::print_figures(&j);
         out::print("");
         render::print_footprint(&b.footprint);
+        if let (Some(n), Some(fs)) = (args.functions, &j.functions) {
+            out::print("");
+            render::print_functions(fs, n);
+        }
         if let Some((pf, p)) = &prof {
             if args.profile.profile {
                 out::print("");

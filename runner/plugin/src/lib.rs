@@ -12,6 +12,11 @@
 //! The running count each time the block at `end` is entered is written as
 //! `runs=R1,R2,…`: a data-set build runs one inference per sample, and
 //! consecutive differences are the samples' instructions.
+//!
+//! With `hist=PATH`, the instructions executed while counting are also
+//! written per translation block, one `ADDR N COUNT` line each (block
+//! address in hex, its instructions, the times it ran): the host maps the
+//! addresses to functions.
 
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,6 +51,7 @@ struct Config {
     end: u64,
     out: String,
     marker: Option<u64>,
+    hist: Option<String>,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -55,15 +61,31 @@ static START_HITS: AtomicU64 = AtomicU64::new(0);
 static END_HITS: AtomicU64 = AtomicU64::new(0);
 static MARKS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 static RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+/// With `hist`: per translated block, its address, its instructions and the
+/// times it ran while counting. A block's index rides in its callback data.
+static BLOCKS: Mutex<Vec<(u64, u64, u64)>> = Mutex::new(Vec::new());
 
 const KIND_PLAIN: usize = 0;
 const KIND_START: usize = 1;
 const KIND_END: usize = 2;
 const KIND_MARK: usize = 3;
 
+/// Callback data: bits 0-1 the kind, 2-31 the block's instructions, 32 and
+/// up (64-bit hosts) one plus the block's index in [`BLOCKS`] (0: none).
+const INDEX_SHIFT: u32 = 32;
+
 extern "C" fn on_exec(_vcpu: c_uint, userdata: *mut c_void) {
-    let v = userdata as usize;
+    let v = userdata as u64;
+    let index = v >> INDEX_SHIFT;
+    let v = (v & 0xffff_ffff) as usize;
     let (n, kind) = ((v >> 2) as u64, v & 3);
+    if index > 0 && (kind == KIND_START || COUNTING.load(Ordering::Relaxed)) && kind != KIND_END {
+        if let Ok(mut b) = BLOCKS.lock() {
+            if let Some(e) = b.get_mut(index as usize - 1) {
+                e.2 += 1;
+            }
+        }
+    }
     match kind {
         KIND_START => {
             START_HITS.fetch_add(1, Ordering::Relaxed);
@@ -106,10 +128,16 @@ extern "C" fn on_translate(_id: PluginId, tb: *mut QemuPluginTb) {
     } else {
         KIND_PLAIN
     };
-    let data = (n << 2) | kind;
+    let mut data = ((n as u64) << 2) | kind as u64;
+    if cfg.hist.is_some() && usize::BITS > INDEX_SHIFT {
+        if let Ok(mut b) = BLOCKS.lock() {
+            b.push((pc, n as u64, 0));
+            data |= (b.len() as u64) << INDEX_SHIFT;
+        }
+    }
     // SAFETY: registering an execution callback on the block being translated;
     // flags 0 = QEMU_PLUGIN_CB_NO_REGS.
-    unsafe { qemu_plugin_register_vcpu_tb_exec_cb(tb, on_exec, 0, data as *mut c_void) };
+    unsafe { qemu_plugin_register_vcpu_tb_exec_cb(tb, on_exec, 0, data as usize as *mut c_void) };
 }
 
 extern "C" fn on_exit(_id: PluginId, _userdata: *mut c_void) {
@@ -129,6 +157,14 @@ extern "C" fn on_exit(_id: PluginId, _userdata: *mut c_void) {
         let list: Vec<String> = runs.iter().map(u64::to_string).collect();
         text.push_str(&format!("runs={}\n", list.join(",")));
         let _ = std::fs::write(&cfg.out, text);
+        if let Some(path) = &cfg.hist {
+            let blocks = BLOCKS.lock().map(|b| b.clone()).unwrap_or_default();
+            let mut out = String::new();
+            for (pc, n, count) in blocks.into_iter().filter(|b| b.2 > 0) {
+                out.push_str(&format!("{pc:x} {n} {count}\n"));
+            }
+            let _ = std::fs::write(path, out);
+        }
     }
 }
 
@@ -147,7 +183,7 @@ fn parse_addr(s: &str) -> Option<u64> {
 /// Called by QEMU with `argc` valid C strings in `argv`.
 #[no_mangle]
 pub unsafe extern "C" fn qemu_plugin_install(id: PluginId, _info: *const QemuInfo, argc: c_int, argv: *const *const c_char) -> c_int {
-    let (mut start, mut end, mut out, mut marker) = (None, None, None, None);
+    let (mut start, mut end, mut out, mut marker, mut hist) = (None, None, None, None, None);
     for i in 0..argc.max(0) as usize {
         // SAFETY: QEMU passes `argc` valid NUL-terminated strings.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) }.to_string_lossy().into_owned();
@@ -158,12 +194,13 @@ pub unsafe extern "C" fn qemu_plugin_install(id: PluginId, _info: *const QemuInf
                 "end" => end = parse_addr(v),
                 "out" => out = Some(v.to_string()),
                 "marker" => marker = parse_addr(v),
+                "hist" => hist = Some(v.to_string()),
                 _ => {}
             }
         }
     }
     let (Some(start), Some(end), Some(out)) = (start, end, out) else {
-        eprintln!("zant-qemu-insn: needs start=ADDR,end=ADDR,out=PATH[,marker=ADDR]");
+        eprintln!("zant-qemu-insn: needs start=ADDR,end=ADDR,out=PATH[,marker=ADDR][,hist=PATH]");
         return -1;
     };
     let _ = CONFIG.set(Config {
@@ -171,6 +208,7 @@ pub unsafe extern "C" fn qemu_plugin_install(id: PluginId, _info: *const QemuInf
         end,
         out,
         marker,
+        hist,
     });
     // SAFETY: plain registrations with QEMU's plugin API.
     unsafe {
