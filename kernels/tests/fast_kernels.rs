@@ -194,12 +194,12 @@ fn check_direct_pool<M: Micro>(
             pads_begin: pad,
             activation: Activation::Relu,
         },
-        Some(MaxPoolFuse {
+        MaxPoolFuse {
             kernel: pool_k,
             strides: pool_s,
             pads_begin: pool_pad,
             out: pooled,
-        }),
+        },
     );
     close(&y, &want, kk, "direct conv + max pool");
 }

@@ -43,7 +43,8 @@ pub struct ConvDirect {
     /// Output positions per pass (see the kernel's `Conv2dParams::positions`).
     pub positions: usize,
     /// Input 3 holds the tap offsets (`fast::conv::offsets`) and the
-    /// emitted code calls the micro-kernel driver `fast::conv::conv_max_pool`.
+    /// emitted code calls the micro-kernel driver `fast::conv::conv_max_pool`
+    /// (with a fused pool) or `fast::conv::conv`.
     pub offsets: bool,
 }
 
@@ -118,15 +119,22 @@ impl Op for ConvDirect {
             let Some(Some(o)) = inputs.get(3) else {
                 return Err(OpError::NotFoldable);
             };
-            zant_kernels::fast::conv::conv_max_pool::<zant_kernels::micro::Portable>(
-                &x.as_f32(),
-                &w.as_f32(),
-                &o.as_u32(),
-                b.as_deref(),
-                &mut y,
-                &self.direct(&x.shape),
-                self.pool,
-            );
+            let (xs, ws, os, p) = (x.as_f32(), w.as_f32(), o.as_u32(), self.direct(&x.shape));
+            type P = zant_kernels::micro::Portable;
+            match self.pool {
+                Some(pool) => zant_kernels::fast::conv::conv_max_pool::<P>(
+                    &xs,
+                    &ws,
+                    &os,
+                    b.as_deref(),
+                    &mut y,
+                    &p,
+                    pool,
+                ),
+                None => {
+                    zant_kernels::fast::conv::conv::<P>(&xs, &ws, &os, b.as_deref(), &mut y, &p)
+                }
+            }
             return Ok(vec![TensorData::from_f32(outputs[0].shape.clone(), &y)]);
         }
         zant_kernels::fused::conv2d::conv2d(
@@ -158,13 +166,30 @@ impl Op for ConvDirect {
         };
         let (xs, ws, b, y) = (cx.x(0), cx.x(1), cx.x_opt(2), cx.y(0));
         if self.offsets {
-            let call = cx.micro_kernel("fast::conv::conv_max_pool");
             let o = cx.x(3);
-            return Ok(quote! {
-                #call(#xs, #ws, #o, #b, #y, &zk::fast::conv::DirectConvParams {
+            let params = quote! {
+                &zk::fast::conv::DirectConvParams {
                     in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #chw,
                     kernel: #ker, strides: [1, 1], pads_begin: #pb, activation: #act,
-                }, #pool);
+                }
+            };
+            // The pooled and the plain driver are separate functions, so a
+            // firmware links only the one its model uses.
+            return Ok(match p.pool {
+                Some(m) => {
+                    let call = cx.micro_kernel("fast::conv::conv_max_pool");
+                    let [pk, ps, pp, po] =
+                        [m.kernel, m.strides, m.pads_begin, m.out].map(|v| arr_usize(&v));
+                    quote! {
+                        #call(#xs, #ws, #o, #b, #y, #params, #f::MaxPoolFuse {
+                            kernel: #pk, strides: #ps, pads_begin: #pp, out: #po,
+                        });
+                    }
+                }
+                None => {
+                    let call = cx.micro_kernel("fast::conv::conv");
+                    quote!(#call(#xs, #ws, #o, #b, #y, #params);)
+                }
             });
         }
         let call = cx.kernel("fused::conv2d::conv2d");

@@ -163,10 +163,29 @@ pub fn conv<M: Micro>(
     y: &mut [f32],
     p: &DirectConvParams,
 ) {
-    conv_max_pool::<M>(x, wp, offs, bias, y, p, None);
+    let [oh, ow] = p.out_hw;
+    let plane = oh * ow;
+    let act_kind = p.activation;
+    drive::<M>(x, wp, offs, bias, p, [oh, ow], |t: &mut Tile| {
+        act_tile(act_kind, &mut t.acc);
+        if t.step == [0, 1] && t.n == 4 {
+            // Four neighbours in a row: one copy a channel.
+            let at = t.oy * ow + t.ox;
+            for (i, ai) in t.acc.iter().enumerate().take(t.rows) {
+                y[(t.i0 + i) * plane + at..][..4].copy_from_slice(ai);
+            }
+            return;
+        }
+        for j in 0..t.n {
+            let at = (t.oy + j * t.step[0]) * ow + t.ox + j * t.step[1];
+            for i in 0..t.rows {
+                y[(t.i0 + i) * plane + at] = t.acc[i][j];
+            }
+        }
+    });
 }
 
-/// [`conv`] followed by an optional fused max pooling with non-overlapping
+/// [`conv`] followed by a fused max pooling with non-overlapping
 /// windows (strides ≥ kernel, no dilation): `y` is then the pooled output
 /// `[M][pool.out]` and the convolution output never exists in memory. Each
 /// convolution output is computed once (only the rows and columns some
@@ -185,67 +204,48 @@ pub fn conv_max_pool<M: Micro>(
     bias: Option<&[f32]>,
     y: &mut [f32],
     p: &DirectConvParams,
-    pool: Option<MaxPoolFuse>,
+    pool: MaxPoolFuse,
 ) {
     let m = p.out_channels;
-    match pool {
-        None => {
-            let [oh, ow] = p.out_hw;
-            let plane = oh * ow;
-            let act_kind = p.activation;
-            drive::<M>(x, wp, offs, bias, p, [oh, ow], |t: &mut Tile| {
-                act_tile(act_kind, &mut t.acc);
-                for j in 0..t.n {
-                    let at = (t.oy + j * t.step[0]) * ow + t.ox + j * t.step[1];
-                    for i in 0..t.rows {
-                        y[(t.i0 + i) * plane + at] = t.acc[i][j];
-                    }
-                }
-            });
-        }
-        Some(pool) => {
-            assert!(
-                pool.strides[0] >= pool.kernel[0] && pool.strides[1] >= pool.kernel[1],
-                "fused max pool: windows overlap"
-            );
-            let [ph, pw] = pool.out;
-            let plane = ph * pw;
-            for v in &mut y[..m * plane] {
-                *v = f32::NEG_INFINITY;
-            }
-            // The window a conv row (column) belongs to, if any.
-            let slot = |c: usize, axis: usize| -> Option<usize> {
-                let c = c + pool.pads_begin[axis];
-                let (win, off) = (c / pool.strides[axis], c % pool.strides[axis]);
-                (off < pool.kernel[axis] && win < pool.out[axis]).then_some(win)
-            };
-            // Conv rows and columns past the last window's are never read.
-            let need = |axis: usize| {
-                let end = (pool.out[axis].saturating_sub(1) * pool.strides[axis]
-                    + pool.kernel[axis])
-                    .saturating_sub(pool.pads_begin[axis]);
-                end.min(p.out_hw[axis])
-            };
-            let act_kind = p.activation;
-            drive::<M>(x, wp, offs, bias, p, [need(0), need(1)], |t: &mut Tile| {
-                act_tile(act_kind, &mut t.acc);
-                for j in 0..t.n {
-                    let (cy, cx) = (t.oy + j * t.step[0], t.ox + j * t.step[1]);
-                    let (Some(py), Some(px)) = (slot(cy, 0), slot(cx, 1)) else {
-                        continue;
-                    };
-                    let at = py * pw + px;
-                    for i in 0..t.rows {
-                        let v = t.acc[i][j];
-                        let s = &mut y[(t.i0 + i) * plane + at];
-                        if v > *s || v.is_nan() {
-                            *s = v;
-                        }
-                    }
-                }
-            });
-        }
+    assert!(
+        pool.strides[0] >= pool.kernel[0] && pool.strides[1] >= pool.kernel[1],
+        "fused max pool: windows overlap"
+    );
+    let [ph, pw] = pool.out;
+    let plane = ph * pw;
+    for v in &mut y[..m * plane] {
+        *v = f32::NEG_INFINITY;
     }
+    // The window a conv row (column) belongs to, if any.
+    let slot = |c: usize, axis: usize| -> Option<usize> {
+        let c = c + pool.pads_begin[axis];
+        let (win, off) = (c / pool.strides[axis], c % pool.strides[axis]);
+        (off < pool.kernel[axis] && win < pool.out[axis]).then_some(win)
+    };
+    // Conv rows and columns past the last window's are never read.
+    let need = |axis: usize| {
+        let end = (pool.out[axis].saturating_sub(1) * pool.strides[axis] + pool.kernel[axis])
+            .saturating_sub(pool.pads_begin[axis]);
+        end.min(p.out_hw[axis])
+    };
+    let act_kind = p.activation;
+    drive::<M>(x, wp, offs, bias, p, [need(0), need(1)], |t: &mut Tile| {
+        act_tile(act_kind, &mut t.acc);
+        for j in 0..t.n {
+            let (cy, cx) = (t.oy + j * t.step[0], t.ox + j * t.step[1]);
+            let (Some(py), Some(px)) = (slot(cy, 0), slot(cx, 1)) else {
+                continue;
+            };
+            let at = py * pw + px;
+            for i in 0..t.rows {
+                let v = t.acc[i][j];
+                let s = &mut y[(t.i0 + i) * plane + at];
+                if v > *s || v.is_nan() {
+                    *s = v;
+                }
+            }
+        }
+    });
 }
 
 /// `y = act(conv(x, w) + bias + y)`: a convolution with a residual Add
