@@ -122,7 +122,7 @@ impl Op for ConvDirect {
             let (xs, ws, os, p) = (x.as_f32(), w.as_f32(), o.as_u32(), self.direct(&x.shape));
             type P = zant_kernels::micro::Portable;
             match self.pool {
-                Some(pool) => zant_kernels::fast::conv::conv_max_pool::<P>(
+                Some(pool) => zant_kernels::fast::conv::conv_max_pool_act::<P>(
                     &xs,
                     &ws,
                     &os,
@@ -177,7 +177,12 @@ impl Op for ConvDirect {
             // firmware links only the one its model uses.
             return Ok(match p.pool {
                 Some(m) => {
-                    let call = cx.micro_kernel("fast::conv::conv_max_pool");
+                    // Relu or none: the driver that links no other
+                    // activation's code.
+                    let call = cx.micro_kernel(match self.activation {
+                        Activation::None | Activation::Relu => "fast::conv::conv_max_pool",
+                        _ => "fast::conv::conv_max_pool_act",
+                    });
                     let [pk, ps, pp, po] =
                         [m.kernel, m.strides, m.pads_begin, m.out].map(|v| arr_usize(&v));
                     quote! {

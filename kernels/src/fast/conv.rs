@@ -194,10 +194,41 @@ pub fn conv<M: Micro>(
 ///
 /// # Panics
 ///
-/// If a pooling window overlaps the next one (`strides < kernel`) or the
-/// slices are shorter than the parameters imply.
+/// If a pooling window overlaps the next one (`strides < kernel`), the
+/// slices are shorter than the parameters imply, or the activation is not
+/// `None` or `Relu` ([`conv_max_pool_act`] takes any): the firmware then
+/// links none of the other activations' code.
 #[inline(never)]
 pub fn conv_max_pool<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    offs: &[u32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    p: &DirectConvParams,
+    pool: MaxPoolFuse,
+) {
+    pooled::<M, false>(x, wp, offs, bias, y, p, pool);
+}
+
+/// [`conv_max_pool`] with any activation.
+#[inline(never)]
+pub fn conv_max_pool_act<M: Micro>(
+    x: &[f32],
+    wp: &[f32],
+    offs: &[u32],
+    bias: Option<&[f32]>,
+    y: &mut [f32],
+    p: &DirectConvParams,
+    pool: MaxPoolFuse,
+) {
+    pooled::<M, true>(x, wp, offs, bias, y, p, pool);
+}
+
+/// The driver of [`conv_max_pool`] (`ANY_ACT` false) and
+/// [`conv_max_pool_act`].
+#[inline(always)]
+fn pooled<M: Micro, const ANY_ACT: bool>(
     x: &[f32],
     wp: &[f32],
     offs: &[u32],
@@ -230,7 +261,7 @@ pub fn conv_max_pool<M: Micro>(
     };
     let act_kind = p.activation;
     drive::<M>(x, wp, offs, bias, p, [need(0), need(1)], |t: &mut Tile| {
-        act_tile(act_kind, &mut t.acc);
+        act_tile_of::<ANY_ACT>(act_kind, &mut t.acc);
         for j in 0..t.n {
             let (cy, cx) = (t.oy + j * t.step[0], t.ox + j * t.step[1]);
             let (Some(py), Some(px)) = (slot(cy, 0), slot(cx, 1)) else {
@@ -377,6 +408,17 @@ impl AddStore<'_> {
 #[inline(never)]
 fn apply_outlined(a: Activation, v: f32) -> f32 {
     a.apply(v)
+}
+
+/// [`act_tile`] for `None` and `Relu` only unless `ANY` (a kernel that
+/// takes only those links none of the others' code).
+#[inline(always)]
+fn act_tile_of<const ANY: bool>(a: Activation, acc: &mut [[f32; 4]; 4]) {
+    match a {
+        Activation::None | Activation::Relu => act_tile(a, acc),
+        _ if ANY => act_tile(a, acc),
+        _ => panic!("conv_max_pool: an activation other than Relu (use conv_max_pool_act)"),
+    }
 }
 
 /// The activation over a tile, the kind matched once.
