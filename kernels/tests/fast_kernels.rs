@@ -202,6 +202,63 @@ fn check_direct_pool<M: Micro>(
         },
     );
     close(&y, &want, kk, "direct conv + max pool");
+    // The any-activation driver gives the same result.
+    let p = DirectConvParams {
+        in_channels: c,
+        out_channels: m,
+        in_hw: hw,
+        out_hw,
+        kernel: k,
+        strides: s,
+        pads_begin: pad,
+        activation: Activation::Relu,
+    };
+    let fuse = MaxPoolFuse {
+        kernel: pool_k,
+        strides: pool_s,
+        pads_begin: pool_pad,
+        out: pooled,
+    };
+    let mut y2 = vec![f32::NAN; want.len()];
+    fconv::conv_max_pool_act::<M>(&x, &wp, &offs, Some(&b), &mut y2, &p, fuse);
+    assert_eq!(
+        y.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        y2.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+/// `conv_max_pool` takes only `None` and `Relu`; another activation is
+/// refused, not silently dropped (codegen sends it to `conv_max_pool_act`).
+#[test]
+#[should_panic(expected = "conv_max_pool_act")]
+fn pooled_conv_refuses_another_activation() {
+    let (x, w, b) = (vec![1.0f32; 16], vec![1.0f32; 4], vec![0.0f32; 1]);
+    let mut wp = vec![0f32; packed_len(1, 1, 4)];
+    pack_rows::<4>(&w[..1], 1, 1, 1, 1, &mut wp);
+    let mut y = vec![0f32; 4];
+    fconv::conv_max_pool::<Portable>(
+        &x,
+        &wp,
+        &[0],
+        Some(&b),
+        &mut y,
+        &DirectConvParams {
+            in_channels: 1,
+            out_channels: 1,
+            in_hw: [4, 4],
+            out_hw: [4, 4],
+            kernel: [1, 1],
+            strides: [1, 1],
+            pads_begin: [0, 0],
+            activation: Activation::Sigmoid,
+        },
+        MaxPoolFuse {
+            kernel: [2, 2],
+            strides: [2, 2],
+            pads_begin: [0, 0],
+            out: [2, 2],
+        },
+    );
 }
 
 /// The 1×1 convolution as a packed matrix product equals the reference.
