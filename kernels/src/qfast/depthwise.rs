@@ -15,12 +15,17 @@
 //! keep their taps in registers; kernel rows of up to 4 pairs (6 taps
 //! one by one) have their inner loop unrolled.
 
-use super::super::reference::qint::{QOut, Requant};
+use super::super::reference::qint::QOut;
 use super::super::reference::quant::QuantInt;
-use super::{pair, requant, QMac};
+use super::{pair, QMac, Rescale};
 
 /// Taps of the largest kernel [`depthwise`] takes.
 pub const MAX_TAPS: usize = 64;
+
+/// Accumulators of the 3×3 paths' buffer on the stack (2 KiB): the
+/// positions of one band of rows ([`QDepthwiseParams::band_rows`]) or
+/// [`CHUNK`] pairs of outputs of a row.
+pub const BAND: usize = 512;
 
 /// Shapes of [`depthwise`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +66,54 @@ impl QDepthwiseParams {
             + 2
     }
 
-    /// `i16` values of the scratch [`depthwise`] needs.
+    /// `i16` values of the scratch [`depthwise`] needs: the ring, or for
+    /// a 3×3 stride-1 convolution a band of rows ([`band_rows`](Self::band_rows)),
+    /// whichever is larger.
     pub const fn scratch_len(&self) -> usize {
-        self.scratch_rows() * self.scratch_width()
+        let ring = self.scratch_rows() * self.scratch_width();
+        match self.band_rows() {
+            Some(r) => {
+                let band = self.band_len(r);
+                if band > ring {
+                    band
+                } else {
+                    ring
+                }
+            }
+            None => ring,
+        }
+    }
+
+    /// Whether this is the 3×3, stride 1, dilation 1 case [`depthwise`]
+    /// computes a band of rows at a time (on [`QMac::DUAL`] cores), and the
+    /// output rows of a band: as many as keep its accumulators, one per
+    /// position of the padded rows, within [`BAND`] words (at least one
+    /// row; `None` when one row of the padded width exceeds it).
+    pub const fn band_rows(&self) -> Option<usize> {
+        let w = self.out_hw[1] + 2;
+        if self.kernel[0] != 3
+            || self.kernel[1] != 3
+            || self.strides[0] != 1
+            || self.strides[1] != 1
+            || self.dilations[0] != 1
+            || self.dilations[1] != 1
+            || w > BAND
+            || self.out_hw[0] == 0
+        {
+            return None;
+        }
+        let r = BAND / w;
+        Some(if r < self.out_hw[0] {
+            r
+        } else {
+            self.out_hw[0]
+        })
+    }
+
+    /// `i16` values of a band of `r` output rows: `r + 2` padded input rows
+    /// of `out_w + 2` values, and two past the end (the last pair's loads).
+    const fn band_len(&self, r: usize) -> usize {
+        (r + 2) * (self.out_hw[1] + 2) + 2
     }
 
     /// Words of one kernel row in [`pack_depthwise`]'s layout.
@@ -107,10 +157,8 @@ fn pair_at(x: &[i16], t: usize) -> u32 {
 struct Row<'a, Y> {
     /// Folded bias.
     bias: i32,
-    /// Requantization.
-    rq: Requant,
-    /// Output zero point and range.
-    out: QOut,
+    /// Requantization and output range.
+    rq: Req,
     /// Horizontal stride.
     stride: usize,
     /// The output row.
@@ -150,7 +198,7 @@ impl<X: QuantInt> Plane<'_, X> {
         ring: &mut [i16],
         yp: &mut [Y],
         ow: usize,
-        proto: (i32, Requant, QOut, usize),
+        proto: (i32, Req, usize),
         mut body: impl FnMut(&[i16], usize, Row<'_, Y>),
     ) {
         let mut next = 0;
@@ -170,14 +218,13 @@ impl<X: QuantInt> Plane<'_, X> {
                 }
             }
             next = last + 1;
-            let (bias, rq, out, stride) = proto;
+            let (bias, rq, stride) = proto;
             body(
                 ring,
                 top % self.rows,
                 Row {
                     bias,
                     rq,
-                    out,
                     stride,
                     y,
                 },
@@ -191,91 +238,294 @@ impl<X: QuantInt> Plane<'_, X> {
 /// scratch columns `c0` and `c1` (`ox·stride`); a last odd output runs it
 /// with `two` false and takes `a0`. A macro rather than a function taking a
 /// closure so that the body is always inlined, once per case.
-/// `store_row!` one output a pass, for cores where two accumulators and
-/// their windows do not fit the registers next to the taps (`body` runs with
-/// `two` false).
-macro_rules! store_row1 {
-    ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
-        let row: Row<'_, _> = $row;
-        let (s, out, rq) = (row.stride, row.out, row.rq);
-        let mut c = 0;
-        for o in row.y.iter_mut() {
-            let ($c0, $c1, $two) = (c, c, false);
-            let (a0, _): (i32, i32) = $body;
-            *o = out.store(requant(a0, rq));
-            c += s;
-        }
-    }};
-}
-
 macro_rules! store_row {
     ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
         let row: Row<'_, _> = $row;
-        let (s, out, rq) = (row.stride, row.out, row.rq);
+        let (s, rq) = (row.stride, row.rq);
         let mut pairs = row.y.chunks_exact_mut(2);
         let mut c = 0;
         for o in &mut pairs {
             let ($c0, $c1, $two) = (c, c + s, true);
             let (a0, a1): (i32, i32) = $body;
-            o[0] = out.store(requant(a0, rq));
-            o[1] = out.store(requant(a1, rq));
+            o[0] = rq.store(a0);
+            o[1] = rq.store(a1);
             c += 2 * s;
         }
         if let [o] = pairs.into_remainder() {
             let ($c0, $c1, $two) = (c, c, false);
             let (a0, _): (i32, i32) = $body;
-            *o = out.store(requant(a0, rq));
+            *o = rq.store(a0);
         }
     }};
 }
 
-/// 3×3 (dilation 1) on [`QMac::mac2`]: `KH` rows of `RW` tap pairs,
-/// the weights in locals, two outputs a pass sharing them.
-#[inline(always)]
-fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
-    rs: [&[i16]; KH],
-    wk: &[[u32; RW]; KH],
-    row: Row<'_, Y>,
-) {
-    let b = row.bias;
-    store_row!(row, |c0, c1, two| {
-        let (mut a0, mut a1) = (b, b);
-        for (r, wr) in rs.iter().zip(wk) {
-            // c + 2·RW - 1 ≤ (ow-1)·sw + kw, below the scratch width.
-            let (x0, x1) = (&r[c0..c0 + 2 * RW], &r[c1..c1 + 2 * RW]);
-            for (t, &wv) in wr.iter().enumerate() {
-                a0 = M::mac2(a0, pair_at(x0, t), wv);
-                if two {
-                    a1 = M::mac2(a1, pair_at(x1, t), wv);
-                }
-            }
-        }
-        (a0, a1)
-    });
+/// The requantization of one channel and the output range, for the
+/// general paths (one test a value; the 3×3 paths choose the form once a
+/// channel with [`with_store!`]).
+#[derive(Clone, Copy)]
+struct Req {
+    /// Multiplier and rounding constants ([`Rescale::fused`] or not).
+    r: Rescale,
+    /// Output zero point and range.
+    q: QOut,
 }
 
-/// 3×3 (dilation 1) tap by tap, the weights in locals, two outputs a
-/// pass sharing them.
+impl Req {
+    /// The output of accumulator `acc`.
+    #[inline(always)]
+    fn store<Y: QuantInt>(&self, acc: i32) -> Y {
+        if self.r.with_zero_point {
+            Y::from_i32(self.r.apply_fused(acc).max(self.q.min).min(self.q.max))
+        } else {
+            self.q.store(self.r.apply(acc))
+        }
+    }
+}
+
+/// Runs `$body` with `$st`, a closure from an accumulator without the
+/// bias `$b` to the stored output of channel requantization `$r` (a
+/// [`Rescale`]) and range `$q`, in the form the channel takes:
+/// [`QMac::rescale_fused`] with the bias folded into its constant
+/// (`acc·mult + (b·mult + constant)`: the same 64-bit value) and a clamp to
+/// the full range of `$y`, the same with a narrower range, or the general
+/// [`Req::store`]. One copy of `$body` a form.
+macro_rules! with_store {
+    ($m:ty, $y:ty, $r:expr, $b:expr, $q:expr, |$st:ident| $body:expr) => {{
+        let (r, b, q): (Rescale, i32, QOut) = ($r, $b, $q);
+        let (lo, hi) = (<$y as QuantInt>::QMIN, <$y as QuantInt>::QMAX);
+        if r.with_zero_point {
+            let pre = (((r.round_hi as i64) << 32) | r.round_lo as i64)
+                .wrapping_add(b as i64 * r.mult as i64);
+            let r = Rescale {
+                round_lo: pre as u32,
+                round_hi: (pre >> 32) as i32,
+                ..r
+            };
+            if q.min <= lo && q.max >= hi {
+                let $st = move |a: i32| <$m>::saturate::<$y>(<$m>::rescale_fused(a, &r));
+                $body
+            } else {
+                let $st =
+                    move |a: i32| <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max));
+                $body
+            }
+        } else {
+            let req = Req { r, q };
+            let $st = move |a: i32| req.store::<$y>(a.wrapping_add(b));
+            $body
+        }
+    }};
+}
+
+impl<X: QuantInt> Plane<'_, X> {
+    /// Widens padded input row `r` (rows `0..ph` and from `ph + ih` are
+    /// padding: the zero point) into the ring row at `off`, columns
+    /// `c0..c1`; the other columns keep the zero point.
+    #[inline(always)]
+    fn fill<M: QMac>(&self, ring: &mut [i16], r: usize, off: usize) {
+        let dst = &mut ring[off + self.c0..off + self.c1];
+        match r.checked_sub(self.ph).filter(|&iy| iy < self.ih) {
+            Some(iy) => M::widen(dst, &self.xp[iy * self.iw..][..dst.len()]),
+            None => dst.fill(self.xz),
+        }
+    }
+
+    /// The 3×3 (dilation 1) convolution of one channel, vertical stride 1
+    /// or 2, horizontal stride `SW`: the ring's three rows rotate (no
+    /// index arithmetic a row), each input row is widened once, and
+    /// `row` computes one output row from the three ring rows it reads.
+    #[inline(always)]
+    fn plane3<M: QMac, Y: QuantInt>(
+        &self,
+        ring: &mut [i16],
+        yp: &mut [Y],
+        ow: usize,
+        mut row: impl FnMut([&[i16]; 3], &mut [Y]),
+    ) {
+        let wc = self.wc;
+        let mut s = [0, wc, 2 * wc];
+        self.fill::<M>(ring, 0, s[0]);
+        if self.sh == 1 {
+            self.fill::<M>(ring, 1, s[1]);
+        }
+        for (oy, y) in yp.chunks_exact_mut(ow).enumerate() {
+            let top = oy * self.sh;
+            if self.sh == 1 {
+                self.fill::<M>(ring, top + 2, s[2]);
+            } else {
+                self.fill::<M>(ring, top + 1, s[1]);
+                self.fill::<M>(ring, top + 2, s[2]);
+            }
+            row(s.map(|o| &ring[o..o + wc]), y);
+            // The next row's top: the third row (stride 2) or the second.
+            s = if self.sh == 1 {
+                [s[1], s[2], s[0]]
+            } else {
+                [s[2], s[1], s[0]]
+            };
+        }
+    }
+}
+
+/// Pairs of outputs [`row3_dual`] computes a pass (in [`BAND`] words).
+const CHUNK: usize = BAND / 2;
+
+/// One output row of a 3×3 channel on [`QMac::dw3_pairs`] (horizontal
+/// stride `SW`, 1 or 2): the accumulators of up to [`CHUNK`] pairs of
+/// outputs, then their requantization `st` (bias included); a last odd
+/// output tap pair by tap pair. `w` is the channel's six words in
+/// [`pack_depthwise`]'s layout, `buf` the accumulators' room.
 #[inline(always)]
-fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
-    rs: [&[i16]; KH],
-    wk: &[[i32; KW]; KH],
-    row: Row<'_, Y>,
+fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
+    rs: [&[i16]; 3],
+    w: &[u32; 6],
+    buf: &mut [i32; BAND],
+    y: &mut [Y],
+    st: &impl Fn(i32) -> Y,
 ) {
-    let b = row.bias;
-    store_row1!(row, |c0, c1, two| {
-        let (mut a0, mut a1) = (b, b);
-        for (r, wr) in rs.iter().zip(wk) {
-            let (x0, x1) = (&r[c0..c0 + KW], &r[c1..c1 + KW]);
+    let np = y.len() / 2;
+    let mut done = 0;
+    while done < np {
+        let k = (np - done).min(CHUNK);
+        let acc = &mut buf[..2 * k];
+        M::dw3_pairs::<SW>(rs.map(|r| &r[2 * done * SW..]), w, acc);
+        for (o, &a) in y[2 * done..][..2 * k].iter_mut().zip(acc.iter()) {
+            *o = st(a);
+        }
+        done += k;
+    }
+    if let Some(o) = y.get_mut(2 * np) {
+        // Output `x`: taps 0, 1 of each row as a pair, tap 2 alone.
+        let x = 2 * np * SW;
+        let mut a = 0;
+        for (v, r) in rs.iter().enumerate() {
+            let r = &r[x..x + 3];
+            a = M::mac2(a, pair(r[0] as i32, r[1] as i32), w[2 * v]);
+            a = M::mac_bb(a, r[2] as u16 as u32, w[2 * v + 1]);
+        }
+        *o = st(a);
+    }
+}
+
+/// One output row of a 3×3 channel tap by tap (horizontal stride `SW`),
+/// one output a pass, the nine taps in locals, the bias in `st`.
+#[inline(always)]
+fn row3_scalar<Y: QuantInt, const SW: usize>(
+    rs: [&[i16]; 3],
+    w: &[[i32; 3]; 3],
+    y: &mut [Y],
+    st: &impl Fn(i32) -> Y,
+) {
+    let ow = y.len();
+    if ow == 0 {
+        return;
+    }
+    // Output `ox` reads `(ox·SW)..(ox·SW + 3)`, below `(ow - 1)·SW + 3`.
+    let need = (ow - 1) * SW + 3;
+    assert!(rs.iter().all(|r| r.len() >= need));
+    let mut x = 0;
+    for o in y.iter_mut() {
+        let mut a = 0i32;
+        for (r, wr) in rs.iter().zip(w) {
             for (u, &wv) in wr.iter().enumerate() {
-                a0 = a0.wrapping_add(x0[u] as i32 * wv);
-                if two {
-                    a1 = a1.wrapping_add(x1[u] as i32 * wv);
-                }
+                // SAFETY: `x + u < need ≤ r.len()` (above).
+                let v = unsafe { *r.get_unchecked(x + u) };
+                a = a.wrapping_add(v as i32 * wv);
             }
         }
-        (a0, a1)
-    });
+        *o = st(a);
+        x += SW;
+    }
+}
+
+/// One channel of a 3×3 stride-1 (dilation 1) convolution on
+/// [`QMac::dw3_pairs`], `rb` output rows at a time
+/// ([`QDepthwiseParams::band_rows`]): the band's `rb + 2` padded input
+/// rows widened one after the other at a pitch of `ow + 2`, so that
+/// output `(j, ox)` of the band reads from position `j·(ow + 2) + ox` of
+/// three rows a pitch apart, like the outputs of one long row. One call of
+/// [`QMac::dw3_pairs`] takes every position of the band (the two a row
+/// past the outputs are computed and dropped: no set-up a row), then
+/// `st` (bias included) stores the outputs.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
+    plane: &Plane<'_, X>,
+    scratch: &mut [i16],
+    rb: usize,
+    w: &[u32; 6],
+    buf: &mut [i32; BAND],
+    yp: &mut [Y],
+    ow: usize,
+    st: &impl Fn(i32) -> Y,
+) {
+    let pitch = ow + 2;
+    let oh = yp.len() / ow;
+    let mut oy0 = 0;
+    while oy0 < oh {
+        let r = rb.min(oh - oy0);
+        for i in 0..r + 2 {
+            plane.fill::<M>(scratch, oy0 + i, i * pitch);
+        }
+        // Positions 0..n, in pairs: 2·np ≤ n + 1 = r·pitch - 1 ≤ BAND.
+        let n = (r - 1) * pitch + ow;
+        let np = n.div_ceil(2);
+        let acc = &mut buf[..2 * np];
+        // The third row holds r·pitch + 2 ≥ 2·np + 2 values.
+        let band = &scratch[..(r + 2) * pitch + 2];
+        M::dw3_pairs::<1>([band, &band[pitch..], &band[2 * pitch..]], w, acc);
+        let ys = yp[oy0 * ow..][..r * ow].chunks_exact_mut(ow);
+        for (j, yr) in ys.enumerate() {
+            // j·pitch + ow ≤ n.
+            let ar = &acc[j * pitch..][..ow];
+            for (o, &a) in yr.iter_mut().zip(ar) {
+                *o = st(a);
+            }
+        }
+        oy0 += r;
+    }
+}
+
+/// One channel of a 3×3 (dilation 1) convolution with vertical stride 1
+/// or 2 and horizontal stride `SW` (1 or 2), the requantization `st` (bias
+/// included): [`band3`] for stride 1 where [`QMac::mac2`] is one
+/// instruction and the band fits (`band`), else [`row3_dual`] a row, and
+/// [`row3_scalar`] on other cores. Out of line: one copy for each stride
+/// and requantization form.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
+    plane: &Plane<'_, X>,
+    ring: &mut [i16],
+    band: Option<usize>,
+    wch: &[u32],
+    buf: &mut [i32; BAND],
+    yp: &mut [Y],
+    ow: usize,
+    st: impl Fn(i32) -> Y,
+) {
+    if M::DUAL {
+        let w: [u32; 6] = core::array::from_fn(|i| wch[i]);
+        match band {
+            Some(rb) if SW == 1 && plane.sh == 1 => {
+                band3::<M, X, Y>(plane, ring, rb, &w, buf, yp, ow, &st)
+            }
+            _ => plane.plane3::<M, Y>(ring, yp, ow, |rs, y| {
+                row3_dual::<M, Y, SW>(rs, &w, buf, y, &st)
+            }),
+        }
+    } else {
+        let tap = |v: usize, u: usize| {
+            let word = wch[2 * v + u / 2];
+            (if u.is_multiple_of(2) {
+                word
+            } else {
+                word >> 16
+            }) as i16 as i32
+        };
+        let w: [[i32; 3]; 3] = core::array::from_fn(|v| core::array::from_fn(|u| tap(v, u)));
+        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| row3_scalar::<Y, SW>(rs, &w, y, &st));
+    }
 }
 
 /// Any kernel height (dilation `dh`), rows of `RW` tap pairs on
@@ -352,14 +602,17 @@ fn rows_scalar<Y: QuantInt, const KW: usize>(
 /// the zero point: `w` packed by [`pack_depthwise`] (zero point
 /// subtracted), `bias` folded by [`fold_bias`](super::fold_bias) with `k =
 /// kh·kw` (input offset). `scratch` holds at least
-/// [`scratch_len`](QDepthwiseParams::scratch_len) values. Equals
+/// [`scratch_len`](QDepthwiseParams::scratch_len) values. `rq` holds each
+/// channel's requantization: [`Rescale::fused`] (output zero point
+/// included) where the channel's accumulator range allows it, else
+/// [`Rescale::new`]. Equals
 /// [`reference::qint::qconv`](super::super::reference::qint::qconv).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     x: &[X],
     w: &[u32],
     bias: &[i32],
-    rq: &[Requant],
+    rq: &[Rescale],
     scratch: &mut [i16],
     y: &mut [Y],
     p: &QDepthwiseParams,
@@ -375,7 +628,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     }
     let mult = p.out_channels / p.in_channels.max(1);
     let (rows, wc) = (p.scratch_rows(), p.scratch_width());
-    let ring = &mut scratch[..rows * wc];
+    let ring = &mut scratch[..p.scratch_len()];
     let xz = p.x_zero_point as i16;
     ring.fill(xz);
     let (c0, c1) = (pw.min(wc), (pw + iw).min(wc));
@@ -383,20 +636,32 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     let wpc = kh * rw;
     let (in_plane, out_plane) = (ih * iw, oh * ow);
     let taps = kh * kw;
+    let band = p.band_rows();
+    let mut buf = [0i32; BAND];
+    // The taps one by one, for the paths that take them so.
+    let fast3 = matches!((kh, kw, dh, dw, sh, sw), (3, 3, 1, 1, 1..=2, 1..=2));
+    let taps_needed = !fast3 && (!M::DUAL || dw != 1);
+    let mut wk_buf = [0i32; MAX_TAPS];
     for ch in 0..p.out_channels {
         let xp = &x[(ch / mult) * in_plane..][..in_plane];
         let wch = &w[ch * wpc..][..wpc];
         let yp = &mut y[ch * out_plane..][..out_plane];
         let (b, r) = (bias[ch], rq[ch]);
-        let mut wk = [0i32; MAX_TAPS];
-        for v in 0..kh {
-            for u in 0..kw {
-                let word = wch[v * rw + u / 2];
-                let half = if u % 2 == 0 { word } else { word >> 16 };
-                wk[v * kw + u] = half as i16 as i32;
+        let q = p.out;
+        if taps_needed {
+            for v in 0..kh {
+                for u in 0..kw {
+                    let word = wch[v * rw + u / 2];
+                    let half = if u.is_multiple_of(2) {
+                        word
+                    } else {
+                        word >> 16
+                    };
+                    wk_buf[v * kw + u] = half as i16 as i32;
+                }
             }
         }
-        let wk = &wk[..taps];
+        let wk = &wk_buf[..taps];
         let plane = Plane {
             xp,
             ih,
@@ -411,25 +676,15 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
             kh,
             xz,
         };
-        let proto = (b, r, p.out, sw);
-        let slot = |s0: usize, i: usize| (s0 + i) % rows * wc;
-        match (kh, kw, dh, dw) {
-            (3, 3, 1, 1) if M::DUAL => {
-                let wk3: [[u32; 2]; 3] = core::array::from_fn(|v| [wch[2 * v], wch[2 * v + 1]]);
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_dual::<M, Y, 3, 2>(rs, &wk3, row);
-                });
-            }
-            (3, 3, 1, 1) => {
-                let wk3: [[i32; 3]; 3] =
-                    core::array::from_fn(|v| [wk[3 * v], wk[3 * v + 1], wk[3 * v + 2]]);
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_scalar::<Y, 3, 3>(rs, &wk3, row);
-                });
-            }
-            (_, _, _, 1) if M::DUAL && rw <= 4 => {
+        let proto = (b, Req { r, q }, sw);
+        match (kh, kw, dh, dw, sh, sw) {
+            (3, 3, 1, 1, 1..=2, 1) => with_store!(M, Y, r, b, q, |st| {
+                channel3::<M, X, Y, 1>(&plane, ring, band, wch, &mut buf, yp, ow, st)
+            }),
+            (3, 3, 1, 1, 1..=2, 2) => with_store!(M, Y, r, b, q, |st| {
+                channel3::<M, X, Y, 2>(&plane, ring, band, wch, &mut buf, yp, ow, st)
+            }),
+            (_, _, _, 1, _, _) if M::DUAL && rw <= 4 => {
                 let g = (rows, wc, dh);
                 match rw {
                     1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
@@ -446,7 +701,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     }),
                 }
             }
-            (_, 1..=6, _, 1) if !M::DUAL => {
+            (_, 1..=6, _, 1, _, _) if !M::DUAL => {
                 let g = (rows, wc, dh);
                 match kw {
                     1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
@@ -469,7 +724,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     }),
                 }
             }
-            (_, _, _, 1) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+            (_, _, _, 1, _, _) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
                 store_row!(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);
