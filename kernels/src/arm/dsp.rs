@@ -238,6 +238,72 @@ impl QMac for Dsp {
     }
 
     #[inline(always)]
+    fn store_fused<Y: QuantInt>(acc: &[i32], r: &Rescale, y: &mut [Y]) {
+        let n = acc.len().min(y.len());
+        let pairs = n / 2;
+        let signed = Y::QMIN == -128 && Y::QMAX == 127;
+        let unsigned = Y::QMIN == 0 && Y::QMAX == 255;
+        if core::mem::size_of::<Y>() == 1 && (signed || unsigned) && pairs > 0 {
+            let (a, o) = (&acc[..2 * pairs], &mut y[..2 * pairs]);
+            // One output: the constant into `lo:hi`, `SMLAL`, the shift of
+            // the high word, the saturation, the store.
+            macro_rules! pairs {
+                ($sat:literal) => {
+                    // SAFETY: `LDRD` reads the `2·pairs` words of `a`
+                    // (word-aligned), `STRB` writes the `2·pairs` bytes of
+                    // `o`; pointers and count are scratch copies; the flags
+                    // are not preserved (`SUBS`).
+                    unsafe {
+                        core::arch::asm!(
+                            "2:",
+                            "ldrd {a0}, {a1}, [{ap}], #8",
+                            "mov {lo}, {rl}",
+                            "mov {hi}, {rh}",
+                            "smlal {lo}, {hi}, {a0}, {m}",
+                            "asr {hi}, {hi}, {s}",
+                            concat!($sat, " {hi}, #8, {hi}"),
+                            "strb {hi}, [{op}], #1",
+                            "mov {lo}, {rl}",
+                            "mov {hi}, {rh}",
+                            "smlal {lo}, {hi}, {a1}, {m}",
+                            "asr {hi}, {hi}, {s}",
+                            concat!($sat, " {hi}, #8, {hi}"),
+                            "strb {hi}, [{op}], #1",
+                            "subs {n}, {n}, #1",
+                            "bne 2b",
+                            ap = inout(reg) a.as_ptr() => _,
+                            op = inout(reg) o.as_mut_ptr() => _,
+                            n = inout(reg) pairs => _,
+                            rl = in(reg) r.round_lo,
+                            rh = in(reg) r.round_hi,
+                            m = in(reg) r.mult,
+                            s = in(reg) r.shift_hi as i32,
+                            a0 = out(reg) _,
+                            a1 = out(reg) _,
+                            lo = out(reg) _,
+                            hi = out(reg) _,
+                            options(nostack),
+                        );
+                    }
+                };
+            }
+            if signed {
+                pairs!("ssat");
+            } else {
+                pairs!("usat");
+            }
+        }
+        let done = if core::mem::size_of::<Y>() == 1 && (signed || unsigned) {
+            2 * pairs
+        } else {
+            0
+        };
+        for (o, &a) in y[done..n].iter_mut().zip(&acc[done..n]) {
+            *o = Self::saturate(Self::rescale_fused(a, r));
+        }
+    }
+
+    #[inline(always)]
     fn dw3_pairs<const S: usize>(rows: [&[i16]; 3], w: &[u32; 6], acc: &mut [i32]) {
         let n = acc.len() / 2;
         if n == 0 {

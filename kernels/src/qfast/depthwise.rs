@@ -282,13 +282,13 @@ impl Req {
     }
 }
 
-/// Runs `$body` with `$st`, a closure from an accumulator without the
-/// bias `$b` to the stored output of channel requantization `$r` (a
-/// [`Rescale`]) and range `$q`, in the form the channel takes:
-/// [`QMac::rescale_fused`] with the bias folded into its constant
-/// (`acc·mult + (b·mult + constant)`: the same 64-bit value) and a clamp to
-/// the full range of `$y`, the same with a narrower range, or the general
-/// [`Req::store`]. One copy of `$body` a form.
+/// Runs `$body` with `$st`, a closure storing outputs `y` from their
+/// accumulators `acc` without the bias `$b` by channel requantization `$r`
+/// (a [`Rescale`]) and range `$q`, in the form the channel takes:
+/// [`QMac::store_fused`] with the bias folded into the constant
+/// (`acc·mult + (b·mult + constant)`: the same 64-bit value) for the full
+/// range of `$y`, [`QMac::rescale_fused`] and a clamp to a narrower range,
+/// or the general [`Req::store`]. One copy of `$body` a form.
 macro_rules! with_store {
     ($m:ty, $y:ty, $r:expr, $b:expr, $q:expr, |$st:ident| $body:expr) => {{
         let (r, b, q): (Rescale, i32, QOut) = ($r, $b, $q);
@@ -302,16 +302,23 @@ macro_rules! with_store {
                 ..r
             };
             if q.min <= lo && q.max >= hi {
-                let $st = move |a: i32| <$m>::saturate::<$y>(<$m>::rescale_fused(a, &r));
+                let $st = move |acc: &[i32], y: &mut [$y]| <$m>::store_fused::<$y>(acc, &r, y);
                 $body
             } else {
-                let $st =
-                    move |a: i32| <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max));
+                let $st = move |acc: &[i32], y: &mut [$y]| {
+                    for (o, &a) in y.iter_mut().zip(acc) {
+                        *o = <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max));
+                    }
+                };
                 $body
             }
         } else {
             let req = Req { r, q };
-            let $st = move |a: i32| req.store::<$y>(a.wrapping_add(b));
+            let $st = move |acc: &[i32], y: &mut [$y]| {
+                for (o, &a) in y.iter_mut().zip(acc) {
+                    *o = req.store::<$y>(a.wrapping_add(b));
+                }
+            };
             $body
         }
     }};
@@ -381,7 +388,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
     w: &[u32; 6],
     buf: &mut [i32; BAND],
     y: &mut [Y],
-    st: &impl Fn(i32) -> Y,
+    st: &impl Fn(&[i32], &mut [Y]),
 ) {
     let np = y.len() / 2;
     let mut done = 0;
@@ -389,9 +396,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
         let k = (np - done).min(CHUNK);
         let acc = &mut buf[..2 * k];
         M::dw3_pairs::<SW>(rs.map(|r| &r[2 * done * SW..]), w, acc);
-        for (o, &a) in y[2 * done..][..2 * k].iter_mut().zip(acc.iter()) {
-            *o = st(a);
-        }
+        st(acc, &mut y[2 * done..][..2 * k]);
         done += k;
     }
     if let Some(o) = y.get_mut(2 * np) {
@@ -403,7 +408,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
             a = M::mac2(a, pair(r[0] as i32, r[1] as i32), w[2 * v]);
             a = M::mac_bb(a, r[2] as u16 as u32, w[2 * v + 1]);
         }
-        *o = st(a);
+        st(&[a], core::slice::from_mut(o));
     }
 }
 
@@ -414,7 +419,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
     rs: [&[i16]; 3],
     w: &[[i32; 3]; 3],
     y: &mut [Y],
-    st: &impl Fn(i32) -> Y,
+    st: &impl Fn(&[i32], &mut [Y]),
 ) {
     let ow = y.len();
     if ow == 0 {
@@ -433,7 +438,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
                 a = a.wrapping_add(v as i32 * wv);
             }
         }
-        *o = st(a);
+        st(&[a], core::slice::from_mut(o));
         x += SW;
     }
 }
@@ -457,7 +462,7 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: &impl Fn(i32) -> Y,
+    st: &impl Fn(&[i32], &mut [Y]),
 ) {
     let pitch = ow + 2;
     let oh = yp.len() / ow;
@@ -477,10 +482,7 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
         let ys = yp[oy0 * ow..][..r * ow].chunks_exact_mut(ow);
         for (j, yr) in ys.enumerate() {
             // j·pitch + ow ≤ n.
-            let ar = &acc[j * pitch..][..ow];
-            for (o, &a) in yr.iter_mut().zip(ar) {
-                *o = st(a);
-            }
+            st(&acc[j * pitch..][..ow], yr);
         }
         oy0 += r;
     }
@@ -502,7 +504,7 @@ fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: impl Fn(i32) -> Y,
+    st: impl Fn(&[i32], &mut [Y]),
 ) {
     if M::DUAL {
         let w: [u32; 6] = core::array::from_fn(|i| wch[i]);

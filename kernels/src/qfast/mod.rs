@@ -106,6 +106,17 @@ pub trait QMac: Copy {
         }
     }
 
+    /// `y[i] = saturate(rescale_fused(acc[i], r))` for `i` below both
+    /// lengths: a [`Rescale::fused`] requantization (output zero point in
+    /// its constant) to the full range of `Y` (on the DSP extension an
+    /// `asm!` loop, seven instructions an output).
+    #[inline(always)]
+    fn store_fused<Y: QuantInt>(acc: &[i32], r: &Rescale, y: &mut [Y]) {
+        for (o, &a) in y.iter_mut().zip(acc) {
+            *o = Self::saturate(Self::rescale_fused(a, r));
+        }
+    }
+
     /// The accumulators (bias not included) of `acc.len() / 2` pairs of
     /// neighbouring outputs of one row of a 3×3 (dilation 1) depthwise
     /// convolution with horizontal stride `S` (1 or 2), for
