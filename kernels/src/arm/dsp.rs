@@ -304,6 +304,79 @@ impl QMac for Dsp {
     }
 
     #[inline(always)]
+    fn store_fused_rows<Y: QuantInt, const SKIP: usize>(
+        acc: &[i32],
+        ow: usize,
+        r: &Rescale,
+        y: &mut [Y],
+    ) {
+        let rows = y.len().checked_div(ow).unwrap_or(0);
+        let signed = Y::QMIN == -128 && Y::QMAX == 127;
+        let unsigned = Y::QMIN == 0 && Y::QMAX == 255;
+        if rows == 0
+            || ow >= 1 << 16
+            || rows > 1 << 16
+            || core::mem::size_of::<Y>() != 1
+            || !(signed || unsigned)
+        {
+            for (j, yr) in y.chunks_exact_mut(ow.max(1)).enumerate() {
+                Self::store_fused(&acc[j * (ow + SKIP)..][..ow], r, yr);
+            }
+            return;
+        }
+        // The loop reads exactly these and writes `rows·ow` bytes of `y`.
+        let a = &acc[..(rows - 1) * (ow + SKIP) + ow];
+        let o = &mut y[..rows * ow];
+        // Rows still to go after this one in the high half, `ow` in the
+        // low half: `SUBS` of 2^16 borrows after the last row.
+        let c = ((rows - 1) << 16) | ow;
+        macro_rules! rows {
+            ($sat:literal) => {
+                // SAFETY: `LDR` reads the words of `a` (word-aligned) row
+                // by row, `STRB` writes the bytes of `o`; pointers and
+                // counts are scratch copies; the flags are not preserved.
+                unsafe {
+                    core::arch::asm!(
+                        "1:",
+                        "uxth {ci}, {c}",
+                        "2:",
+                        "ldr {a}, [{ap}], #4",
+                        "mov {lo}, {rl}",
+                        "mov {hi}, {rh}",
+                        "smlal {lo}, {hi}, {a}, {m}",
+                        "asr {hi}, {hi}, {s}",
+                        concat!($sat, " {hi}, #8, {hi}"),
+                        "strb {hi}, [{op}], #1",
+                        "subs {ci}, {ci}, #1",
+                        "bne 2b",
+                        "add {ap}, {ap}, #{skip}",
+                        "subs {c}, {c}, #0x10000",
+                        "bcs 1b",
+                        ap = inout(reg) a.as_ptr() => _,
+                        op = inout(reg) o.as_mut_ptr() => _,
+                        c = inout(reg) c => _,
+                        rl = in(reg) r.round_lo,
+                        rh = in(reg) r.round_hi,
+                        m = in(reg) r.mult,
+                        s = in(reg) r.shift_hi as i32,
+                        ci = out(reg) _,
+                        a = out(reg) _,
+                        lo = out(reg) _,
+                        hi = out(reg) _,
+                        skip = const 4 * SKIP,
+                        options(nostack),
+                    );
+                }
+            };
+        }
+        if signed {
+            rows!("ssat");
+        } else {
+            rows!("usat");
+        }
+    }
+
+    #[inline(always)]
     fn dw3_pairs<const S: usize>(rows: [&[i16]; 3], w: &[u32; 6], acc: &mut [i32]) {
         let n = acc.len() / 2;
         if n == 0 {

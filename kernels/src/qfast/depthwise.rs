@@ -282,8 +282,10 @@ impl Req {
     }
 }
 
-/// Runs `$body` with `$st`, a closure storing outputs `y` from their
-/// accumulators `acc` without the bias `$b` by channel requantization `$r`
+/// Runs `$body` with `$st`, a closure `(acc, band, ow, y)` storing outputs
+/// `y` from their accumulators `acc` ([`for_outputs`]: one for one, or with
+/// `band` rows of `ow` from a band's positions) without the bias `$b` by
+/// channel requantization `$r`
 /// (a [`Rescale`]) and range `$q`, in the form the channel takes:
 /// [`QMac::store_fused`] with the bias folded into the constant
 /// (`acc·mult + (b·mult + constant)`: the same 64-bit value) for the full
@@ -302,26 +304,56 @@ macro_rules! with_store {
                 ..r
             };
             if q.min <= lo && q.max >= hi {
-                let $st = move |acc: &[i32], y: &mut [$y]| <$m>::store_fused::<$y>(acc, &r, y);
+                let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
+                    if band && ow < WIDE {
+                        <$m>::store_fused_rows::<$y, 2>(acc, ow, &r, y)
+                    } else if band {
+                        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+                            <$m>::store_fused::<$y>(&acc[j * (ow + 2)..][..ow], &r, yr)
+                        }
+                    } else {
+                        <$m>::store_fused::<$y>(acc, &r, y)
+                    }
+                };
                 $body
             } else {
-                let $st = move |acc: &[i32], y: &mut [$y]| {
-                    for (o, &a) in y.iter_mut().zip(acc) {
-                        *o = <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max));
-                    }
+                let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
+                    for_outputs(acc, band, ow, y, |a| {
+                        <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max))
+                    })
                 };
                 $body
             }
         } else {
             let req = Req { r, q };
-            let $st = move |acc: &[i32], y: &mut [$y]| {
-                for (o, &a) in y.iter_mut().zip(acc) {
-                    *o = req.store::<$y>(a.wrapping_add(b));
-                }
+            let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
+                for_outputs(acc, band, ow, y, |a| req.store::<$y>(a.wrapping_add(b)))
             };
             $body
         }
     }};
+}
+
+/// Rows of at least this many outputs are requantized a row at a time
+/// ([`QMac::store_fused`], two outputs a pass), narrower bands in one pass
+/// ([`QMac::store_fused_rows`], one output a pass).
+const WIDE: usize = 24;
+
+/// `y[i] = f(acc[i])`, or with `band` for rows of `ow` outputs, row `j`
+/// from the band's positions `j·(ow + 2)..` ([`band3`]).
+#[inline(always)]
+fn for_outputs<Y>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], f: impl Fn(i32) -> Y) {
+    if band {
+        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+            for (o, &a) in yr.iter_mut().zip(&acc[j * (ow + 2)..][..ow]) {
+                *o = f(a);
+            }
+        }
+    } else {
+        for (o, &a) in y.iter_mut().zip(acc) {
+            *o = f(a);
+        }
+    }
 }
 
 impl<X: QuantInt> Plane<'_, X> {
@@ -388,7 +420,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
     w: &[u32; 6],
     buf: &mut [i32; BAND],
     y: &mut [Y],
-    st: &impl Fn(&[i32], &mut [Y]),
+    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
 ) {
     let np = y.len() / 2;
     let mut done = 0;
@@ -396,7 +428,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
         let k = (np - done).min(CHUNK);
         let acc = &mut buf[..2 * k];
         M::dw3_pairs::<SW>(rs.map(|r| &r[2 * done * SW..]), w, acc);
-        st(acc, &mut y[2 * done..][..2 * k]);
+        st(acc, false, 0, &mut y[2 * done..][..2 * k]);
         done += k;
     }
     if let Some(o) = y.get_mut(2 * np) {
@@ -408,7 +440,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
             a = M::mac2(a, pair(r[0] as i32, r[1] as i32), w[2 * v]);
             a = M::mac_bb(a, r[2] as u16 as u32, w[2 * v + 1]);
         }
-        st(&[a], core::slice::from_mut(o));
+        st(&[a], false, 0, core::slice::from_mut(o));
     }
 }
 
@@ -419,7 +451,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
     rs: [&[i16]; 3],
     w: &[[i32; 3]; 3],
     y: &mut [Y],
-    st: &impl Fn(&[i32], &mut [Y]),
+    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
 ) {
     let ow = y.len();
     if ow == 0 {
@@ -438,7 +470,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
                 a = a.wrapping_add(v as i32 * wv);
             }
         }
-        st(&[a], core::slice::from_mut(o));
+        st(&[a], false, 0, core::slice::from_mut(o));
         x += SW;
     }
 }
@@ -462,7 +494,7 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: &impl Fn(&[i32], &mut [Y]),
+    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
 ) {
     let pitch = ow + 2;
     let oh = yp.len() / ow;
@@ -479,11 +511,8 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
         // The third row holds r·pitch + 2 ≥ 2·np + 2 values.
         let band = &scratch[..(r + 2) * pitch + 2];
         M::dw3_pairs::<1>([band, &band[pitch..], &band[2 * pitch..]], w, acc);
-        let ys = yp[oy0 * ow..][..r * ow].chunks_exact_mut(ow);
-        for (j, yr) in ys.enumerate() {
-            // j·pitch + ow ≤ n.
-            st(&acc[j * pitch..][..ow], yr);
-        }
+        // Row j of the band from j·pitch: (r - 1)·pitch + ow = n.
+        st(&acc[..n], true, ow, &mut yp[oy0 * ow..][..r * ow]);
         oy0 += r;
     }
 }
@@ -504,7 +533,7 @@ fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: impl Fn(&[i32], &mut [Y]),
+    st: impl Fn(&[i32], bool, usize, &mut [Y]),
 ) {
     if M::DUAL {
         let w: [u32; 6] = core::array::from_fn(|i| wch[i]);

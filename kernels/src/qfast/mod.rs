@@ -117,6 +117,27 @@ pub trait QMac: Copy {
         }
     }
 
+    /// [`store_fused`](Self::store_fused) of the rows of `ow` outputs of
+    /// `y`, row `j` from `acc[j·(ow + SKIP)..]`: the accumulators of a band
+    /// of rows that hold `SKIP` unused positions after each row. `acc` has
+    /// at least `(rows - 1)·(ow + SKIP) + ow` values (on the DSP extension
+    /// one `asm!` loop over the band, nine instructions an output and four
+    /// a row).
+    #[inline(always)]
+    fn store_fused_rows<Y: QuantInt, const SKIP: usize>(
+        acc: &[i32],
+        ow: usize,
+        r: &Rescale,
+        y: &mut [Y],
+    ) {
+        if ow == 0 {
+            return;
+        }
+        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+            Self::store_fused(&acc[j * (ow + SKIP)..][..ow], r, yr);
+        }
+    }
+
     /// The accumulators (bias not included) of `acc.len() / 2` pairs of
     /// neighbouring outputs of one row of a 3×3 (dilation 1) depthwise
     /// convolution with horizontal stride `S` (1 or 2), for
