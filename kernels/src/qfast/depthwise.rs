@@ -289,13 +289,14 @@ impl Req {
 /// (a [`Rescale`]) and range `$q`, in the form the channel takes:
 /// [`QMac::store_fused`] with the bias folded into the constant
 /// (`acc·mult + (b·mult + constant)`: the same 64-bit value) for the full
-/// range of `$y`, [`QMac::rescale_fused`] and a clamp to a narrower range,
-/// or the general [`Req::store`]. One copy of `$body` a form.
+/// range of `$y`, else [`store_rest`] (the fused form and a clamp to a
+/// narrower range, or the general one). One copy of `$body` a form.
 macro_rules! with_store {
     ($m:ty, $y:ty, $r:expr, $b:expr, $q:expr, |$st:ident| $body:expr) => {{
         let (r, b, q): (Rescale, i32, QOut) = ($r, $b, $q);
         let (lo, hi) = (<$y as QuantInt>::QMIN, <$y as QuantInt>::QMAX);
-        if r.with_zero_point {
+        // The fused form takes the bias in its constant.
+        let (r, b) = if r.with_zero_point {
             let pre = (((r.round_hi as i64) << 32) | r.round_lo as i64)
                 .wrapping_add(b as i64 * r.mult as i64);
             let r = Rescale {
@@ -303,35 +304,38 @@ macro_rules! with_store {
                 round_hi: (pre >> 32) as i32,
                 ..r
             };
-            if q.min <= lo && q.max >= hi {
-                let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
-                    if band && ow < WIDE {
-                        <$m>::store_fused_rows::<$y, 2>(acc, ow, &r, y)
-                    } else if band {
-                        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
-                            <$m>::store_fused::<$y>(&acc[j * (ow + 2)..][..ow], &r, yr)
-                        }
-                    } else {
-                        <$m>::store_fused::<$y>(acc, &r, y)
+            (r, 0)
+        } else {
+            (r, b)
+        };
+        if r.with_zero_point && q.min <= lo && q.max >= hi {
+            let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
+                if band && ow < WIDE {
+                    <$m>::store_fused_rows::<$y, 2>(acc, ow, &r, y)
+                } else if band {
+                    for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+                        <$m>::store_fused::<$y>(&acc[j * (ow + 2)..][..ow], &r, yr)
                     }
-                };
-                $body
-            } else {
-                let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
-                    for_outputs(acc, band, ow, y, |a| {
-                        <$y>::from_i32(<$m>::rescale_fused(a, &r).max(q.min).min(q.max))
-                    })
-                };
-                $body
-            }
+                } else {
+                    <$m>::store_fused::<$y>(acc, &r, y)
+                }
+            };
+            $body
         } else {
             let req = Req { r, q };
             let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
-                for_outputs(acc, band, ow, y, |a| req.store::<$y>(a.wrapping_add(b)))
+                store_rest::<$y>(acc, band, ow, y, &req, b)
             };
             $body
         }
     }};
+}
+
+/// [`with_store!`]'s other forms, out of line (one copy for every
+/// channel that takes them): [`Req::store`] of `acc + b`.
+#[inline(never)]
+fn store_rest<Y: QuantInt>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], req: &Req, b: i32) {
+    for_outputs(acc, band, ow, y, |a| req.store::<Y>(a.wrapping_add(b)))
 }
 
 /// Rows of at least this many outputs are requantized a row at a time
@@ -382,26 +386,21 @@ impl<X: QuantInt> Plane<'_, X> {
         mut row: impl FnMut([&[i16]; 3], &mut [Y]),
     ) {
         let wc = self.wc;
-        let mut s = [0, wc, 2 * wc];
-        self.fill::<M>(ring, 0, s[0]);
-        if self.sh == 1 {
-            self.fill::<M>(ring, 1, s[1]);
-        }
+        // Padded row `r` in ring slot `r mod 3`: `next` is the first row
+        // not widened yet, `ns` its slot, `ts` the slot of the output
+        // row's top.
+        let (mut next, mut ns, mut ts) = (0, 0, 0);
+        let wrap = |v: usize| if v >= 3 { v - 3 } else { v };
         for (oy, y) in yp.chunks_exact_mut(ow).enumerate() {
-            let top = oy * self.sh;
-            if self.sh == 1 {
-                self.fill::<M>(ring, top + 2, s[2]);
-            } else {
-                self.fill::<M>(ring, top + 1, s[1]);
-                self.fill::<M>(ring, top + 2, s[2]);
+            let last = oy * self.sh + 2;
+            while next <= last {
+                self.fill::<M>(ring, next, ns * wc);
+                next += 1;
+                ns = wrap(ns + 1);
             }
-            row(s.map(|o| &ring[o..o + wc]), y);
-            // The next row's top: the third row (stride 2) or the second.
-            s = if self.sh == 1 {
-                [s[1], s[2], s[0]]
-            } else {
-                [s[2], s[1], s[0]]
-            };
+            let s = [ts, wrap(ts + 1), wrap(ts + 2)];
+            row(s.map(|k| &ring[k * wc..k * wc + wc]), y);
+            ts = wrap(ts + self.sh);
         }
     }
 }
