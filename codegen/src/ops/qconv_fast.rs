@@ -12,8 +12,11 @@
 //! - [`QFastKind::Depthwise`]: one input channel per group (so also one
 //!   input channel and one group, a first layer on a mono image or
 //!   spectrogram) — weights with the zero point subtracted, re-laid two taps
-//!   a word per kernel row, the input-offset term folded into the bias; the
-//!   kernel reads a ring of padded `i16` input rows on the stack.
+//!   a word per kernel row, the input-offset term folded into the bias, each
+//!   channel's requantization constants computed here as for the matrix
+//!   product (the fused form where the channel's accumulator bounds allow
+//!   it); the kernel reads a ring (3×3 at stride 1: a band) of padded `i16`
+//!   input rows on the stack.
 //!
 //! A one-row `QGemm` or `QLinearMatMul` with constant `B` (the fully
 //! connected layers of quantized MLPs and classifier heads) is a 1×1

@@ -3,17 +3,28 @@
 //! the case of one group), batch 1.
 //!
 //! For each output channel, the input rows its outputs read are widened to
-//! `i16` into a ring of `(kh - 1)·dh + 1` rows of the padded width
-//! ([`QDepthwiseParams::scratch_len`]), padding holding the input zero
-//! point. Every output then takes the same loop without bounds, and the
-//! zero-point term `x_zero_point · Σ w` is a constant folded into the bias
-//! at compile time ([`fold_bias`](super::fold_bias)). Weights are re-laid at
-//! compile time by [`pack_depthwise`]: per channel and kernel row, taps two
-//! a word. Where [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`)
-//! a pair of taps is one (unaligned) 32-bit load of the scratch and one
-//! `mac2`; elsewhere taps are multiplied one by one. 3×3 kernels
-//! keep their taps in registers; kernel rows of up to 4 pairs (6 taps
-//! one by one) have their inner loop unrolled.
+//! `i16` ([`QMac::widen`]) into a ring of `(kh - 1)·dh + 1` rows of the
+//! padded width ([`QDepthwiseParams::scratch_len`]), padding holding the
+//! input zero point. Every output then takes the same loop without bounds,
+//! and the zero-point term `x_zero_point · Σ w` is a constant folded into
+//! the bias at compile time ([`fold_bias`](super::fold_bias)). Weights are
+//! re-laid at compile time by [`pack_depthwise`]: per channel and kernel
+//! row, taps two a word.
+//!
+//! 3×3 kernels (dilation 1, strides 1 or 2) have their own path. Where
+//! [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`) two
+//! neighbouring outputs share three (unaligned) 32-bit loads a kernel row
+//! and four dual/single multiply-accumulates ([`QMac::dw3_pairs`]); at
+//! stride 1 a band of rows is laid at the padded width one after the other
+//! so that one call covers the whole band as one long row
+//! ([`QDepthwiseParams::band_rows`]); the accumulators are then requantized
+//! in one pass ([`QMac::store_fused`], [`QMac::store_fused_rows`]) with the
+//! bias folded into the channel's [`Rescale::fused`] constant. Elsewhere
+//! taps are multiplied one by one, the nine weights in locals.
+//!
+//! Other kernels: pairs of taps through [`QMac::mac2`] on DSP cores, taps one
+//! by one elsewhere; kernel rows of up to 4 pairs (6 taps one by one) have
+//! their inner loop unrolled.
 
 use super::super::reference::qint::QOut;
 use super::super::reference::quant::QuantInt;
@@ -24,7 +35,7 @@ pub const MAX_TAPS: usize = 64;
 
 /// Accumulators of the 3×3 paths' buffer on the stack (2 KiB): the
 /// positions of one band of rows ([`QDepthwiseParams::band_rows`]) or
-/// [`CHUNK`] pairs of outputs of a row.
+/// `BAND / 2` pairs of outputs of a row.
 pub const BAND: usize = 512;
 
 /// Shapes of [`depthwise`].

@@ -14,9 +14,11 @@
 //!   channel.
 //! - [`depthwise::depthwise`]: depthwise convolutions (and one-input-channel
 //!   convolutions) on a ring of padded input rows widened to `i16`, the
-//!   zero-point term folded into the bias, 3×3 taps in registers and
-//!   pairs of taps through [`QMac::mac2`] on cores where it is one
-//!   instruction.
+//!   zero-point term folded into the bias, pairs of taps through
+//!   [`QMac::mac2`] on cores where it is one instruction; 3×3 kernels of
+//!   stride 1 and 2 on [`QMac::dw3_pairs`] (two outputs, 27 instructions
+//!   on the DSP extension) and the fused requantization
+//!   ([`QMac::store_fused`]).
 //!
 //! Every kernel ends with the fixed-point requantization of
 //! [`Requant::apply`] (round half to even, exact) in 32-bit steps where the
