@@ -200,10 +200,11 @@ impl QMac for Dsp {
         // (b2, b3) = PKHTB(o, e >> 16).
         macro_rules! quads {
             ($ext:literal) => {
-                // SAFETY: reads the `4·quads` bytes of `s` and writes the
+                // The loop reads the `4·quads` bytes of `s` and writes the
                 // `4·quads` halves of `d` (sliced above; `LDR`/`STR` need
                 // no alignment on Armv7-M and later); pointers and count
                 // are scratch copies; the flags are not preserved (`SUBS`).
+                // SAFETY: as the comment above says.
                 unsafe {
                     core::arch::asm!(
                         "2:",
@@ -249,10 +250,11 @@ impl QMac for Dsp {
             // the high word, the saturation, the store.
             macro_rules! pairs {
                 ($sat:literal) => {
-                    // SAFETY: `LDRD` reads the `2·pairs` words of `a`
+                    // The loop: `LDRD` reads the `2·pairs` words of `a`
                     // (word-aligned), `STRB` writes the `2·pairs` bytes of
                     // `o`; pointers and count are scratch copies; the flags
                     // are not preserved (`SUBS`).
+                    // SAFETY: as the comment above says.
                     unsafe {
                         core::arch::asm!(
                             "2:",
@@ -391,12 +393,13 @@ impl QMac for Dsp {
         // the row pointer's step (4 bytes at stride 1, 8 at stride 2).
         macro_rules! pairs {
             ($($row:literal),*) => {
-                // SAFETY: `LDRD` reads the six words of `w` (word-aligned);
+                // The loop: `LDRD` reads the six words of `w` (word-aligned);
                 // the `LDR`s (no alignment needed on Armv7-M and later) read
                 // inside the rows sliced above, `STRD` writes the `2n`
                 // words of `acc` (word-aligned); pointers and count are
                 // scratch copies (`inout … => _`); the flags are not
                 // preserved (`SUBS`), as `asm!` assumes by default.
+                // SAFETY: as the comment above says.
                 unsafe {
                     core::arch::asm!(
                         "2:",

@@ -469,14 +469,12 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
     }
     // Output `ox` reads `(ox·SW)..(ox·SW + 3)`, below `(ow - 1)·SW + 3`.
     let need = (ow - 1) * SW + 3;
-    assert!(rs.iter().all(|r| r.len() >= need));
+    let rs = rs.map(|r| &r[..need]);
     let mut x = 0;
     for o in y.iter_mut() {
         let mut a = 0i32;
         for (r, wr) in rs.iter().zip(w) {
-            for (u, &wv) in wr.iter().enumerate() {
-                // SAFETY: `x + u < need ≤ r.len()` (above).
-                let v = unsafe { *r.get_unchecked(x + u) };
+            for (&v, &wv) in r[x..x + 3].iter().zip(wr) {
                 a = a.wrapping_add(v as i32 * wv);
             }
         }
