@@ -387,9 +387,9 @@ proptest! {
         prop_assert_eq!(&dw_with::<Paired, i8>(&c, &di, fuse), &want);
     }
 
-    /// Wide 3×3 planes: several bands of rows at stride 1 (a padded row
-    /// of up to 142 values, more than one band's accumulators for 2 rows),
-    /// several passes of pairs a row at stride 2 (more than 128 pairs).
+    /// Wide 3×3 planes: several bands of rows at stride 1 (and rows wider
+    /// than a band: the row path), several passes of pairs a row (more
+    /// than `BAND / 2` = 128 pairs).
     #[test]
     fn depthwise_3x3_wide_equals_reference(
         h in 3usize..6, w in 40usize..600, s in 1usize..3, pad in 0usize..2,

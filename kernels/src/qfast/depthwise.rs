@@ -33,10 +33,10 @@ use super::{pair, QMac, Rescale};
 /// Taps of the largest kernel [`depthwise`] takes.
 pub const MAX_TAPS: usize = 64;
 
-/// Accumulators of the 3×3 paths' buffer on the stack (2 KiB): the
+/// Accumulators of the 3×3 paths' buffer on the stack (1 KiB): the
 /// positions of one band of rows ([`QDepthwiseParams::band_rows`]) or
 /// `BAND / 2` pairs of outputs of a row.
-pub const BAND: usize = 512;
+pub const BAND: usize = 256;
 
 /// Shapes of [`depthwise`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
