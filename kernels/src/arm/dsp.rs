@@ -379,6 +379,83 @@ impl QMac for Dsp {
     }
 
     #[inline(always)]
+    fn widen_rows<X: QuantInt>(
+        dst: &mut [i16],
+        dst_pitch: usize,
+        src: &[X],
+        src_pitch: usize,
+        w: usize,
+    ) {
+        let rows = |len: usize, pitch: usize| {
+            if len < w {
+                0
+            } else {
+                (len - w) / pitch.max(1) + 1
+            }
+        };
+        let n = rows(dst.len(), dst_pitch).min(rows(src.len(), src_pitch));
+        let signed = X::QMIN == -128 && X::QMAX == 127;
+        let unsigned = X::QMIN == 0 && X::QMAX == 255;
+        // Wide rows: four values a pass, a row at a time.
+        if w == 0
+            || w >= 16
+            || n == 0
+            || n > 1 << 16
+            || dst_pitch < w
+            || src_pitch < w
+            || core::mem::size_of::<X>() != 1
+            || !(signed || unsigned)
+        {
+            for j in 0..n {
+                Self::widen(&mut dst[j * dst_pitch..][..w], &src[j * src_pitch..][..w]);
+            }
+            return;
+        }
+        // The loop reads exactly these and writes exactly those.
+        let s = &src[..(n - 1) * src_pitch + w];
+        let d = &mut dst[..(n - 1) * dst_pitch + w];
+        // Rows still to go after this one in the high half, `w` in the low.
+        let c = ((n - 1) << 16) | w;
+        let (ss, ds) = (src_pitch - w, 2 * (dst_pitch - w));
+        macro_rules! rows {
+            ($ld:literal) => {
+                // The loop reads the bytes of `s` row by row and writes the
+                // halves of `d` (sliced above); pointers and counts are
+                // scratch copies; the flags are not preserved (`SUBS`).
+                // SAFETY: as the comment above says.
+                unsafe {
+                    core::arch::asm!(
+                        "1:",
+                        "uxth {ci}, {c}",
+                        "2:",
+                        concat!($ld, " {t}, [{sp}], #1"),
+                        "strh {t}, [{dp}], #2",
+                        "subs {ci}, {ci}, #1",
+                        "bne 2b",
+                        "add {sp}, {sp}, {ss}",
+                        "add {dp}, {dp}, {ds}",
+                        "subs {c}, {c}, #0x10000",
+                        "bcs 1b",
+                        sp = inout(reg) s.as_ptr() => _,
+                        dp = inout(reg) d.as_mut_ptr() => _,
+                        c = inout(reg) c => _,
+                        ss = in(reg) ss,
+                        ds = in(reg) ds,
+                        ci = out(reg) _,
+                        t = out(reg) _,
+                        options(nostack),
+                    );
+                }
+            };
+        }
+        if signed {
+            rows!("ldrsb");
+        } else {
+            rows!("ldrb");
+        }
+    }
+
+    #[inline(always)]
     fn dw3_pairs<const S: usize>(rows: [&[i16]; 3], w: &[u32; 6], acc: &mut [i32]) {
         let n = acc.len() / 2;
         if n == 0 {

@@ -384,6 +384,26 @@ impl<X: QuantInt> Plane<'_, X> {
         }
     }
 
+    /// [`fill`](Self::fill) of padded rows `r0..r0 + rows` at a pitch of
+    /// `pitch` from the start of `ring`: the input rows among them in one
+    /// [`QMac::widen_rows`].
+    #[inline(always)]
+    fn fill_band<M: QMac>(&self, ring: &mut [i16], r0: usize, rows: usize, pitch: usize) {
+        // Band rows lo..hi are input rows (r0 + lo - ph)..
+        let lo = self.ph.saturating_sub(r0).min(rows);
+        let hi = (self.ph + self.ih).saturating_sub(r0).clamp(lo, rows);
+        for i in (0..lo).chain(hi..rows) {
+            let off = i * pitch;
+            ring[off + self.c0..off + self.c1].fill(self.xz);
+        }
+        if hi > lo {
+            let (w, n) = (self.c1 - self.c0, hi - lo);
+            let dst = &mut ring[lo * pitch + self.c0..][..(n - 1) * pitch + w];
+            let src = &self.xp[(r0 + lo - self.ph) * self.iw..][..(n - 1) * self.iw + w];
+            M::widen_rows(dst, pitch, src, self.iw, w);
+        }
+    }
+
     /// The 3×3 (dilation 1) convolution of one channel, vertical stride 1
     /// or 2, horizontal stride `SW`: the ring's three rows rotate (no
     /// index arithmetic a row), each input row is widened once, and
@@ -509,9 +529,7 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
     let mut oy0 = 0;
     while oy0 < oh {
         let r = rb.min(oh - oy0);
-        for i in 0..r + 2 {
-            plane.fill::<M>(scratch, oy0 + i, i * pitch);
-        }
+        plane.fill_band::<M>(scratch, oy0, r + 2, pitch);
         // Positions 0..n, in pairs: 2·np ≤ n + 1 = r·pitch - 1 ≤ BAND.
         let n = (r - 1) * pitch + ow;
         let np = n.div_ceil(2);

@@ -140,6 +140,25 @@ pub trait QMac: Copy {
         }
     }
 
+    /// [`widen`](Self::widen) of rows of `w` values: row `j` of `src` (from
+    /// `j·src_pitch`) into row `j` of `dst` (from `j·dst_pitch`), as many
+    /// rows as both hold (on the DSP extension narrow rows take one `asm!`
+    /// loop over the rows, four instructions a value and four a row).
+    #[inline(always)]
+    fn widen_rows<X: QuantInt>(
+        dst: &mut [i16],
+        dst_pitch: usize,
+        src: &[X],
+        src_pitch: usize,
+        w: usize,
+    ) {
+        let mut j = 0;
+        while j * dst_pitch + w <= dst.len() && j * src_pitch + w <= src.len() {
+            Self::widen(&mut dst[j * dst_pitch..][..w], &src[j * src_pitch..][..w]);
+            j += 1;
+        }
+    }
+
     /// The accumulators (bias not included) of `acc.len() / 2` pairs of
     /// neighbouring outputs of one row of a 3×3 (dilation 1) depthwise
     /// convolution with horizontal stride `S` (1 or 2), for
