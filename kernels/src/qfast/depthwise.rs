@@ -272,7 +272,7 @@ macro_rules! store_row {
 
 /// The requantization of one channel and the output range, for the
 /// general paths (one test a value; the 3×3 paths choose the form once a
-/// channel with [`with_store!`]).
+/// channel with [`Store`]).
 #[derive(Clone, Copy)]
 struct Req {
     /// Multiplier and rounding constants ([`Rescale::fused`] or not).
@@ -293,20 +293,27 @@ impl Req {
     }
 }
 
-/// Runs `$body` with `$st`, a closure `(acc, band, ow, y)` storing outputs
-/// `y` from their accumulators `acc` ([`for_outputs`]: one for one, or with
-/// `band` rows of `ow` from a band's positions) without the bias `$b` by
-/// channel requantization `$r`
-/// (a [`Rescale`]) and range `$q`, in the form the channel takes:
-/// [`QMac::store_fused`] with the bias folded into the constant
-/// (`acc·mult + (b·mult + constant)`: the same 64-bit value) for the full
-/// range of `$y`, else [`store_rest`] (the fused form and a clamp to a
-/// narrower range, or the general one). One copy of `$body` a form.
-macro_rules! with_store {
-    ($m:ty, $y:ty, $r:expr, $b:expr, $q:expr, |$st:ident| $body:expr) => {{
-        let (r, b, q): (Rescale, i32, QOut) = ($r, $b, $q);
-        let (lo, hi) = (<$y as QuantInt>::QMIN, <$y as QuantInt>::QMAX);
-        // The fused form takes the bias in its constant.
+/// How a channel of the 3×3 paths stores its outputs from accumulators
+/// without the bias: [`QMac::store_fused`] with the bias folded into the
+/// [`Rescale::fused`] constant (`acc·mult + (b·mult + constant)`: the same
+/// 64-bit value) when the output range is the whole range of `Y`, else
+/// [`store_rest`] (the fused form and a clamp to a narrower range, or the
+/// general one). Chosen once a channel; one copy of the channel loop for
+/// both.
+#[derive(Clone, Copy)]
+struct Store {
+    /// Requantization (bias folded into the fused form) and range.
+    req: Req,
+    /// Bias still to add (0 for the fused form).
+    bias: i32,
+    /// Whether [`QMac::store_fused`] takes it.
+    full: bool,
+}
+
+impl Store {
+    /// The store of a channel with requantization `r`, bias `b`, range `q`
+    /// and outputs of type `Y`.
+    fn new<Y: QuantInt>(r: Rescale, b: i32, q: QOut) -> Store {
         let (r, b) = if r.with_zero_point {
             let pre = (((r.round_hi as i64) << 32) | r.round_lo as i64)
                 .wrapping_add(b as i64 * r.mult as i64);
@@ -319,30 +326,33 @@ macro_rules! with_store {
         } else {
             (r, b)
         };
-        if r.with_zero_point && q.min <= lo && q.max >= hi {
-            let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
-                if band && ow < WIDE {
-                    <$m>::store_fused_rows::<$y, 2>(acc, ow, &r, y)
-                } else if band {
-                    for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
-                        <$m>::store_fused::<$y>(&acc[j * (ow + 2)..][..ow], &r, yr)
-                    }
-                } else {
-                    <$m>::store_fused::<$y>(acc, &r, y)
-                }
-            };
-            $body
-        } else {
-            let req = Req { r, q };
-            let $st = move |acc: &[i32], band: bool, ow: usize, y: &mut [$y]| {
-                store_rest::<$y>(acc, band, ow, y, &req, b)
-            };
-            $body
+        Store {
+            req: Req { r, q },
+            bias: b,
+            full: r.with_zero_point && q.min <= Y::QMIN && q.max >= Y::QMAX,
         }
-    }};
+    }
+
+    /// Stores outputs `y` from accumulators `acc` ([`for_outputs`]: one for
+    /// one, or with `band` rows of `ow` from a band's positions).
+    #[inline(always)]
+    fn put<M: QMac, Y: QuantInt>(&self, acc: &[i32], band: bool, ow: usize, y: &mut [Y]) {
+        let r = &self.req.r;
+        if !self.full {
+            store_rest::<Y>(acc, band, ow, y, &self.req, self.bias)
+        } else if band && ow < WIDE {
+            M::store_fused_rows::<Y, 2>(acc, ow, r, y)
+        } else if band {
+            for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+                M::store_fused::<Y>(&acc[j * (ow + 2)..][..ow], r, yr)
+            }
+        } else {
+            M::store_fused::<Y>(acc, r, y)
+        }
+    }
 }
 
-/// [`with_store!`]'s other forms, out of line (one copy for every
+/// [`Store`]'s other forms, out of line (one copy for every
 /// channel that takes them): [`Req::store`] of `acc + b`.
 #[inline(never)]
 fn store_rest<Y: QuantInt>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], req: &Req, b: i32) {
@@ -441,7 +451,7 @@ const CHUNK: usize = BAND / 2;
 
 /// One output row of a 3×3 channel on [`QMac::dw3_pairs`] (horizontal
 /// stride `SW`, 1 or 2): the accumulators of up to [`CHUNK`] pairs of
-/// outputs, then their requantization `st` (bias included); a last odd
+/// outputs, then their requantization ([`Store::put`]); a last odd
 /// output tap pair by tap pair. `w` is the channel's six words in
 /// [`pack_depthwise`]'s layout, `buf` the accumulators' room.
 #[inline(always)]
@@ -450,7 +460,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
     w: &[u32; 6],
     buf: &mut [i32; BAND],
     y: &mut [Y],
-    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
+    st: &Store,
 ) {
     let np = y.len() / 2;
     let mut done = 0;
@@ -458,7 +468,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
         let k = (np - done).min(CHUNK);
         let acc = &mut buf[..2 * k];
         M::dw3_pairs::<SW>(rs.map(|r| &r[2 * done * SW..]), w, acc);
-        st(acc, false, 0, &mut y[2 * done..][..2 * k]);
+        st.put::<M, Y>(acc, false, 0, &mut y[2 * done..][..2 * k]);
         done += k;
     }
     if let Some(o) = y.get_mut(2 * np) {
@@ -470,18 +480,18 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
             a = M::mac2(a, pair(r[0] as i32, r[1] as i32), w[2 * v]);
             a = M::mac_bb(a, r[2] as u16 as u32, w[2 * v + 1]);
         }
-        st(&[a], false, 0, core::slice::from_mut(o));
+        st.put::<M, Y>(&[a], false, 0, core::slice::from_mut(o));
     }
 }
 
 /// One output row of a 3×3 channel tap by tap (horizontal stride `SW`),
 /// one output a pass, the nine taps in locals, the bias in `st`.
 #[inline(always)]
-fn row3_scalar<Y: QuantInt, const SW: usize>(
+fn row3_scalar<M: QMac, Y: QuantInt, const SW: usize>(
     rs: [&[i16]; 3],
     w: &[[i32; 3]; 3],
     y: &mut [Y],
-    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
+    st: &Store,
 ) {
     let ow = y.len();
     if ow == 0 {
@@ -498,7 +508,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
                 a = a.wrapping_add(v as i32 * wv);
             }
         }
-        st(&[a], false, 0, core::slice::from_mut(o));
+        st.put::<M, Y>(&[a], false, 0, core::slice::from_mut(o));
         x += SW;
     }
 }
@@ -511,7 +521,7 @@ fn row3_scalar<Y: QuantInt, const SW: usize>(
 /// three rows a pitch apart, like the outputs of one long row. One call of
 /// [`QMac::dw3_pairs`] takes every position of the band (the two a row
 /// past the outputs are computed and dropped: no set-up a row), then
-/// `st` (bias included) stores the outputs.
+/// `st` stores the outputs ([`Store::put`]).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
@@ -522,7 +532,7 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: &impl Fn(&[i32], bool, usize, &mut [Y]),
+    st: &Store,
 ) {
     let pitch = ow + 2;
     let oh = yp.len() / ow;
@@ -538,17 +548,16 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
         let band = &scratch[..(r + 2) * pitch + 2];
         M::dw3_pairs::<1>([band, &band[pitch..], &band[2 * pitch..]], w, acc);
         // Row j of the band from j·pitch: (r - 1)·pitch + ow = n.
-        st(&acc[..n], true, ow, &mut yp[oy0 * ow..][..r * ow]);
+        st.put::<M, Y>(&acc[..n], true, ow, &mut yp[oy0 * ow..][..r * ow]);
         oy0 += r;
     }
 }
 
 /// One channel of a 3×3 (dilation 1) convolution with vertical stride 1
-/// or 2 and horizontal stride `SW` (1 or 2), the requantization `st` (bias
-/// included): [`band3`] for stride 1 where [`QMac::mac2`] is one
-/// instruction and the band fits (`band`), else [`row3_dual`] a row, and
-/// [`row3_scalar`] on other cores. Out of line: one copy for each stride
-/// and requantization form.
+/// or 2 and horizontal stride `SW` (1 or 2), the requantization `st`:
+/// [`band3`] for stride 1 where [`QMac::mac2`] is one instruction and the
+/// band fits (`band`), else [`row3_dual`] a row, and [`row3_scalar`] on
+/// other cores. Out of line: one copy for each stride (and core and types).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
 fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
@@ -559,16 +568,16 @@ fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
     buf: &mut [i32; BAND],
     yp: &mut [Y],
     ow: usize,
-    st: impl Fn(&[i32], bool, usize, &mut [Y]),
+    st: &Store,
 ) {
     if M::DUAL {
         let w: [u32; 6] = core::array::from_fn(|i| wch[i]);
         match band {
             Some(rb) if SW == 1 && plane.sh == 1 => {
-                band3::<M, X, Y>(plane, ring, rb, &w, buf, yp, ow, &st)
+                band3::<M, X, Y>(plane, ring, rb, &w, buf, yp, ow, st)
             }
             _ => plane.plane3::<M, Y>(ring, yp, ow, |rs, y| {
-                row3_dual::<M, Y, SW>(rs, &w, buf, y, &st)
+                row3_dual::<M, Y, SW>(rs, &w, buf, y, st)
             }),
         }
     } else {
@@ -581,7 +590,7 @@ fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
             }) as i16 as i32
         };
         let w: [[i32; 3]; 3] = core::array::from_fn(|v| core::array::from_fn(|u| tap(v, u)));
-        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| row3_scalar::<Y, SW>(rs, &w, y, &st));
+        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| row3_scalar::<M, Y, SW>(rs, &w, y, st));
     }
 }
 
@@ -735,12 +744,14 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
         };
         let proto = (b, Req { r, q }, sw);
         match (kh, kw, dh, dw, sh, sw) {
-            (3, 3, 1, 1, 1..=2, 1) => with_store!(M, Y, r, b, q, |st| {
-                channel3::<M, X, Y, 1>(&plane, ring, band, wch, &mut buf, yp, ow, st)
-            }),
-            (3, 3, 1, 1, 1..=2, 2) => with_store!(M, Y, r, b, q, |st| {
-                channel3::<M, X, Y, 2>(&plane, ring, band, wch, &mut buf, yp, ow, st)
-            }),
+            (3, 3, 1, 1, 1..=2, 1) => {
+                let st = Store::new::<Y>(r, b, q);
+                channel3::<M, X, Y, 1>(&plane, ring, band, wch, &mut buf, yp, ow, &st)
+            }
+            (3, 3, 1, 1, 1..=2, 2) => {
+                let st = Store::new::<Y>(r, b, q);
+                channel3::<M, X, Y, 2>(&plane, ring, band, wch, &mut buf, yp, ow, &st)
+            }
             (_, _, _, 1, _, _) if M::DUAL && rw <= 4 => {
                 let g = (rows, wc, dh);
                 match rw {
