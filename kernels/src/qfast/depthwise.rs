@@ -368,14 +368,13 @@ const WIDE: usize = 24;
 /// from the band's positions `j·(ow + 2)..` ([`band3`]).
 #[inline(always)]
 fn for_outputs<Y>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], f: impl Fn(i32) -> Y) {
-    if band {
-        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
-            for (o, &a) in yr.iter_mut().zip(&acc[j * (ow + 2)..][..ow]) {
-                *o = f(a);
-            }
-        }
-    } else {
-        for (o, &a) in y.iter_mut().zip(acc) {
+    // One loop for both: rows of `w` outputs from `pitch` apart.
+    let (w, pitch) = if band { (ow, ow + 2) } else { (y.len(), 0) };
+    if w == 0 {
+        return;
+    }
+    for (j, yr) in y.chunks_exact_mut(w).enumerate() {
+        for (o, &a) in yr.iter_mut().zip(&acc[j * pitch..][..w]) {
             *o = f(a);
         }
     }
