@@ -333,6 +333,16 @@ impl Store {
         }
     }
 
+    /// The output of accumulator `acc` ([`put`](Self::put) of one).
+    #[inline(always)]
+    fn one<M: QMac, Y: QuantInt>(&self, acc: i32) -> Y {
+        if self.full {
+            M::saturate(M::rescale_fused(acc, &self.req.r))
+        } else {
+            self.req.store(acc.wrapping_add(self.bias))
+        }
+    }
+
     /// Stores outputs `y` from accumulators `acc` ([`for_outputs`]: one for
     /// one, or with `band` rows of `ow` from a band's positions).
     #[inline(always)]
@@ -486,7 +496,7 @@ fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
 /// One output row of a 3×3 channel tap by tap (horizontal stride `SW`),
 /// one output a pass, the nine taps in locals, the bias in `st`.
 #[inline(always)]
-fn row3_scalar<M: QMac, Y: QuantInt, const SW: usize>(
+fn row3_scalar<M: QMac, Y: QuantInt, const SW: usize, const FULL: bool>(
     rs: [&[i16]; 3],
     w: &[[i32; 3]; 3],
     y: &mut [Y],
@@ -507,7 +517,11 @@ fn row3_scalar<M: QMac, Y: QuantInt, const SW: usize>(
                 a = a.wrapping_add(v as i32 * wv);
             }
         }
-        st.put::<M, Y>(&[a], false, 0, core::slice::from_mut(o));
+        *o = if FULL {
+            M::saturate(M::rescale_fused(a, &st.req.r))
+        } else {
+            st.one::<M, Y>(a)
+        };
         x += SW;
     }
 }
@@ -556,10 +570,12 @@ fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
 /// or 2 and horizontal stride `SW` (1 or 2), the requantization `st`:
 /// [`band3`] for stride 1 where [`QMac::mac2`] is one instruction and the
 /// band fits (`band`), else [`row3_dual`] a row, and [`row3_scalar`] on
-/// other cores. Out of line: one copy for each stride (and core and types).
+/// other cores (`FULL`: the channel takes [`QMac::store_fused`]'s form,
+/// known at compile time there). Out of line: one copy for each stride (and
+/// core and types).
 #[allow(clippy::too_many_arguments)]
 #[inline(never)]
-fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
+fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize, const FULL: bool>(
     plane: &Plane<'_, X>,
     ring: &mut [i16],
     band: Option<usize>,
@@ -589,7 +605,9 @@ fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize>(
             }) as i16 as i32
         };
         let w: [[i32; 3]; 3] = core::array::from_fn(|v| core::array::from_fn(|u| tap(v, u)));
-        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| row3_scalar::<M, Y, SW>(rs, &w, y, st));
+        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| {
+            row3_scalar::<M, Y, SW, FULL>(rs, &w, y, st)
+        });
     }
 }
 
@@ -745,11 +763,22 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
         match (kh, kw, dh, dw, sh, sw) {
             (3, 3, 1, 1, 1..=2, 1) => {
                 let st = Store::new::<Y>(r, b, q);
-                channel3::<M, X, Y, 1>(&plane, ring, band, wch, &mut buf, yp, ow, &st)
+                let buf = &mut buf;
+                // Tap by tap (no DSP): one copy a store form.
+                if !M::DUAL && st.full {
+                    channel3::<M, X, Y, 1, true>(&plane, ring, band, wch, buf, yp, ow, &st)
+                } else {
+                    channel3::<M, X, Y, 1, false>(&plane, ring, band, wch, buf, yp, ow, &st)
+                }
             }
             (3, 3, 1, 1, 1..=2, 2) => {
                 let st = Store::new::<Y>(r, b, q);
-                channel3::<M, X, Y, 2>(&plane, ring, band, wch, &mut buf, yp, ow, &st)
+                let buf = &mut buf;
+                if !M::DUAL && st.full {
+                    channel3::<M, X, Y, 2, true>(&plane, ring, band, wch, buf, yp, ow, &st)
+                } else {
+                    channel3::<M, X, Y, 2, false>(&plane, ring, band, wch, buf, yp, ow, &st)
+                }
             }
             (_, _, _, 1, _, _) if M::DUAL && rw <= 4 => {
                 let g = (rows, wc, dh);
