@@ -190,7 +190,37 @@ impl QMac for Paired {
     }
 }
 
+/// Each channel's requantization as the compiler makes it: the fused form
+/// where the accumulator bounds of the channel (`k` weights `w` from
+/// `w[r·k]`, folded bias) allow it, unless `fuse` is false.
+fn rescales<X: QuantInt>(
+    w: &[i32],
+    k: usize,
+    bias: &[i32],
+    d: &Data<X>,
+    fuse: bool,
+) -> Vec<Rescale> {
+    (0..bias.len())
+        .map(|r| {
+            let (lo, hi) =
+                w[r * k..][..k]
+                    .iter()
+                    .fold((bias[r] as i64, bias[r] as i64), |(lo, hi), &v| {
+                        let (a, b) = (v as i64 * X::QMIN as i64, v as i64 * X::QMAX as i64);
+                        (lo + a.min(b), hi + a.max(b))
+                    });
+            Rescale::fused(d.rq[r], d.out.zero_point, lo, hi)
+                .filter(|_| fuse && lo >= i32::MIN as i64 && hi <= i32::MAX as i64)
+                .unwrap_or(Rescale::new(d.rq[r]))
+        })
+        .collect()
+}
+
 fn dw<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
+    dw_with::<M, X>(c, d, true)
+}
+
+fn dw_with<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>, fuse: bool) -> Vec<X> {
     let taps = c.k[0] * c.k[1];
     let w: Vec<i32> =
         d.w.iter()
@@ -217,7 +247,8 @@ fn dw<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
     let mut scratch = vec![i16::MIN; p.scratch_len() + 8];
     let o = c.out_hw();
     let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
-    depthwise::<M, X, X>(&d.x, &packed, &bias, &d.rq, &mut scratch, &mut y, &p);
+    let rq = rescales(&w, taps, &bias, d, fuse);
+    depthwise::<M, X, X>(&d.x, &packed, &bias, &rq, &mut scratch, &mut y, &p);
     y
 }
 
@@ -327,6 +358,49 @@ proptest! {
         let want = reference(&c, &di);
         prop_assert_eq!(&dw::<Portable, i8>(&c, &di), &want);
         prop_assert_eq!(&dw::<Paired, i8>(&c, &di), &want);
+    }
+
+    /// The specialised 3×3 paths: strides 1 and 2 (each axis), widths 1 to
+    /// 9, every padding up to 2, channel multipliers, the fused
+    /// requantization and the general one, narrow output ranges.
+    #[test]
+    fn depthwise_3x3_equals_reference(
+        cin in 1usize..5, mult in 1usize..3,
+        hw in [1usize..10, 1..10], s in [1usize..3, 1..3],
+        pb in [0usize..3, 0..3], pe in [0usize..3, 0..3],
+        fuse in any::<bool>(), seed in any::<u64>(),
+    ) {
+        prop_assume!((0..2).all(|a| hw[a] + pb[a] + pe[a] >= 3));
+        let c = Case { cin, cout: cin * mult, group: cin, hw, k: [3, 3], s, d: [1, 1], pb, pe, seed };
+        let du = data::<u8>(&c);
+        let want = reference(&c, &du);
+        prop_assert_eq!(&dw_with::<Portable, u8>(&c, &du, fuse), &want);
+        prop_assert_eq!(&dw_with::<Paired, u8>(&c, &du, fuse), &want);
+        let mut di = data::<i8>(&c);
+        if seed % 3 == 0 {
+            // The full output range: the single-saturation store.
+            di.out.min = -128;
+            di.out.max = 127;
+        }
+        let want = reference(&c, &di);
+        prop_assert_eq!(&dw_with::<Portable, i8>(&c, &di, fuse), &want);
+        prop_assert_eq!(&dw_with::<Paired, i8>(&c, &di, fuse), &want);
+    }
+
+    /// Wide 3×3 planes: several bands of rows at stride 1 (and rows wider
+    /// than a band: the row path), several passes of pairs a row (more
+    /// than `BAND / 2` = 128 pairs).
+    #[test]
+    fn depthwise_3x3_wide_equals_reference(
+        h in 3usize..6, w in 40usize..600, s in 1usize..3, pad in 0usize..2,
+        fuse in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let c = Case { cin: 2, cout: 2, group: 2, hw: [h, w], k: [3, 3], s: [s, s], d: [1, 1],
+            pb: [pad, pad], pe: [pad, pad], seed };
+        let di = data::<i8>(&c);
+        let want = reference(&c, &di);
+        prop_assert_eq!(&dw_with::<Paired, i8>(&c, &di, fuse), &want);
+        prop_assert_eq!(&dw_with::<Portable, i8>(&c, &di, fuse), &want);
     }
 
     /// One input channel, many outputs, tall kernels (DS-CNN's 10×4 first

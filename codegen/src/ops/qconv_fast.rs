@@ -12,8 +12,11 @@
 //! - [`QFastKind::Depthwise`]: one input channel per group (so also one
 //!   input channel and one group, a first layer on a mono image or
 //!   spectrogram) — weights with the zero point subtracted, re-laid two taps
-//!   a word per kernel row, the input-offset term folded into the bias; the
-//!   kernel reads a ring of padded `i16` input rows on the stack.
+//!   a word per kernel row, the input-offset term folded into the bias, each
+//!   channel's requantization constants computed here as for the matrix
+//!   product (the fused form where the channel's accumulator bounds allow
+//!   it); the kernel reads a ring (3×3 at stride 1: a band) of padded `i16`
+//!   input rows on the stack.
 //!
 //! A one-row `QGemm` or `QLinearMatMul` with constant `B` (the fully
 //! connected layers of quantized MLPs and classifier heads) is a 1×1
@@ -86,7 +89,8 @@ pub struct QConvFast {
     pub bias: Vec<i32>,
     /// Per-channel requantization.
     pub requant: Vec<Requant>,
-    /// Its precomputed constants ([`QFastKind::Gemm`] only).
+    /// Its precomputed constants: the fused form with the output zero
+    /// point where the channel's accumulator bounds allow it.
     pub rescale: Vec<qfast::Rescale>,
     /// Shape of the output: `[1, out_channels, h, w]` for a convolution,
     /// `[1, out_channels]` for a one-row `QGemm`/`QLinearMatMul`.
@@ -378,7 +382,8 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     };
     let rescale = match kind {
         QFastKind::Gemm => rescales(&wv, k, &bias, x.dtype, &requant, yz[0]),
-        QFastKind::Depthwise => Vec::new(),
+        // Per channel, from the same bounds: `k` is the taps of a channel.
+        QFastKind::Depthwise => rescales(&wv, k, &bias, x.dtype, &requant, yz[0]),
     };
     let out = super::qlinear::q_out(yt.dtype, ys[0], yz[0], qc.clip);
     let base = match kind {
@@ -438,6 +443,16 @@ fn depthwise_params(
             max: 127,
         },
     }
+}
+
+/// A [`qfast::Rescale`] as a constant expression of the firmware.
+fn rescale_tokens(q: &qfast::Rescale) -> TokenStream {
+    let [m, s, rh] = [q.mult, q.shift_hi as i32, q.round_hi].map(lit_i32);
+    let rl = Literal::u32_unsuffixed(q.round_lo);
+    let z = q.with_zero_point;
+    quote!(zk::qfast::Rescale {
+        mult: #m, shift_hi: #s, round_lo: #rl, round_hi: #rh, with_zero_point: #z,
+    })
 }
 
 fn lit_i32(v: i32) -> Literal {
@@ -519,13 +534,10 @@ impl Op for QConvFast {
                 }
             }
             QFastKind::Depthwise => {
-                let rq = self.requant.iter().map(|r| {
-                    let (m, s) = (lit_i32(r.mult), Literal::u32_unsuffixed(r.shift));
-                    quote!(#k::qint::Requant { mult: #m, shift: #s })
-                });
+                let rq = self.rescale.iter().map(rescale_tokens);
                 let statics = quote! {
                     #bias
-                    static ZANT_RQ: [#k::qint::Requant; #n] = [#(#rq),*];
+                    static ZANT_RQ: [zk::qfast::Rescale; #n] = [#(#rq),*];
                 };
                 let f = cx.qmac_kernel("qfast::depthwise::depthwise");
                 let p = qfast::depthwise::QDepthwiseParams {

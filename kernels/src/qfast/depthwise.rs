@@ -3,24 +3,40 @@
 //! the case of one group), batch 1.
 //!
 //! For each output channel, the input rows its outputs read are widened to
-//! `i16` into a ring of `(kh - 1)·dh + 1` rows of the padded width
-//! ([`QDepthwiseParams::scratch_len`]), padding holding the input zero
-//! point. Every output then takes the same loop without bounds, and the
-//! zero-point term `x_zero_point · Σ w` is a constant folded into the bias
-//! at compile time ([`fold_bias`](super::fold_bias)). Weights are re-laid at
-//! compile time by [`pack_depthwise`]: per channel and kernel row, taps two
-//! a word. Where [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`)
-//! a pair of taps is one (unaligned) 32-bit load of the scratch and one
-//! `mac2`; elsewhere taps are multiplied one by one. 3×3 kernels
-//! keep their taps in registers; kernel rows of up to 4 pairs (6 taps
-//! one by one) have their inner loop unrolled.
+//! `i16` ([`QMac::widen`]) into a ring of `(kh - 1)·dh + 1` rows of the
+//! padded width ([`QDepthwiseParams::scratch_len`]), padding holding the
+//! input zero point. Every output then takes the same loop without bounds,
+//! and the zero-point term `x_zero_point · Σ w` is a constant folded into
+//! the bias at compile time ([`fold_bias`](super::fold_bias)). Weights are
+//! re-laid at compile time by [`pack_depthwise`]: per channel and kernel
+//! row, taps two a word.
+//!
+//! 3×3 kernels (dilation 1, strides 1 or 2) have their own path. Where
+//! [`QMac::mac2`] is one instruction ([`QMac::DUAL`], `SMLAD`) two
+//! neighbouring outputs share three (unaligned) 32-bit loads a kernel row
+//! and four dual/single multiply-accumulates ([`QMac::dw3_pairs`]); at
+//! stride 1 a band of rows is laid at the padded width one after the other
+//! so that one call covers the whole band as one long row
+//! ([`QDepthwiseParams::band_rows`]); the accumulators are then requantized
+//! in one pass ([`QMac::store_fused`], [`QMac::store_fused_rows`]) with the
+//! bias folded into the channel's [`Rescale::fused`] constant. Elsewhere
+//! taps are multiplied one by one, the nine weights in locals.
+//!
+//! Other kernels: pairs of taps through [`QMac::mac2`] on DSP cores, taps one
+//! by one elsewhere; kernel rows of up to 4 pairs (6 taps one by one) have
+//! their inner loop unrolled.
 
-use super::super::reference::qint::{QOut, Requant};
+use super::super::reference::qint::QOut;
 use super::super::reference::quant::QuantInt;
-use super::{pair, requant, QMac};
+use super::{pair, QMac, Rescale};
 
 /// Taps of the largest kernel [`depthwise`] takes.
 pub const MAX_TAPS: usize = 64;
+
+/// Accumulators of the 3×3 paths' buffer on the stack (1 KiB): the
+/// positions of one band of rows ([`QDepthwiseParams::band_rows`]) or
+/// `BAND / 2` pairs of outputs of a row.
+pub const BAND: usize = 256;
 
 /// Shapes of [`depthwise`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +77,54 @@ impl QDepthwiseParams {
             + 2
     }
 
-    /// `i16` values of the scratch [`depthwise`] needs.
+    /// `i16` values of the scratch [`depthwise`] needs: the ring, or for
+    /// a 3×3 stride-1 convolution a band of rows ([`band_rows`](Self::band_rows)),
+    /// whichever is larger.
     pub const fn scratch_len(&self) -> usize {
-        self.scratch_rows() * self.scratch_width()
+        let ring = self.scratch_rows() * self.scratch_width();
+        match self.band_rows() {
+            Some(r) => {
+                let band = self.band_len(r);
+                if band > ring {
+                    band
+                } else {
+                    ring
+                }
+            }
+            None => ring,
+        }
+    }
+
+    /// Whether this is the 3×3, stride 1, dilation 1 case [`depthwise`]
+    /// computes a band of rows at a time (on [`QMac::DUAL`] cores), and the
+    /// output rows of a band: as many as keep its accumulators, one per
+    /// position of the padded rows, within [`BAND`] words (at least one
+    /// row; `None` when one row of the padded width exceeds it).
+    pub const fn band_rows(&self) -> Option<usize> {
+        let w = self.out_hw[1] + 2;
+        if self.kernel[0] != 3
+            || self.kernel[1] != 3
+            || self.strides[0] != 1
+            || self.strides[1] != 1
+            || self.dilations[0] != 1
+            || self.dilations[1] != 1
+            || w > BAND
+            || self.out_hw[0] == 0
+        {
+            return None;
+        }
+        let r = BAND / w;
+        Some(if r < self.out_hw[0] {
+            r
+        } else {
+            self.out_hw[0]
+        })
+    }
+
+    /// `i16` values of a band of `r` output rows: `r + 2` padded input rows
+    /// of `out_w + 2` values, and two past the end (the last pair's loads).
+    const fn band_len(&self, r: usize) -> usize {
+        (r + 2) * (self.out_hw[1] + 2) + 2
     }
 
     /// Words of one kernel row in [`pack_depthwise`]'s layout.
@@ -107,10 +168,8 @@ fn pair_at(x: &[i16], t: usize) -> u32 {
 struct Row<'a, Y> {
     /// Folded bias.
     bias: i32,
-    /// Requantization.
-    rq: Requant,
-    /// Output zero point and range.
-    out: QOut,
+    /// Requantization and output range.
+    rq: Req,
     /// Horizontal stride.
     stride: usize,
     /// The output row.
@@ -150,7 +209,7 @@ impl<X: QuantInt> Plane<'_, X> {
         ring: &mut [i16],
         yp: &mut [Y],
         ow: usize,
-        proto: (i32, Requant, QOut, usize),
+        proto: (i32, Req, usize),
         mut body: impl FnMut(&[i16], usize, Row<'_, Y>),
     ) {
         let mut next = 0;
@@ -170,14 +229,13 @@ impl<X: QuantInt> Plane<'_, X> {
                 }
             }
             next = last + 1;
-            let (bias, rq, out, stride) = proto;
+            let (bias, rq, stride) = proto;
             body(
                 ring,
                 top % self.rows,
                 Row {
                     bias,
                     rq,
-                    out,
                     stride,
                     y,
                 },
@@ -191,91 +249,366 @@ impl<X: QuantInt> Plane<'_, X> {
 /// scratch columns `c0` and `c1` (`ox·stride`); a last odd output runs it
 /// with `two` false and takes `a0`. A macro rather than a function taking a
 /// closure so that the body is always inlined, once per case.
-/// `store_row!` one output a pass, for cores where two accumulators and
-/// their windows do not fit the registers next to the taps (`body` runs with
-/// `two` false).
-macro_rules! store_row1 {
-    ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
-        let row: Row<'_, _> = $row;
-        let (s, out, rq) = (row.stride, row.out, row.rq);
-        let mut c = 0;
-        for o in row.y.iter_mut() {
-            let ($c0, $c1, $two) = (c, c, false);
-            let (a0, _): (i32, i32) = $body;
-            *o = out.store(requant(a0, rq));
-            c += s;
-        }
-    }};
-}
-
 macro_rules! store_row {
     ($row:expr, |$c0:ident, $c1:ident, $two:ident| $body:block) => {{
         let row: Row<'_, _> = $row;
-        let (s, out, rq) = (row.stride, row.out, row.rq);
+        let (s, rq) = (row.stride, row.rq);
         let mut pairs = row.y.chunks_exact_mut(2);
         let mut c = 0;
         for o in &mut pairs {
             let ($c0, $c1, $two) = (c, c + s, true);
             let (a0, a1): (i32, i32) = $body;
-            o[0] = out.store(requant(a0, rq));
-            o[1] = out.store(requant(a1, rq));
+            o[0] = rq.store(a0);
+            o[1] = rq.store(a1);
             c += 2 * s;
         }
         if let [o] = pairs.into_remainder() {
             let ($c0, $c1, $two) = (c, c, false);
             let (a0, _): (i32, i32) = $body;
-            *o = out.store(requant(a0, rq));
+            *o = rq.store(a0);
         }
     }};
 }
 
-/// 3×3 (dilation 1) on [`QMac::mac2`]: `KH` rows of `RW` tap pairs,
-/// the weights in locals, two outputs a pass sharing them.
-#[inline(always)]
-fn row_dual<M: QMac, Y: QuantInt, const KH: usize, const RW: usize>(
-    rs: [&[i16]; KH],
-    wk: &[[u32; RW]; KH],
-    row: Row<'_, Y>,
-) {
-    let b = row.bias;
-    store_row!(row, |c0, c1, two| {
-        let (mut a0, mut a1) = (b, b);
-        for (r, wr) in rs.iter().zip(wk) {
-            // c + 2·RW - 1 ≤ (ow-1)·sw + kw, below the scratch width.
-            let (x0, x1) = (&r[c0..c0 + 2 * RW], &r[c1..c1 + 2 * RW]);
-            for (t, &wv) in wr.iter().enumerate() {
-                a0 = M::mac2(a0, pair_at(x0, t), wv);
-                if two {
-                    a1 = M::mac2(a1, pair_at(x1, t), wv);
-                }
-            }
-        }
-        (a0, a1)
-    });
+/// The requantization of one channel and the output range, for the
+/// general paths (one test a value; the 3×3 paths choose the form once a
+/// channel with [`Store`]).
+#[derive(Clone, Copy)]
+struct Req {
+    /// Multiplier and rounding constants ([`Rescale::fused`] or not).
+    r: Rescale,
+    /// Output zero point and range.
+    q: QOut,
 }
 
-/// 3×3 (dilation 1) tap by tap, the weights in locals, two outputs a
-/// pass sharing them.
+impl Req {
+    /// The output of accumulator `acc`.
+    #[inline(always)]
+    fn store<Y: QuantInt>(&self, acc: i32) -> Y {
+        if self.r.with_zero_point {
+            Y::from_i32(self.r.apply_fused(acc).max(self.q.min).min(self.q.max))
+        } else {
+            self.q.store(self.r.apply(acc))
+        }
+    }
+}
+
+/// How a channel of the 3×3 paths stores its outputs from accumulators
+/// without the bias: [`QMac::store_fused`] with the bias folded into the
+/// [`Rescale::fused`] constant (`acc·mult + (b·mult + constant)`: the same
+/// 64-bit value) when the output range is the whole range of `Y`, else
+/// [`store_rest`] (the fused form and a clamp to a narrower range, or the
+/// general one). Chosen once a channel; one copy of the channel loop for
+/// both.
+#[derive(Clone, Copy)]
+struct Store {
+    /// Requantization (bias folded into the fused form) and range.
+    req: Req,
+    /// Bias still to add (0 for the fused form).
+    bias: i32,
+    /// Whether [`QMac::store_fused`] takes it.
+    full: bool,
+}
+
+impl Store {
+    /// The store of a channel with requantization `r`, bias `b`, range `q`
+    /// and outputs of type `Y`.
+    fn new<Y: QuantInt>(r: Rescale, b: i32, q: QOut) -> Store {
+        let (r, b) = if r.with_zero_point {
+            let pre = (((r.round_hi as i64) << 32) | r.round_lo as i64)
+                .wrapping_add(b as i64 * r.mult as i64);
+            let r = Rescale {
+                round_lo: pre as u32,
+                round_hi: (pre >> 32) as i32,
+                ..r
+            };
+            (r, 0)
+        } else {
+            (r, b)
+        };
+        Store {
+            req: Req { r, q },
+            bias: b,
+            full: r.with_zero_point && q.min <= Y::QMIN && q.max >= Y::QMAX,
+        }
+    }
+
+    /// The output of accumulator `acc` ([`put`](Self::put) of one).
+    #[inline(always)]
+    fn one<M: QMac, Y: QuantInt>(&self, acc: i32) -> Y {
+        if self.full {
+            M::saturate(M::rescale_fused(acc, &self.req.r))
+        } else {
+            self.req.store(acc.wrapping_add(self.bias))
+        }
+    }
+
+    /// Stores outputs `y` from accumulators `acc` ([`for_outputs`]: one for
+    /// one, or with `band` rows of `ow` from a band's positions).
+    #[inline(always)]
+    fn put<M: QMac, Y: QuantInt>(&self, acc: &[i32], band: bool, ow: usize, y: &mut [Y]) {
+        let r = &self.req.r;
+        if !self.full {
+            store_rest::<Y>(acc, band, ow, y, &self.req, self.bias)
+        } else if band && ow < WIDE {
+            M::store_fused_rows::<Y, 2>(acc, ow, r, y)
+        } else if band {
+            for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+                M::store_fused::<Y>(&acc[j * (ow + 2)..][..ow], r, yr)
+            }
+        } else {
+            M::store_fused::<Y>(acc, r, y)
+        }
+    }
+}
+
+/// [`Store`]'s other forms, out of line (one copy for every
+/// channel that takes them): [`Req::store`] of `acc + b`.
+#[inline(never)]
+fn store_rest<Y: QuantInt>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], req: &Req, b: i32) {
+    for_outputs(acc, band, ow, y, |a| req.store::<Y>(a.wrapping_add(b)))
+}
+
+/// Rows of at least this many outputs are requantized a row at a time
+/// ([`QMac::store_fused`], two outputs a pass), narrower bands in one pass
+/// ([`QMac::store_fused_rows`], one output a pass).
+const WIDE: usize = 24;
+
+/// `y[i] = f(acc[i])`, or with `band` for rows of `ow` outputs, row `j`
+/// from the band's positions `j·(ow + 2)..` ([`band3`]).
 #[inline(always)]
-fn row_scalar<Y: QuantInt, const KH: usize, const KW: usize>(
-    rs: [&[i16]; KH],
-    wk: &[[i32; KW]; KH],
-    row: Row<'_, Y>,
+fn for_outputs<Y>(acc: &[i32], band: bool, ow: usize, y: &mut [Y], f: impl Fn(i32) -> Y) {
+    // One loop for both: rows of `w` outputs from `pitch` apart.
+    let (w, pitch) = if band { (ow, ow + 2) } else { (y.len(), 0) };
+    if w == 0 {
+        return;
+    }
+    for (j, yr) in y.chunks_exact_mut(w).enumerate() {
+        for (o, &a) in yr.iter_mut().zip(&acc[j * pitch..][..w]) {
+            *o = f(a);
+        }
+    }
+}
+
+impl<X: QuantInt> Plane<'_, X> {
+    /// Widens padded input row `r` (rows `0..ph` and from `ph + ih` are
+    /// padding: the zero point) into the ring row at `off`, columns
+    /// `c0..c1`; the other columns keep the zero point.
+    #[inline(always)]
+    fn fill<M: QMac>(&self, ring: &mut [i16], r: usize, off: usize) {
+        let dst = &mut ring[off + self.c0..off + self.c1];
+        match r.checked_sub(self.ph).filter(|&iy| iy < self.ih) {
+            Some(iy) => M::widen(dst, &self.xp[iy * self.iw..][..dst.len()]),
+            None => dst.fill(self.xz),
+        }
+    }
+
+    /// [`fill`](Self::fill) of padded rows `r0..r0 + rows` at a pitch of
+    /// `pitch` from the start of `ring`: the input rows among them in one
+    /// [`QMac::widen_rows`].
+    #[inline(always)]
+    fn fill_band<M: QMac>(&self, ring: &mut [i16], r0: usize, rows: usize, pitch: usize) {
+        // Band rows lo..hi are input rows (r0 + lo - ph)..
+        let lo = self.ph.saturating_sub(r0).min(rows);
+        let hi = (self.ph + self.ih).saturating_sub(r0).clamp(lo, rows);
+        for i in (0..lo).chain(hi..rows) {
+            let off = i * pitch;
+            ring[off + self.c0..off + self.c1].fill(self.xz);
+        }
+        if hi > lo {
+            let (w, n) = (self.c1 - self.c0, hi - lo);
+            let dst = &mut ring[lo * pitch + self.c0..][..(n - 1) * pitch + w];
+            let src = &self.xp[(r0 + lo - self.ph) * self.iw..][..(n - 1) * self.iw + w];
+            M::widen_rows(dst, pitch, src, self.iw, w);
+        }
+    }
+
+    /// The 3×3 (dilation 1) convolution of one channel, vertical stride 1
+    /// or 2, horizontal stride `SW`: the ring's three rows rotate (no
+    /// index arithmetic a row), each input row is widened once, and
+    /// `row` computes one output row from the three ring rows it reads.
+    #[inline(always)]
+    fn plane3<M: QMac, Y: QuantInt>(
+        &self,
+        ring: &mut [i16],
+        yp: &mut [Y],
+        ow: usize,
+        mut row: impl FnMut([&[i16]; 3], &mut [Y]),
+    ) {
+        let wc = self.wc;
+        // Padded row `r` in ring slot `r mod 3`: `next` is the first row
+        // not widened yet, `ns` its slot, `ts` the slot of the output
+        // row's top.
+        let (mut next, mut ns, mut ts) = (0, 0, 0);
+        let wrap = |v: usize| if v >= 3 { v - 3 } else { v };
+        for (oy, y) in yp.chunks_exact_mut(ow).enumerate() {
+            let last = oy * self.sh + 2;
+            while next <= last {
+                self.fill::<M>(ring, next, ns * wc);
+                next += 1;
+                ns = wrap(ns + 1);
+            }
+            let s = [ts, wrap(ts + 1), wrap(ts + 2)];
+            row(s.map(|k| &ring[k * wc..k * wc + wc]), y);
+            ts = wrap(ts + self.sh);
+        }
+    }
+}
+
+/// Pairs of outputs [`row3_dual`] computes a pass (in [`BAND`] words).
+const CHUNK: usize = BAND / 2;
+
+/// One output row of a 3×3 channel on [`QMac::dw3_pairs`] (horizontal
+/// stride `SW`, 1 or 2): the accumulators of up to [`CHUNK`] pairs of
+/// outputs, then their requantization ([`Store::put`]); a last odd
+/// output tap pair by tap pair. `w` is the channel's six words in
+/// [`pack_depthwise`]'s layout, `buf` the accumulators' room.
+#[inline(always)]
+fn row3_dual<M: QMac, Y: QuantInt, const SW: usize>(
+    rs: [&[i16]; 3],
+    w: &[u32; 6],
+    buf: &mut [i32; BAND],
+    y: &mut [Y],
+    st: &Store,
 ) {
-    let b = row.bias;
-    store_row1!(row, |c0, c1, two| {
-        let (mut a0, mut a1) = (b, b);
-        for (r, wr) in rs.iter().zip(wk) {
-            let (x0, x1) = (&r[c0..c0 + KW], &r[c1..c1 + KW]);
-            for (u, &wv) in wr.iter().enumerate() {
-                a0 = a0.wrapping_add(x0[u] as i32 * wv);
-                if two {
-                    a1 = a1.wrapping_add(x1[u] as i32 * wv);
-                }
+    let np = y.len() / 2;
+    let mut done = 0;
+    while done < np {
+        let k = (np - done).min(CHUNK);
+        let acc = &mut buf[..2 * k];
+        M::dw3_pairs::<SW>(rs.map(|r| &r[2 * done * SW..]), w, acc);
+        st.put::<M, Y>(acc, false, 0, &mut y[2 * done..][..2 * k]);
+        done += k;
+    }
+    if let Some(o) = y.get_mut(2 * np) {
+        // Output `x`: taps 0, 1 of each row as a pair, tap 2 alone.
+        let x = 2 * np * SW;
+        let mut a = 0;
+        for (v, r) in rs.iter().enumerate() {
+            let r = &r[x..x + 3];
+            a = M::mac2(a, pair(r[0] as i32, r[1] as i32), w[2 * v]);
+            a = M::mac_bb(a, r[2] as u16 as u32, w[2 * v + 1]);
+        }
+        st.put::<M, Y>(&[a], false, 0, core::slice::from_mut(o));
+    }
+}
+
+/// One output row of a 3×3 channel tap by tap (horizontal stride `SW`),
+/// one output a pass, the nine taps in locals, the bias in `st`.
+#[inline(always)]
+fn row3_scalar<M: QMac, Y: QuantInt, const SW: usize, const FULL: bool>(
+    rs: [&[i16]; 3],
+    w: &[[i32; 3]; 3],
+    y: &mut [Y],
+    st: &Store,
+) {
+    let ow = y.len();
+    if ow == 0 {
+        return;
+    }
+    // Output `ox` reads `(ox·SW)..(ox·SW + 3)`, below `(ow - 1)·SW + 3`.
+    let need = (ow - 1) * SW + 3;
+    let rs = rs.map(|r| &r[..need]);
+    let mut x = 0;
+    for o in y.iter_mut() {
+        let mut a = 0i32;
+        for (r, wr) in rs.iter().zip(w) {
+            for (&v, &wv) in r[x..x + 3].iter().zip(wr) {
+                a = a.wrapping_add(v as i32 * wv);
             }
         }
-        (a0, a1)
-    });
+        *o = if FULL {
+            M::saturate(M::rescale_fused(a, &st.req.r))
+        } else {
+            st.one::<M, Y>(a)
+        };
+        x += SW;
+    }
+}
+
+/// One channel of a 3×3 stride-1 (dilation 1) convolution on
+/// [`QMac::dw3_pairs`], `rb` output rows at a time
+/// ([`QDepthwiseParams::band_rows`]): the band's `rb + 2` padded input
+/// rows widened one after the other at a pitch of `ow + 2`, so that
+/// output `(j, ox)` of the band reads from position `j·(ow + 2) + ox` of
+/// three rows a pitch apart, like the outputs of one long row. One call of
+/// [`QMac::dw3_pairs`] takes every position of the band (the two a row
+/// past the outputs are computed and dropped: no set-up a row), then
+/// `st` stores the outputs ([`Store::put`]).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn band3<M: QMac, X: QuantInt, Y: QuantInt>(
+    plane: &Plane<'_, X>,
+    scratch: &mut [i16],
+    rb: usize,
+    w: &[u32; 6],
+    buf: &mut [i32; BAND],
+    yp: &mut [Y],
+    ow: usize,
+    st: &Store,
+) {
+    let pitch = ow + 2;
+    let oh = yp.len() / ow;
+    let mut oy0 = 0;
+    while oy0 < oh {
+        let r = rb.min(oh - oy0);
+        plane.fill_band::<M>(scratch, oy0, r + 2, pitch);
+        // Positions 0..n, in pairs: 2·np ≤ n + 1 = r·pitch - 1 ≤ BAND.
+        let n = (r - 1) * pitch + ow;
+        let np = n.div_ceil(2);
+        let acc = &mut buf[..2 * np];
+        // The third row holds r·pitch + 2 ≥ 2·np + 2 values.
+        let band = &scratch[..(r + 2) * pitch + 2];
+        M::dw3_pairs::<1>([band, &band[pitch..], &band[2 * pitch..]], w, acc);
+        // Row j of the band from j·pitch: (r - 1)·pitch + ow = n.
+        st.put::<M, Y>(&acc[..n], true, ow, &mut yp[oy0 * ow..][..r * ow]);
+        oy0 += r;
+    }
+}
+
+/// One channel of a 3×3 (dilation 1) convolution with vertical stride 1
+/// or 2 and horizontal stride `SW` (1 or 2), the requantization `st`:
+/// [`band3`] for stride 1 where [`QMac::mac2`] is one instruction and the
+/// band fits (`band`), else [`row3_dual`] a row, and [`row3_scalar`] on
+/// other cores (`FULL`: the channel takes [`QMac::store_fused`]'s form,
+/// known at compile time there). Out of line: one copy for each stride (and
+/// core and types).
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn channel3<M: QMac, X: QuantInt, Y: QuantInt, const SW: usize, const FULL: bool>(
+    plane: &Plane<'_, X>,
+    ring: &mut [i16],
+    band: Option<usize>,
+    wch: &[u32],
+    buf: &mut [i32; BAND],
+    yp: &mut [Y],
+    ow: usize,
+    st: &Store,
+) {
+    if M::DUAL {
+        let w: [u32; 6] = core::array::from_fn(|i| wch[i]);
+        match band {
+            Some(rb) if SW == 1 && plane.sh == 1 => {
+                band3::<M, X, Y>(plane, ring, rb, &w, buf, yp, ow, st)
+            }
+            _ => plane.plane3::<M, Y>(ring, yp, ow, |rs, y| {
+                row3_dual::<M, Y, SW>(rs, &w, buf, y, st)
+            }),
+        }
+    } else {
+        let tap = |v: usize, u: usize| {
+            let word = wch[2 * v + u / 2];
+            (if u.is_multiple_of(2) {
+                word
+            } else {
+                word >> 16
+            }) as i16 as i32
+        };
+        let w: [[i32; 3]; 3] = core::array::from_fn(|v| core::array::from_fn(|u| tap(v, u)));
+        plane.plane3::<M, Y>(ring, yp, ow, |rs, y| {
+            row3_scalar::<M, Y, SW, FULL>(rs, &w, y, st)
+        });
+    }
 }
 
 /// Any kernel height (dilation `dh`), rows of `RW` tap pairs on
@@ -352,14 +685,17 @@ fn rows_scalar<Y: QuantInt, const KW: usize>(
 /// the zero point: `w` packed by [`pack_depthwise`] (zero point
 /// subtracted), `bias` folded by [`fold_bias`](super::fold_bias) with `k =
 /// kh·kw` (input offset). `scratch` holds at least
-/// [`scratch_len`](QDepthwiseParams::scratch_len) values. Equals
+/// [`scratch_len`](QDepthwiseParams::scratch_len) values. `rq` holds each
+/// channel's requantization: [`Rescale::fused`] (output zero point
+/// included) where the channel's accumulator range allows it, else
+/// [`Rescale::new`]. Equals
 /// [`reference::qint::qconv`](super::super::reference::qint::qconv).
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     x: &[X],
     w: &[u32],
     bias: &[i32],
-    rq: &[Requant],
+    rq: &[Rescale],
     scratch: &mut [i16],
     y: &mut [Y],
     p: &QDepthwiseParams,
@@ -375,7 +711,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     }
     let mult = p.out_channels / p.in_channels.max(1);
     let (rows, wc) = (p.scratch_rows(), p.scratch_width());
-    let ring = &mut scratch[..rows * wc];
+    let ring = &mut scratch[..p.scratch_len()];
     let xz = p.x_zero_point as i16;
     ring.fill(xz);
     let (c0, c1) = (pw.min(wc), (pw + iw).min(wc));
@@ -383,20 +719,32 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
     let wpc = kh * rw;
     let (in_plane, out_plane) = (ih * iw, oh * ow);
     let taps = kh * kw;
+    let band = p.band_rows();
+    let mut buf = [0i32; BAND];
+    // The taps one by one, for the paths that take them so.
+    let fast3 = matches!((kh, kw, dh, dw, sh, sw), (3, 3, 1, 1, 1..=2, 1..=2));
+    let taps_needed = !fast3 && (!M::DUAL || dw != 1);
+    let mut wk_buf = [0i32; MAX_TAPS];
     for ch in 0..p.out_channels {
         let xp = &x[(ch / mult) * in_plane..][..in_plane];
         let wch = &w[ch * wpc..][..wpc];
         let yp = &mut y[ch * out_plane..][..out_plane];
         let (b, r) = (bias[ch], rq[ch]);
-        let mut wk = [0i32; MAX_TAPS];
-        for v in 0..kh {
-            for u in 0..kw {
-                let word = wch[v * rw + u / 2];
-                let half = if u % 2 == 0 { word } else { word >> 16 };
-                wk[v * kw + u] = half as i16 as i32;
+        let q = p.out;
+        if taps_needed {
+            for v in 0..kh {
+                for u in 0..kw {
+                    let word = wch[v * rw + u / 2];
+                    let half = if u.is_multiple_of(2) {
+                        word
+                    } else {
+                        word >> 16
+                    };
+                    wk_buf[v * kw + u] = half as i16 as i32;
+                }
             }
         }
-        let wk = &wk[..taps];
+        let wk = &wk_buf[..taps];
         let plane = Plane {
             xp,
             ih,
@@ -411,25 +759,28 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
             kh,
             xz,
         };
-        let proto = (b, r, p.out, sw);
-        let slot = |s0: usize, i: usize| (s0 + i) % rows * wc;
-        match (kh, kw, dh, dw) {
-            (3, 3, 1, 1) if M::DUAL => {
-                let wk3: [[u32; 2]; 3] = core::array::from_fn(|v| [wch[2 * v], wch[2 * v + 1]]);
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_dual::<M, Y, 3, 2>(rs, &wk3, row);
-                });
+        let proto = (b, Req { r, q }, sw);
+        match (kh, kw, dh, dw, sh, sw) {
+            (3, 3, 1, 1, 1..=2, 1) => {
+                let st = Store::new::<Y>(r, b, q);
+                let buf = &mut buf;
+                // Tap by tap (no DSP): one copy a store form.
+                if !M::DUAL && st.full {
+                    channel3::<M, X, Y, 1, true>(&plane, ring, band, wch, buf, yp, ow, &st)
+                } else {
+                    channel3::<M, X, Y, 1, false>(&plane, ring, band, wch, buf, yp, ow, &st)
+                }
             }
-            (3, 3, 1, 1) => {
-                let wk3: [[i32; 3]; 3] =
-                    core::array::from_fn(|v| [wk[3 * v], wk[3 * v + 1], wk[3 * v + 2]]);
-                plane.rows(ring, yp, ow, proto, |ring, s0, row| {
-                    let rs = core::array::from_fn(|i| &ring[slot(s0, i)..][..wc]);
-                    row_scalar::<Y, 3, 3>(rs, &wk3, row);
-                });
+            (3, 3, 1, 1, 1..=2, 2) => {
+                let st = Store::new::<Y>(r, b, q);
+                let buf = &mut buf;
+                if !M::DUAL && st.full {
+                    channel3::<M, X, Y, 2, true>(&plane, ring, band, wch, buf, yp, ow, &st)
+                } else {
+                    channel3::<M, X, Y, 2, false>(&plane, ring, band, wch, buf, yp, ow, &st)
+                }
             }
-            (_, _, _, 1) if M::DUAL && rw <= 4 => {
+            (_, _, _, 1, _, _) if M::DUAL && rw <= 4 => {
                 let g = (rows, wc, dh);
                 match rw {
                     1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
@@ -446,7 +797,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     }),
                 }
             }
-            (_, 1..=6, _, 1) if !M::DUAL => {
+            (_, 1..=6, _, 1, _, _) if !M::DUAL => {
                 let g = (rows, wc, dh);
                 match kw {
                     1 => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
@@ -469,7 +820,7 @@ pub fn depthwise<M: QMac, X: QuantInt, Y: QuantInt>(
                     }),
                 }
             }
-            (_, _, _, 1) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
+            (_, _, _, 1, _, _) if M::DUAL => plane.rows(ring, yp, ow, proto, |ring, s0, row| {
                 let b = row.bias;
                 store_row!(row, |c0, c1, two| {
                     let (mut a0, mut a1) = (b, b);

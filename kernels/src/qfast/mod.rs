@@ -14,9 +14,11 @@
 //!   channel.
 //! - [`depthwise::depthwise`]: depthwise convolutions (and one-input-channel
 //!   convolutions) on a ring of padded input rows widened to `i16`, the
-//!   zero-point term folded into the bias, 3×3 taps in registers and
-//!   pairs of taps through [`QMac::mac2`] on cores where it is one
-//!   instruction.
+//!   zero-point term folded into the bias, pairs of taps through
+//!   [`QMac::mac2`] on cores where it is one instruction; 3×3 kernels of
+//!   stride 1 and 2 on [`QMac::dw3_pairs`] (two outputs, 27 instructions
+//!   on the DSP extension) and the fused requantization
+//!   ([`QMac::store_fused`]).
 //!
 //! Every kernel ends with the fixed-point requantization of
 //! [`Requant::apply`] (round half to even, exact) in 32-bit steps where the
@@ -29,6 +31,7 @@ pub mod conv;
 pub mod depthwise;
 
 use super::reference::qint::Requant;
+use super::reference::quant::QuantInt;
 
 /// A dual 16-bit multiply-accumulate: the micro-operation the integer
 /// matrix product is written in.
@@ -89,6 +92,135 @@ pub trait QMac: Copy {
     #[inline(always)]
     fn rescale2(a: i32, b: i32, b_mult: i32, r: &Rescale) -> i32 {
         r.round_short(a as i64 * r.mult as i64 + b as i64 * b_mult as i64)
+    }
+
+    /// `acc + lo(a)·lo(b)`, the halves read as `i16`, wrapping (`SMLABB`
+    /// on the DSP extension): the odd tap of a pair of outputs.
+    #[inline(always)]
+    fn mac_bb(acc: i32, a: u32, b: u32) -> i32 {
+        acc.wrapping_add((a as i16 as i32) * (b as i16 as i32))
+    }
+
+    /// `acc + hi(a)·lo(b)` (`SMLATB`).
+    #[inline(always)]
+    fn mac_tb(acc: i32, a: u32, b: u32) -> i32 {
+        acc.wrapping_add(((a >> 16) as i16 as i32) * (b as i16 as i32))
+    }
+
+    /// `acc + lo(a)·hi(b)` (`SMLABT`).
+    #[inline(always)]
+    fn mac_bt(acc: i32, a: u32, b: u32) -> i32 {
+        acc.wrapping_add((a as i16 as i32) * ((b >> 16) as i16 as i32))
+    }
+
+    /// `acc + hi(a)·hi(b)` (`SMLATT`).
+    #[inline(always)]
+    fn mac_tt(acc: i32, a: u32, b: u32) -> i32 {
+        acc.wrapping_add(((a >> 16) as i16 as i32) * ((b >> 16) as i16 as i32))
+    }
+
+    /// `v` saturated to the range of `Y` (`SSAT`/`USAT` on the DSP
+    /// extension for 8-bit `Y`).
+    #[inline(always)]
+    fn saturate<Y: QuantInt>(v: i32) -> Y {
+        Y::from_i32(v.clamp(Y::QMIN, Y::QMAX))
+    }
+
+    /// `dst[i] = src[i]` widened, for `i` below both lengths (on the DSP
+    /// extension four 8-bit values a pass: one load, `SXTB16`/`UXTB16`
+    /// twice, two packs, two stores).
+    #[inline(always)]
+    fn widen<X: QuantInt>(dst: &mut [i16], src: &[X]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = s.to_i32() as i16;
+        }
+    }
+
+    /// `y[i] = saturate(rescale_fused(acc[i], r))` for `i` below both
+    /// lengths: a [`Rescale::fused`] requantization (output zero point in
+    /// its constant) to the full range of `Y` (on the DSP extension an
+    /// `asm!` loop, seven instructions an output).
+    #[inline(always)]
+    fn store_fused<Y: QuantInt>(acc: &[i32], r: &Rescale, y: &mut [Y]) {
+        for (o, &a) in y.iter_mut().zip(acc) {
+            *o = Self::saturate(Self::rescale_fused(a, r));
+        }
+    }
+
+    /// [`store_fused`](Self::store_fused) of the rows of `ow` outputs of
+    /// `y`, row `j` from `acc[j·(ow + SKIP)..]`: the accumulators of a band
+    /// of rows that hold `SKIP` unused positions after each row. `acc` has
+    /// at least `(rows - 1)·(ow + SKIP) + ow` values (on the DSP extension
+    /// one `asm!` loop over the band, nine instructions an output and four
+    /// a row).
+    #[inline(always)]
+    fn store_fused_rows<Y: QuantInt, const SKIP: usize>(
+        acc: &[i32],
+        ow: usize,
+        r: &Rescale,
+        y: &mut [Y],
+    ) {
+        if ow == 0 {
+            return;
+        }
+        for (j, yr) in y.chunks_exact_mut(ow).enumerate() {
+            Self::store_fused(&acc[j * (ow + SKIP)..][..ow], r, yr);
+        }
+    }
+
+    /// [`widen`](Self::widen) of rows of `w` values: row `j` of `src` (from
+    /// `j·src_pitch`) into row `j` of `dst` (from `j·dst_pitch`), as many
+    /// rows as both hold (on the DSP extension narrow rows take one `asm!`
+    /// loop over the rows, four instructions a value and four a row).
+    #[inline(always)]
+    fn widen_rows<X: QuantInt>(
+        dst: &mut [i16],
+        dst_pitch: usize,
+        src: &[X],
+        src_pitch: usize,
+        w: usize,
+    ) {
+        let mut j = 0;
+        while j * dst_pitch + w <= dst.len() && j * src_pitch + w <= src.len() {
+            Self::widen(&mut dst[j * dst_pitch..][..w], &src[j * src_pitch..][..w]);
+            j += 1;
+        }
+    }
+
+    /// The accumulators (bias not included) of `acc.len() / 2` pairs of
+    /// neighbouring outputs of one row of a 3×3 (dilation 1) depthwise
+    /// convolution with horizontal stride `S` (1 or 2), for
+    /// [`depthwise::depthwise`]: pair `j` is the outputs reading from
+    /// columns `x = 2j·S` and `x + S` of the three (widened, padded) input
+    /// rows `rows`, `acc[2j]` and `acc[2j + 1]`. `w` holds per kernel row
+    /// `v` the words `w[2v]` = taps 0 and 1, `w[2v + 1]` = tap 2 (low half),
+    /// [`depthwise::pack_depthwise`]'s layout. Every row has at least
+    /// `2·S·(acc.len() / 2) + 2` values. On the DSP extension an `asm!`
+    /// loop: 27 instructions a pair (seven for the six taps of a kernel row,
+    /// one load of its two weight words).
+    #[inline(always)]
+    fn dw3_pairs<const S: usize>(rows: [&[i16]; 3], w: &[u32; 6], acc: &mut [i32]) {
+        let n = acc.len() / 2;
+        let rows = rows.map(|r| &r[..2 * S * n + 2]);
+        for (j, a) in acc.chunks_exact_mut(2).enumerate() {
+            let x = 2 * j * S;
+            let (mut a0, mut a1) = (0i32, 0i32);
+            for (v, r) in rows.iter().enumerate() {
+                let ld = |i: usize| pair(r[x + i] as i32, r[x + i + 1] as i32);
+                let (w01, w2) = (w[2 * v], w[2 * v + 1]);
+                a0 = Self::mac2(a0, ld(0), w01);
+                a0 = Self::mac_bb(a0, ld(2), w2);
+                if S == 1 {
+                    a1 = Self::mac2(a1, ld(1), w01);
+                    a1 = Self::mac_tb(a1, ld(2), w2);
+                } else {
+                    a1 = Self::mac2(a1, ld(2), w01);
+                    a1 = Self::mac_bb(a1, ld(4), w2);
+                }
+            }
+            a[0] = a0;
+            a[1] = a1;
+        }
     }
 }
 
