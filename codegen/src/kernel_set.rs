@@ -138,6 +138,17 @@ impl KernelSet {
         }
     }
 
+    /// Path (under the vendored kernels `zk`) of the 8-bit dot product the
+    /// `i8` matrix product (`qfast::conv8`) is instantiated with, on cores
+    /// that have one: Helium's `VMLADAVA.S8`. Elsewhere `None`: the integer
+    /// matrix products stay on the 16-bit layout and [`qmac`](Self::qmac).
+    pub fn dot8(&self) -> Option<&'static str> {
+        match self.isa {
+            Isa::Helium => Some("arm::mve_int::HeliumDot"),
+            _ => None,
+        }
+    }
+
     /// A label of the set: `helium`, `cortex-m-fpu`, …
     pub fn name(&self) -> &'static str {
         self.isa.name()
