@@ -15,7 +15,7 @@
 //! run them (the board's kernel set decides). They use `q0`–`q3` only
 //! (caller-saved).
 
-use super::super::qfast::conv8::Dot8;
+use super::super::qfast::conv8::{Dot8, Taps};
 use super::super::qfast::Rescale;
 use super::super::reference::quant::QuantInt;
 
@@ -246,6 +246,49 @@ unsafe extern "C" fn gather3_asm(args: *const GatherArgs) {
     )
 }
 
+/// What [`gather_asm`] reads, passed by address in `r0`.
+#[repr(C)]
+#[derive(Debug)]
+struct TapArgs {
+    /// The window's first input byte.
+    x: *const u8,
+    /// Offsets of the taps.
+    taps: *const u16,
+    /// Taps, at least 1.
+    k: usize,
+    /// The column.
+    col: *mut i8,
+    /// 0x80 (unsigned input) or 0, XORed into every byte.
+    flip: u32,
+}
+
+/// A window's column through a table of tap offsets: a tail-predicated
+/// loop of four taps a pass, `VLDRH.U32` of their offsets, `VLDRB.U32`
+/// gathering the inputs, the XOR with `flip` and `VSTRB.32`.
+///
+/// # Safety
+///
+/// `args` points to a [`TapArgs`] whose `taps` holds `k` offsets, `x` every
+/// byte at them and `col` `k` writable bytes, with `k ≥ 1`; the core has
+/// MVE.
+#[unsafe(naked)]
+unsafe extern "C" fn gather_asm(args: *const TapArgs) {
+    core::arch::naked_asm!(
+        ".cpu cortex-m55",
+        "push {{r4, lr}}",
+        "ldm r0, {{r1-r4, r12}}", // r1 x, r2 taps, r3 k, r4 col, r12 flip
+        "vdup.32 q3, r12",
+        "dlstp.32 lr, r3",
+        "1:",
+        "vldrh.u32 q0, [r2], #8",
+        "vldrb.u32 q1, [r1, q0]",
+        "veor q1, q1, q3",
+        "vstrb.32 q1, [r4], #4",
+        "letp lr, 1b",
+        "pop {{r4, pc}}",
+    )
+}
+
 /// What [`store_fused_asm`] reads, passed by address in `r0`.
 #[repr(C)]
 #[derive(Debug)]
@@ -447,6 +490,34 @@ impl Dot8 for HeliumDot {
         // SAFETY: the assertion proved every byte read and written in
         // bounds (inputs are bytes). MVE: see the module documentation.
         unsafe { gather3_asm(&args) };
+    }
+
+    #[inline]
+    fn gather<X: QuantInt>(x: &[X], base: usize, taps: &Taps<'_>, col: &mut [i8]) {
+        let k = col.len().min(taps.offsets().len());
+        if k == 0 {
+            return;
+        }
+        assert!(
+            base + taps.max() < x.len(),
+            "Helium gather: taps past the end of the input"
+        );
+        if core::mem::size_of::<X>() != 1 {
+            // Only byte inputs here.
+            return <super::super::qfast::conv8::PortableDot as Dot8>::gather(x, base, taps, col);
+        }
+        let args = TapArgs {
+            // SAFETY: `base < x.len()` (asserted above).
+            x: unsafe { x.as_ptr().add(base) }.cast(),
+            taps: taps.offsets().as_ptr(),
+            k,
+            col: col.as_mut_ptr(),
+            flip: if X::QMIN == 0 { 0x80 } else { 0 },
+        };
+        // SAFETY: every offset is at most `taps.max()`, so every byte read
+        // is inside `x` (asserted); `col` and the table hold `k` entries.
+        // MVE: see the module documentation.
+        unsafe { gather_asm(&args) };
     }
 
     #[inline]

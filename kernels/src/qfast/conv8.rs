@@ -154,6 +154,17 @@ pub trait Dot8: Copy {
         }
     }
 
+    /// `col[i] = x[base + taps[i]] - x_offset::<X>()` for `i < col.len()`
+    /// (a window's taps through a table of offsets).
+    #[inline]
+    fn gather<X: QuantInt>(x: &[X], base: usize, taps: &Taps<'_>, col: &mut [i8]) {
+        let off = x_offset::<X>();
+        let x = &x[base..];
+        for (o, &t) in col.iter_mut().zip(taps.offsets()) {
+            *o = (x[t as usize].to_i32() - off) as i8;
+        }
+    }
+
     /// For each channel `c < bias.len()` whose `rq[c]` is a
     /// [`Rescale::fused`] one: `y[c·npos + s] = clamp(rq[c].apply_fused(
     /// sums[c·per + s] + bias[c]), lo, hi)` for `s < per`; the outputs of
@@ -270,6 +281,10 @@ fn passes<D: Dot8, M: QMac, X: QuantInt, Y: QuantInt, const FULL: bool>(
     let tb = tile_blocks(p.k());
     // The sums of a tile (written before read).
     let mut sums = [0i32; TILE * CHUNK];
+    // The offsets of the taps from the window's first input, for the
+    // windows inside the image (not for 1×1 kernels).
+    let mut offs = [0u16; MAX_TAPS];
+    let taps = tap_offsets(p, &mut offs);
     let mut pos = 0;
     while pos + POSITIONS <= npos {
         let nb = tb.min((npos - pos) / POSITIONS);
@@ -278,7 +293,7 @@ fn passes<D: Dot8, M: QMac, X: QuantInt, Y: QuantInt, const FULL: bool>(
             let at = pos + b * POSITIONS;
             if !fill3_1x1::<D, X>(x, c, at, p) {
                 for (s, c) in c.chunks_exact_mut(kp).enumerate() {
-                    fill(x, c, at + s, p);
+                    fill_taps::<D, X>(x, c, at + s, p, taps);
                 }
             }
         }
@@ -287,7 +302,7 @@ fn passes<D: Dot8, M: QMac, X: QuantInt, Y: QuantInt, const FULL: bool>(
     }
     while pos < npos {
         let c = &mut col[..kp];
-        fill(x, c, pos, p);
+        fill_taps::<D, X>(x, c, pos, p, taps);
         out.block1::<D, M, Y, FULL>(c, y, pos, &mut sums);
         pos += 1;
     }
@@ -465,6 +480,93 @@ fn fill3_1x1<D: Dot8, X: QuantInt>(
         }
     }
     true
+}
+
+/// A table of tap offsets and its largest entry (what a gather through it
+/// reads at most past its base).
+#[derive(Clone, Copy, Debug)]
+pub struct Taps<'a> {
+    offs: &'a [u16],
+    max: usize,
+}
+
+impl<'a> Taps<'a> {
+    /// The table `offs`.
+    pub fn new(offs: &'a [u16]) -> Self {
+        let max = offs.iter().copied().max().unwrap_or(0) as usize;
+        Taps { offs, max }
+    }
+
+    /// The offsets.
+    pub fn offsets(&self) -> &'a [u16] {
+        self.offs
+    }
+
+    /// The largest offset (0 for an empty table).
+    pub fn max(&self) -> usize {
+        self.max
+    }
+}
+
+/// Most taps (`in_channels · kh · kw`) of a table of [`tap_offsets`].
+const MAX_TAPS: usize = 1024;
+
+/// The offset of each tap (reduction order: channel, kernel row, kernel
+/// column) from the first input of its window, in `offs`, when the kernel
+/// is not 1×1, the taps fit the table and the offsets fit `u16`; else
+/// `None`.
+fn tap_offsets<'a>(p: &QConvGemmParams, offs: &'a mut [u16; MAX_TAPS]) -> Option<Taps<'a>> {
+    let [ih, iw] = p.in_hw;
+    let [kh, kw] = p.kernel;
+    let [dh, dw] = p.dilations;
+    let k = p.k();
+    let plane = ih * iw;
+    let last =
+        (p.in_channels.max(1) - 1) * plane + (kh.max(1) - 1) * dh * iw + (kw.max(1) - 1) * dw;
+    if p.kernel == [1, 1] || k == 0 || k > MAX_TAPS || last > u16::MAX as usize {
+        return None;
+    }
+    let mut at = offs.iter_mut();
+    for ic in 0..p.in_channels {
+        for v in 0..kh {
+            for u in 0..kw {
+                if let Some(o) = at.next() {
+                    *o = (ic * plane + v * dh * iw + u * dw) as u16;
+                }
+            }
+        }
+    }
+    Some(Taps::new(&offs[..k]))
+}
+
+/// [`fill`], through the tap table `taps` ([`tap_offsets`]) and
+/// [`Dot8::gather`] when the window of `pos` lies inside the image.
+#[inline(always)]
+fn fill_taps<D: Dot8, X: QuantInt>(
+    x: &[X],
+    col: &mut [i8],
+    pos: usize,
+    p: &QConvGemmParams,
+    taps: Option<Taps<'_>>,
+) {
+    if let Some(taps) = taps {
+        let [ih, iw] = p.in_hw;
+        let ow = p.out_hw[1];
+        let [kh, kw] = p.kernel;
+        let [dh, dw] = p.dilations;
+        let (oy, ox) = (pos / ow, pos % ow);
+        let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
+        let x0 = (ox * p.strides[1]) as isize - p.pads_begin[1] as isize;
+        let inside =
+            |o: isize, k: usize, d: usize, n: usize| o >= 0 && o as usize + (k - 1) * d < n;
+        if inside(y0, kh, dh, ih) && inside(x0, kw, dw, iw) {
+            let k = taps.offsets().len();
+            D::gather(x, y0 as usize * iw + x0 as usize, &taps, &mut col[..k]);
+            col[k..].fill(0);
+            return;
+        }
+    }
+    fill(x, col, pos, p);
 }
 
 /// Writes the column of output position `pos` into `col` (one row of
