@@ -285,6 +285,9 @@ fn passes<D: Dot8, M: QMac, X: QuantInt, Y: QuantInt, const FULL: bool>(
     // windows inside the image (not for 1×1 kernels).
     let mut offs = [0u16; MAX_TAPS];
     let taps = tap_offsets(p, &mut offs);
+    // The bytes past the reduction in each column row stay 0: the fills
+    // write the first `k` of a row only.
+    col.fill(0);
     let mut pos = 0;
     while pos + POSITIONS <= npos {
         let nb = tb.min((npos - pos) / POSITIONS);
@@ -474,11 +477,6 @@ fn fill3_1x1<D: Dot8, X: QuantInt>(
     let k = p.in_channels;
     let kp = row_bytes(k);
     D::gather3(x, at, plane, k, col, kp);
-    if k < kp {
-        for c in col.chunks_exact_mut(kp).take(POSITIONS) {
-            c[k..].fill(0);
-        }
-    }
     true
 }
 
@@ -562,7 +560,6 @@ fn fill_taps<D: Dot8, X: QuantInt>(
         if inside(y0, kh, dh, ih) && inside(x0, kw, dw, iw) {
             let k = taps.offsets().len();
             D::gather(x, y0 as usize * iw + x0 as usize, &taps, &mut col[..k]);
-            col[k..].fill(0);
             return;
         }
     }
@@ -571,8 +568,8 @@ fn fill_taps<D: Dot8, X: QuantInt>(
 
 /// Writes the column of output position `pos` into `col` (one row of
 /// [`row_bytes`] bytes): the taps in reduction order (channel, kernel
-/// row, kernel column) offset by [`x_offset`], padding as the zero point,
-/// then 0 to the end of the row.
+/// row, kernel column) offset by [`x_offset`], padding as the zero point;
+/// the rest of the row (0, written once by [`conv`]) is left alone.
 #[inline(never)]
 fn fill<X: QuantInt>(x: &[X], col: &mut [i8], pos: usize, p: &QConvGemmParams) {
     let off = x_offset::<X>();
@@ -586,8 +583,7 @@ fn fill<X: QuantInt>(x: &[X], col: &mut [i8], pos: usize, p: &QConvGemmParams) {
     let (oy, ox) = (pos / ow, pos % ow);
     let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
     let x0 = (ox * p.strides[1]) as isize - p.pads_begin[1] as isize;
-    let (head, tail) = col.split_at_mut(k);
-    tail.fill(0);
+    let head = &mut col[..k];
     if kh == 1 && kw == 1 && (0..ih as isize).contains(&y0) && (0..iw as isize).contains(&x0) {
         // 1×1 inside the image: a strided gather.
         let at = y0 as usize * iw + x0 as usize;
