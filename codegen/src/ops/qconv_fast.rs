@@ -609,3 +609,61 @@ impl Op for QConvFast {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel_set::Isa;
+
+    fn empty() -> Graph {
+        Graph {
+            name: "t".into(),
+            model_hash: String::new(),
+            opset: 21,
+            tensors: Vec::new(),
+            nodes: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The `i8` layout on Helium when every weight fits `i8`, else (and on
+    /// every other core) the 16-bit one; both fold the same accumulator.
+    #[test]
+    fn helium_takes_the_i8_layout_when_the_weights_fit() {
+        let (m, k) = (3, 5);
+        let fits: Vec<i32> = (0..m * k).map(|i| (i as i32 * 37) % 255 - 127).collect();
+        let bias = [10, -20, 30];
+        let helium = KernelSet::for_isa(Isa::Helium);
+        let m4 = KernelSet::for_isa(Isa::CortexMFpu);
+
+        let mut g = empty();
+        let (id, b8, int8) = pack_gemm(&mut g, "w", &fits, m, k, &bias, 200, DType::U8, &helium);
+        assert!(int8);
+        let t = g.tensor(id);
+        assert_eq!(t.dtype, DType::I8);
+        assert_eq!(t.shape, [qfast::conv8::packed_len8(m, k)]);
+        let packed = t.data.as_ref().unwrap().as_i8();
+        assert_eq!(
+            &packed[..k],
+            &fits[..k].iter().map(|&v| v as i8).collect::<Vec<_>>()[..]
+        );
+        assert!(packed[k..16].iter().all(|&v| v == 0));
+        // Columns of u8 inputs are offset by 128: bias - (200 - 128) · Σw.
+        let s0: i32 = fits[..k].iter().sum();
+        assert_eq!(b8[0], 10 - 72 * s0);
+
+        let mut g = empty();
+        let (id, b16, int8) = pack_gemm(&mut g, "w", &fits, m, k, &bias, 200, DType::U8, &m4);
+        assert!(!int8);
+        assert_eq!(g.tensor(id).dtype, DType::U32);
+        assert_eq!(b16[0], 10 - 200 * s0);
+
+        // A weight outside i8 (an asymmetric zero point): the 16-bit layout.
+        let mut wide = fits.clone();
+        wide[4] = 200;
+        let mut g = empty();
+        let (_, _, int8) = pack_gemm(&mut g, "w", &wide, m, k, &bias, 0, DType::I8, &helium);
+        assert!(!int8);
+    }
+}

@@ -166,10 +166,8 @@ pub fn requant(acc: i32, r: Requant) -> i32 {
 /// `t = v + 2^(shift-1) - 1 + q_0` (one 64-bit add of a constant with
 /// `q_0` as carry in), result `hi(t) >> (shift - 32)`. Exact, round half to
 /// even, for shifts of 32 or more ([`Rescale::is_short`]); a larger
-/// multiplier (0.5 and up) takes [`Requant::apply`]. The layout is C's
-/// (assembly kernels read it).
+/// multiplier (0.5 and up) takes [`Requant::apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
 pub struct Rescale {
     /// Multiplier, as [`Requant::mult`].
     pub mult: i32,
