@@ -105,6 +105,23 @@ impl<'a> NodeCx<'a> {
         quote!(#f::<#m, _, _>)
     }
 
+    /// The `i8` matrix product at `path` instantiated with the kernel set's
+    /// 8-bit dot product ([`KernelSet::dot8`]) and dual multiply-accumulate:
+    /// `qfast::conv8::conv::<zk::arm::mve_int::HeliumDot, zk::arm::dsp::Dsp,
+    /// _, _>`, recorded as this node's kernel (`qfast::conv8::conv<HeliumDot>`).
+    /// `None` when the set has no 8-bit dot product.
+    pub fn dot8_kernel(&self, path: &str) -> Option<TokenStream> {
+        let dot = self.set.dot8()?;
+        *self.chosen.borrow_mut() = Some(format!(
+            "{path}<{}>",
+            dot.rsplit("::").next().unwrap_or(dot)
+        ));
+        let f = zk_path(path);
+        let d = zk_path(dot);
+        let m = zk_path(self.set.qmac());
+        Some(quote!(#f::<#d, #m, _, _>))
+    }
+
     /// Path of the kernel math module.
     pub fn math(&self) -> TokenStream {
         quote!(zk::math)

@@ -138,6 +138,17 @@ impl KernelSet {
         }
     }
 
+    /// Path (under the vendored kernels `zk`) of the 8-bit dot product the
+    /// `i8` matrix product (`qfast::conv8`) is instantiated with, on cores
+    /// that have one: Helium's `VMLADAVA.S8`. Elsewhere `None`: the integer
+    /// matrix products stay on the 16-bit layout and [`qmac`](Self::qmac).
+    pub fn dot8(&self) -> Option<&'static str> {
+        match self.isa {
+            Isa::Helium => Some("arm::mve_int::HeliumDot"),
+            _ => None,
+        }
+    }
+
     /// A label of the set: `helium`, `cortex-m-fpu`, …
     pub fn name(&self) -> &'static str {
         self.isa.name()
@@ -167,6 +178,18 @@ mod tests {
         assert_eq!(qmac("qemu-mps3-an547"), "arm::dsp::Dsp");
         assert_eq!(qmac("qemu-mps2-an385"), "qfast::Portable");
         assert_eq!(qmac("qemu-riscv32-virt"), "qfast::Portable");
+        // The 8-bit dot product (the i8 layout) on Helium only.
+        let dot8 = |n: &str| KernelSet::for_board(&zant_boards::resolve(n).unwrap()).dot8();
+        assert_eq!(dot8("qemu-mps3-an547"), Some("arm::mve_int::HeliumDot"));
+        for n in [
+            "qemu-mps2-an386",
+            "qemu-mps2-an500",
+            "qemu-mps2-an385",
+            "qemu-riscv32-virt",
+        ] {
+            assert_eq!(dot8(n), None, "{n}");
+        }
+        assert_eq!(KernelSet::portable().dot8(), None);
         assert_eq!(
             KernelSet::for_board(&zant_boards::resolve("qemu-mps3-an547").unwrap()).conv_positions,
             2

@@ -63,7 +63,7 @@ pub fn run(graph: &Graph, opts: &PassOptions) -> Graph {
     // integer operators (`crate::qdq`).
     g = crate::qdq::run(&g);
     if opts.direct_conv {
-        g = crate::ops::qconv_fast::qfast_conv(&g);
+        g = crate::ops::qconv_fast::qfast_conv(&g, &opts.kernels);
     }
     if opts.fuse_activations {
         g = fuse_activations(&g);

@@ -139,6 +139,11 @@ fn check_board(board: &Board) -> Vec<(String, &'static str, usize, u64, f64)> {
     assert!(cases >= 800, "{}", out.stdout);
     let dw_cases: u64 = out.report.int("dw_cases").expect("dw_cases");
     assert!(dw_cases >= 300, "{}", out.stdout);
+    if board.variants.contains(&"helium") {
+        // The i8 matrix product against its plain-Rust twin.
+        let q8_cases: u64 = out.report.int("q8_cases").expect("q8_cases");
+        assert!(q8_cases >= 200, "{}", out.stdout);
+    }
     let mut rows = Vec::new();
     for &variant in board.variants {
         for (kernel, sb) in [

@@ -9,6 +9,7 @@
 use proptest::prelude::*;
 use zant_kernels::qfast::add::{qadd as fast_qadd, QAddFast};
 use zant_kernels::qfast::conv::{conv as qconv_gemm, QConvGemmParams};
+use zant_kernels::qfast::conv8::{self, Dot8, PortableDot};
 use zant_kernels::qfast::depthwise::{depthwise, pack_depthwise, QDepthwiseParams};
 use zant_kernels::qfast::{fold_bias, pack_weights, packed_len, Portable, QMac, Rescale};
 use zant_kernels::reference::activation::Activation;
@@ -176,6 +177,47 @@ fn gemm_conv<M: QMac, X: QuantInt>(c: &Case, d: &Data<X>) -> Vec<X> {
         .collect();
     qconv_gemm::<M, X, X>(&d.x, &packed, &bias, &rq, &mut col, &mut y, &p);
     y
+}
+
+/// The `i8` matrix product ([`conv8::conv`]) with the dot products of `D`,
+/// or `None` when a weight (zero point subtracted) does not fit `i8` (the
+/// compiler then keeps the 16-bit layout).
+fn gemm_conv8<D: Dot8, X: QuantInt>(c: &Case, d: &Data<X>) -> Option<Vec<X>> {
+    let k = c.cin * c.k[0] * c.k[1];
+    let w: Vec<i32> =
+        d.w.iter()
+            .enumerate()
+            .map(|(i, v)| *v as i32 - d.wz[i / k])
+            .collect();
+    if !conv8::fits_i8(&w) {
+        return None;
+    }
+    let mut packed = vec![0x55i8; conv8::packed_len8(c.cout, k)];
+    conv8::pack_weights8(&w, c.cout, k, &mut packed);
+    // The constants from the 16-bit path's bias (the same accumulator).
+    let mut bias16 = vec![0i32; c.cout];
+    fold_bias(&w, k, &d.bias, d.xz, &mut bias16);
+    let rq = rescales(&w, k, &bias16, d, true);
+    let mut bias = vec![0i32; c.cout];
+    conv8::fold_bias8(&w, k, &d.bias, d.xz, conv8::x_offset::<X>(), &mut bias);
+    let p = QConvGemmParams {
+        in_channels: c.cin,
+        out_channels: c.cout,
+        in_hw: c.hw,
+        out_hw: c.out_hw(),
+        kernel: c.k,
+        strides: c.s,
+        dilations: c.d,
+        pads_begin: c.pb,
+        x_zero_point: d.xz,
+        out: d.out,
+    };
+    // Scratch poisoned: the kernel writes every byte it reads.
+    let mut col = vec![0x33i8; conv8::col_len8(k)];
+    let o = c.out_hw();
+    let mut y = vec![X::from_i32(0); c.cout * o[0] * o[1]];
+    conv8::conv::<D, Portable, X, X>(&d.x, &packed, &bias, &rq, &mut col, &mut y, &p);
+    Some(y)
 }
 
 /// [`Portable`]'s arithmetic announced as one instruction, so the host
@@ -401,6 +443,58 @@ proptest! {
         let want = reference(&c, &di);
         prop_assert_eq!(&dw_with::<Paired, i8>(&c, &di, fuse), &want);
         prop_assert_eq!(&dw_with::<Portable, i8>(&c, &di, fuse), &want);
+    }
+
+    /// The `i8` matrix product (the host twin of the Helium kernels):
+    /// weights that fit `i8` (symmetric, or zero points that keep them in
+    /// range) and weights that do not (refused), reductions not a multiple
+    /// of 16, position counts not a multiple of the block, fully connected
+    /// (one position) layers.
+    #[test]
+    fn gemm_conv8_equals_reference(
+        cin in 1usize..40, cout in 1usize..11,
+        (hw, k, s, d, pb, pe) in geometry(),
+        symmetric in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let c = Case { cin, cout, group: 1, hw, k, s, d, pb, pe, seed };
+        for signed in [false, true] {
+            let (got, want) = if signed {
+                let mut di = data::<i8>(&c);
+                if symmetric {
+                    di.wz.fill(0);
+                }
+                (gemm_conv8::<PortableDot, i8>(&c, &di).map(|y| y.iter().map(|v| *v as i32).collect::<Vec<_>>()),
+                 reference(&c, &di).iter().map(|v| *v as i32).collect::<Vec<_>>())
+            } else {
+                let mut du = data::<u8>(&c);
+                if symmetric {
+                    du.wz.fill(0);
+                }
+                (gemm_conv8::<PortableDot, u8>(&c, &du).map(|y| y.iter().map(|v| *v as i32).collect::<Vec<_>>()),
+                 reference(&c, &du).iter().map(|v| *v as i32).collect::<Vec<_>>())
+            };
+            match got {
+                Some(got) => prop_assert_eq!(got, want),
+                None => prop_assert!(!symmetric, "symmetric weights always fit i8"),
+            }
+        }
+    }
+
+    /// Pointwise and fully connected shapes on the `i8` matrix product.
+    #[test]
+    fn pointwise_conv8_equals_reference(
+        cin in 1usize..100, cout in 1usize..40, h in 1usize..6, w in 1usize..6,
+        seed in any::<u64>(),
+    ) {
+        let c = Case { cin, cout, group: 1, hw: [h, w], k: [1, 1], s: [1, 1], d: [1, 1],
+            pb: [0, 0], pe: [0, 0], seed };
+        let mut du = data::<u8>(&c);
+        du.wz.fill(0);
+        prop_assert_eq!(gemm_conv8::<PortableDot, u8>(&c, &du).unwrap(), reference(&c, &du));
+        let mut di = data::<i8>(&c);
+        di.wz.fill(0);
+        prop_assert_eq!(gemm_conv8::<PortableDot, i8>(&c, &di).unwrap(), reference(&c, &di));
     }
 
     /// One input channel, many outputs, tall kernels (DS-CNN's 10×4 first

@@ -8,7 +8,10 @@
 //!   widened to `i16`, paired along the reduction, two output channels
 //!   interleaved) with the input-offset term folded into the bias, through
 //!   the kernel set's dual multiply-accumulate (`SMLAD` on cores with the
-//!   DSP extension, plain Rust elsewhere);
+//!   DSP extension, plain Rust elsewhere); on cores with an 8-bit dot
+//!   product ([`KernelSet::dot8`]: Helium) and weights that fit `i8` once
+//!   their zero point is subtracted, rows of `i8` instead, for
+//!   `zk::qfast::conv8` (16 multiply-accumulates an instruction);
 //! - [`QFastKind::Depthwise`]: one input channel per group (so also one
 //!   input channel and one group, a first layer on a mono image or
 //!   spectrogram) — weights with the zero point subtracted, re-laid two taps
@@ -42,6 +45,7 @@ use super::qlinear::{
 use super::{InputInfo, Op, OpError, OutputInfo};
 use crate::emit::{arr_usize, lit_usize, NodeCx};
 use crate::ir::{numel, DType, Graph, Node, Tensor, TensorData, TensorId};
+use crate::kernel_set::KernelSet;
 
 /// Largest reduction (`in_channels · kh · kw`) [`QFastKind::Gemm`] takes:
 /// its column buffer (`4·k` bytes) lives on the stack.
@@ -87,6 +91,9 @@ pub struct QConvFast {
     pub y_dtype: DType,
     /// Per-channel bias, folded with the input offset.
     pub bias: Vec<i32>,
+    /// [`QFastKind::Gemm`] on the `i8` layout (`qfast::conv8`, the kernel
+    /// set's [`KernelSet::dot8`]) rather than the 16-bit one.
+    pub int8: bool,
     /// Per-channel requantization.
     pub requant: Vec<Requant>,
     /// Its precomputed constants: the fused form with the output zero
@@ -98,12 +105,13 @@ pub struct QConvFast {
 }
 
 /// Replaces the `QLinearConv`s the fast integer kernels take by
-/// [`QConvFast`]; the others stay on the reference kernel.
-pub fn qfast_conv(graph: &Graph) -> Graph {
+/// [`QConvFast`]; the others stay on the reference kernel. The weight
+/// layout of the matrix products follows the kernel set `set`.
+pub fn qfast_conv(graph: &Graph, set: &KernelSet) -> Graph {
     let mut g = graph.clone();
     let mut nodes = Vec::with_capacity(g.nodes.len());
     for n in &graph.nodes {
-        match qfast_node(graph, &mut g, n).or_else(|| qfast_fc_node(graph, &mut g, n)) {
+        match qfast_node(graph, &mut g, n, set).or_else(|| qfast_fc_node(graph, &mut g, n, set)) {
             Some(node) => nodes.push(node),
             None => nodes.push(n.clone()),
         }
@@ -139,7 +147,11 @@ fn input_infos<'g>(graph: &'g Graph, n: &Node) -> Vec<Option<InputInfo<'g>>> {
 }
 
 /// Weights `[m][k]` (zero points subtracted) packed for the integer matrix
-/// product, and the bias with the input-offset term folded in.
+/// product, the bias with the input-offset term folded in, and whether the
+/// layout is the `i8` one: taken when the kernel set has an 8-bit dot
+/// product and every weight fits `i8` (columns of an input of type
+/// `x_dtype` offset to `i8`), else the 16-bit one.
+#[allow(clippy::too_many_arguments)]
 fn pack_gemm(
     g: &mut Graph,
     name: &str,
@@ -148,7 +160,26 @@ fn pack_gemm(
     k: usize,
     bias: &[i32],
     x_zero_point: i32,
-) -> (TensorId, Vec<i32>) {
+    x_dtype: DType,
+    set: &KernelSet,
+) -> (TensorId, Vec<i32>, bool) {
+    if set.dot8().is_some() && qfast::conv8::fits_i8(wv) {
+        let mut packed = vec![0i8; qfast::conv8::packed_len8(m, k)];
+        qfast::conv8::pack_weights8(wv, m, k, &mut packed);
+        let offset = match x_dtype {
+            DType::U8 => qfast::conv8::x_offset::<u8>(),
+            _ => qfast::conv8::x_offset::<i8>(),
+        };
+        let mut folded = vec![0i32; m];
+        qfast::conv8::fold_bias8(wv, k, bias, x_zero_point, offset, &mut folded);
+        let len = packed.len();
+        let id = push_const(
+            g,
+            format!("{name}:qpacked8"),
+            TensorData::from_i8(vec![len], &packed),
+        );
+        return (id, folded, true);
+    }
     let mut packed = vec![0u32; qfast::packed_len(m, k)];
     qfast::pack_weights(wv, m, k, &mut packed);
     let mut folded = vec![0i32; m];
@@ -159,7 +190,7 @@ fn pack_gemm(
         format!("{name}:qpacked"),
         TensorData::from_u32(vec![len], &packed),
     );
-    (id, folded)
+    (id, folded, false)
 }
 
 /// The requantization constants of each channel of a [`QFastKind::Gemm`]:
@@ -167,22 +198,27 @@ fn pack_gemm(
 /// ([`qfast::Rescale::fused`]) where the channel's accumulator bounds allow
 /// it, else the exact form. The accumulator of channel `r` is
 /// `folded[r] + Σ_i w[r·k + i] · x_i` with every raw input `x_i` (and the
-/// padding, the zero point) in the input type's range.
+/// padding, the zero point) in the input type's range and `folded` the bias
+/// with `x_zero_point · Σ_i w[r·k + i]` taken off: the same value in either
+/// weight layout.
 fn rescales(
     wv: &[i32],
     k: usize,
-    folded: &[i32],
+    bias: &[i32],
+    x_zero_point: i32,
     x_dtype: DType,
     requant: &[Requant],
     y_zero_point: i32,
 ) -> Vec<qfast::Rescale> {
+    let mut folded = vec![0i32; bias.len()];
+    qfast::fold_bias(wv, k, bias, x_zero_point, &mut folded);
     let (xmin, xmax) = match x_dtype {
         DType::I8 => (i8::MIN as i64, i8::MAX as i64),
         _ => (0, u8::MAX as i64),
     };
     requant
         .iter()
-        .zip(folded)
+        .zip(&folded)
         .enumerate()
         .map(|(r, (rq, &b))| {
             let (lo, hi) = wv[r * k..][..k]
@@ -205,7 +241,7 @@ fn rescales(
 /// `B` and constant quantization parameters, as a 1×1 [`QFastKind::Gemm`]
 /// of one pixel: `B` re-laid `[N][K]`, per-column scales and zero points
 /// per output channel.
-fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node, set: &KernelSet) -> Option<Node> {
     let any = n.op.as_any();
     // Input positions of (y_scale, y_zero_point, C) and B's layout and clip.
     // QGemm's own kernel computes its multipliers in f32 (onnxruntime's order).
@@ -276,8 +312,8 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         })
         .collect();
     let wname = graph.tensor(n.input(3)?).name.clone();
-    let (weights, bias) = pack_gemm(g, &wname, &wv, nn, k, &bias, xz[0]);
-    let rescale = rescales(&wv, k, &bias, a.dtype, &requant, yz[0]);
+    let rescale = rescales(&wv, k, &bias, xz[0], a.dtype, &requant, yz[0]);
+    let (weights, bias, int8) = pack_gemm(g, &wname, &wv, nn, k, &bias, xz[0], a.dtype, set);
     let op = QConvFast {
         kind: QFastKind::Gemm,
         label: clip_name(base, clip),
@@ -293,6 +329,7 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         out: super::qlinear::q_out(yt.dtype, ys[0], yz[0], clip),
         y_dtype: yt.dtype,
         bias,
+        int8,
         requant,
         rescale,
         y_shape: vec![1, nn],
@@ -304,7 +341,7 @@ fn qfast_fc_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
     })
 }
 
-fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
+fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node, set: &KernelSet) -> Option<Node> {
     let qc = n.op.as_any().downcast_ref::<QLinearConv>()?;
     let infos = input_infos(graph, n);
     let x = infos.first()?.as_ref()?;
@@ -364,8 +401,11 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         .map(|(i, v)| v as i32 - wz[i / k])
         .collect();
     let wname = &graph.tensor(n.input(3)?).name;
-    let (weights, bias) = match kind {
-        QFastKind::Gemm => pack_gemm(g, wname, &wv, m, k, &bias, xz[0]),
+    // Per channel from the accumulator bounds, for either kernel (`k` is a
+    // channel's reduction: the taps of a depthwise channel).
+    let rescale = rescales(&wv, k, &bias, xz[0], x.dtype, &requant, yz[0]);
+    let (weights, bias, int8) = match kind {
+        QFastKind::Gemm => pack_gemm(g, wname, &wv, m, k, &bias, xz[0], x.dtype, set),
         QFastKind::Depthwise => {
             let p = depthwise_params(ci, m, x.shape, &geo, [kh, kw], xz[0]);
             let mut packed = vec![0u32; p.packed_len()];
@@ -377,13 +417,8 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
                 format!("{wname}:qdw"),
                 TensorData::from_u32(vec![packed.len()], &packed),
             );
-            (id, folded)
+            (id, folded, false)
         }
-    };
-    let rescale = match kind {
-        QFastKind::Gemm => rescales(&wv, k, &bias, x.dtype, &requant, yz[0]),
-        // Per channel, from the same bounds: `k` is the taps of a channel.
-        QFastKind::Depthwise => rescales(&wv, k, &bias, x.dtype, &requant, yz[0]),
     };
     let out = super::qlinear::q_out(yt.dtype, ys[0], yz[0], qc.clip);
     let base = match kind {
@@ -406,6 +441,7 @@ fn qfast_node(graph: &Graph, g: &mut Graph, n: &Node) -> Option<Node> {
         out,
         y_dtype: yt.dtype,
         bias,
+        int8,
         requant,
         rescale,
         y_shape: vec![1, m, geo.out[0], geo.out[1]],
@@ -509,7 +545,6 @@ impl Op for QConvFast {
                     #bias
                     static ZANT_RQ: [zk::qfast::Rescale; #n] = [#(#rq),*];
                 };
-                let f = cx.qmac_kernel("qfast::conv::conv");
                 let p = qfast::conv::QConvGemmParams {
                     in_channels: self.in_channels,
                     out_channels: self.out_channels,
@@ -522,10 +557,24 @@ impl Op for QConvFast {
                     x_zero_point: self.x_zero_point,
                     out: self.out,
                 };
-                let col = lit_usize(p.col_len());
+                let (f, col) = if self.int8 {
+                    let f = cx.dot8_kernel("qfast::conv8::conv").ok_or_else(|| {
+                        OpError::Unsupported(format!(
+                            "{}: int8 weight layout on a kernel set without an 8-bit dot product ({})",
+                            self.label,
+                            cx.kernel_set().name()
+                        ))
+                    })?;
+                    let col = lit_usize(qfast::conv8::col_len8(p.k()));
+                    (f, quote!(let mut col = [0i8; #col];))
+                } else {
+                    let f = cx.qmac_kernel("qfast::conv::conv");
+                    let col = lit_usize(p.col_len());
+                    (f, quote!(let mut col = [0u32; #col];))
+                };
                 quote! {
                     #statics
-                    let mut col = [0u32; #col];
+                    #col
                     #f(#x0, #x1, &ZANT_BIAS, &ZANT_RQ, &mut col, #y0, &zk::qfast::conv::QConvGemmParams {
                         in_channels: #cin, out_channels: #cout, in_hw: #ihw, out_hw: #ohw,
                         kernel: #ker, strides: #st, dilations: #dil, pads_begin: #pb,
@@ -568,5 +617,63 @@ impl Op for QConvFast {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel_set::Isa;
+
+    fn empty() -> Graph {
+        Graph {
+            name: "t".into(),
+            model_hash: String::new(),
+            opset: 21,
+            tensors: Vec::new(),
+            nodes: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The `i8` layout on Helium when every weight fits `i8`, else (and on
+    /// every other core) the 16-bit one; both fold the same accumulator.
+    #[test]
+    fn helium_takes_the_i8_layout_when_the_weights_fit() {
+        let (m, k) = (3, 5);
+        let fits: Vec<i32> = (0..m * k).map(|i| (i as i32 * 37) % 255 - 127).collect();
+        let bias = [10, -20, 30];
+        let helium = KernelSet::for_isa(Isa::Helium);
+        let m4 = KernelSet::for_isa(Isa::CortexMFpu);
+
+        let mut g = empty();
+        let (id, b8, int8) = pack_gemm(&mut g, "w", &fits, m, k, &bias, 200, DType::U8, &helium);
+        assert!(int8);
+        let t = g.tensor(id);
+        assert_eq!(t.dtype, DType::I8);
+        assert_eq!(t.shape, [qfast::conv8::packed_len8(m, k)]);
+        let packed = t.data.as_ref().unwrap().as_i8();
+        assert_eq!(
+            &packed[..k],
+            &fits[..k].iter().map(|&v| v as i8).collect::<Vec<_>>()[..]
+        );
+        assert!(packed[k..16].iter().all(|&v| v == 0));
+        // Columns of u8 inputs are offset by 128: bias - (200 - 128) · Σw.
+        let s0: i32 = fits[..k].iter().sum();
+        assert_eq!(b8[0], 10 - 72 * s0);
+
+        let mut g = empty();
+        let (id, b16, int8) = pack_gemm(&mut g, "w", &fits, m, k, &bias, 200, DType::U8, &m4);
+        assert!(!int8);
+        assert_eq!(g.tensor(id).dtype, DType::U32);
+        assert_eq!(b16[0], 10 - 200 * s0);
+
+        // A weight outside i8 (an asymmetric zero point): the 16-bit layout.
+        let mut wide = fits.clone();
+        wide[4] = 200;
+        let mut g = empty();
+        let (_, _, int8) = pack_gemm(&mut g, "w", &wide, m, k, &bias, 0, DType::I8, &helium);
+        assert!(!int8);
     }
 }

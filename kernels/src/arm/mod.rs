@@ -16,6 +16,8 @@ pub mod dsp;
 pub mod fpu;
 #[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
 pub mod mve;
+#[cfg(all(target_arch = "arm", target_abi = "eabihf"))]
+pub mod mve_int;
 
 /// What an assembly micro-kernel reads, passed by address in `r0`.
 /// Strides are in bytes.

@@ -12,6 +12,10 @@
 //!   time ([`fold_bias`]), so the input is only widened, never offset, on
 //!   the way into the column buffer, once per position for every output
 //!   channel.
+//! - [`conv8::conv`]: the same matrix product on cores with an 8-bit dot
+//!   product (Helium's `VMLADAVA.S8`, [`conv8::Dot8`]): weights as rows of
+//!   `i8`, activations offset to `i8`, 16 multiply-accumulates an
+//!   instruction.
 //! - [`depthwise::depthwise`]: depthwise convolutions (and one-input-channel
 //!   convolutions) on a ring of padded input rows widened to `i16`, the
 //!   zero-point term folded into the bias, pairs of taps through
@@ -28,6 +32,7 @@
 
 pub mod add;
 pub mod conv;
+pub mod conv8;
 pub mod depthwise;
 
 use super::reference::qint::Requant;

@@ -377,9 +377,18 @@ fn test(w: &mut Out) -> bool {
     cases += dw_cases;
     failures += dw_failures;
     max_err = max_err.max(dw_err);
+    #[cfg(feature = "helium")]
+    let q8_cases = {
+        let (n, f) = q8::test(w, &mut rng);
+        failures += f;
+        n
+    };
+    #[cfg(not(feature = "helium"))]
+    let q8_cases = 0u32;
     let _ = writeln!(w, "ZANT-REPORT v1");
     let _ = writeln!(w, "mode=test");
     let _ = writeln!(w, "dw_cases={dw_cases}");
+    let _ = writeln!(w, "q8_cases={q8_cases}");
     let _ = write!(w, "variants=");
     for (i, v) in VARIANTS.iter().enumerate() {
         let _ = write!(w, "{}{}", if i > 0 { "," } else { "" }, v.name());
@@ -390,6 +399,189 @@ fn test(w: &mut Out) -> bool {
     let _ = writeln!(w, "max_abs_err={max_err:e}");
     let _ = writeln!(w, "ZANT-END");
     failures == 0
+}
+
+/// The Helium `i8` matrix product (`qfast::conv8` with `HeliumDot`)
+/// against its plain-Rust twin (`PortableDot`, tested against the integer
+/// reference on the host), bit for bit.
+#[cfg(feature = "helium")]
+mod q8 {
+    use super::{Out, Rng};
+    use core::fmt::Write as _;
+    use zant_kernels::arm::dsp::Dsp;
+    use zant_kernels::arm::mve_int::HeliumDot;
+    use zant_kernels::qfast::conv::QConvGemmParams;
+    use zant_kernels::qfast::conv8::{self, PortableDot};
+    use zant_kernels::qfast::{fold_bias, Portable, Rescale};
+    use zant_kernels::reference::qint::{QOut, Requant};
+    use zant_kernels::reference::quant::QuantInt;
+
+    const MAX_X: usize = 4096;
+    const MAX_W: usize = 16 * 1024;
+    const MAX_C: usize = 72;
+    const MAX_Y: usize = 8 * 1024;
+    static mut X: [u8; MAX_X] = [0; MAX_X];
+    static mut W: [i8; MAX_W] = [0; MAX_W];
+    static mut WV: [i32; MAX_W] = [0; MAX_W];
+    static mut Y0: [u8; MAX_Y] = [0; MAX_Y];
+    static mut Y1: [u8; MAX_Y] = [0; MAX_Y];
+
+    fn range(r: &mut Rng, lo: i32, hi: i32) -> i32 {
+        lo + r.below((hi - lo + 1) as usize) as i32
+    }
+
+    /// Runs `cases` random convolutions; returns (cases, failures).
+    pub fn test(w: &mut Out, rng: &mut Rng) -> (u32, u32) {
+        let (mut cases, mut failures) = (0u32, 0u32);
+        for n in 0..300u32 {
+            let signed = n % 2 == 1;
+            let ok = if signed {
+                case::<i8>(rng, n)
+            } else {
+                case::<u8>(rng, n)
+            };
+            match ok {
+                None => {}
+                Some(true) => cases += 1,
+                Some(false) => {
+                    cases += 1;
+                    failures += 1;
+                    if failures <= 5 {
+                        let _ = writeln!(w, "mismatch q8 case={n} signed={signed}");
+                    }
+                }
+            }
+        }
+        (cases, failures)
+    }
+
+    /// One random case (`None` when it does not fit the buffers).
+    fn case<X: QuantInt>(r: &mut Rng, n: u32) -> Option<bool> {
+        // Pointwise (a third), fully connected (a tenth), general.
+        let (cin, kh, kw, s, d, pad) = match n % 10 {
+            0 => (1 + r.below(300), 1, 1, 1, 1, 0),
+            1..=3 => (1 + r.below(80), 1, 1, 1 + r.below(2), 1, 0),
+            _ => (
+                1 + r.below(12),
+                1 + r.below(5),
+                1 + r.below(4),
+                1 + r.below(2),
+                1 + r.below(2),
+                r.below(3),
+            ),
+        };
+        let (ih, iw) = if n.is_multiple_of(10) {
+            (1, 1)
+        } else {
+            (1 + r.below(9), 1 + r.below(9))
+        };
+        let cout = 1 + r.below(MAX_C);
+        let span = |i: usize, k: usize| i + 2 * pad > (k - 1) * d;
+        if !span(ih, kh) || !span(iw, kw) {
+            return None;
+        }
+        let oh = (ih + 2 * pad - (kh - 1) * d - 1) / s + 1;
+        let ow = (iw + 2 * pad - (kw - 1) * d - 1) / s + 1;
+        let k = cin * kh * kw;
+        if cin * ih * iw > MAX_X
+            || conv8::packed_len8(cout, k) > MAX_W
+            || cout * k > MAX_W
+            || cout * oh * ow > MAX_Y
+        {
+            return None;
+        }
+        // SAFETY: the test runs once, single-threaded; nothing else
+        // borrows the buffers.
+        let (x, wp, wv, y0, y1) = unsafe {
+            (
+                &mut *core::ptr::addr_of_mut!(X),
+                &mut *core::ptr::addr_of_mut!(W),
+                &mut *core::ptr::addr_of_mut!(WV),
+                &mut *core::ptr::addr_of_mut!(Y0),
+                &mut *core::ptr::addr_of_mut!(Y1),
+            )
+        };
+        let x: &mut [X] = unsafe {
+            // SAFETY: `X` is a one-byte integer (u8 or i8): any byte is one.
+            core::slice::from_raw_parts_mut(x.as_mut_ptr().cast(), cin * ih * iw)
+        };
+        for v in x.iter_mut() {
+            *v = X::from_i32(range(r, X::QMIN, X::QMAX));
+        }
+        let wv = &mut wv[..cout * k];
+        for v in wv.iter_mut() {
+            *v = range(r, -128, 127);
+        }
+        let xz = range(r, X::QMIN, X::QMAX);
+        let mut bias = [0i32; MAX_C];
+        let mut rq = [Rescale::new(Requant { mult: 0, shift: 32 }); MAX_C];
+        let mut folded = [0i32; MAX_C];
+        for b in &mut bias[..cout] {
+            *b = range(r, -20_000, 20_000);
+        }
+        fold_bias(wv, k, &bias[..cout], xz, &mut folded[..cout]);
+        let out = QOut {
+            zero_point: range(r, X::QMIN, X::QMAX),
+            min: X::QMIN + range(r, 0, 30) * !n.is_multiple_of(3) as i32,
+            max: X::QMAX - range(r, 0, 30) * !n.is_multiple_of(3) as i32,
+        };
+        for (c, q) in rq[..cout].iter_mut().enumerate() {
+            let m = match r.below(8) {
+                0 => range(r, 1, 3000) as f64 * 1e-3,
+                1 => 0.0,
+                _ => range(r, 1, 4000) as f64 * 1e-5,
+            };
+            let req = Requant::from_f64(m)?;
+            let (lo, hi) = wv[c * k..][..k].iter().fold(
+                (folded[c] as i64, folded[c] as i64),
+                |(lo, hi), &v| {
+                    let (a, b) = (v as i64 * X::QMIN as i64, v as i64 * X::QMAX as i64);
+                    (lo + a.min(b), hi + a.max(b))
+                },
+            );
+            *q = Rescale::fused(req, out.zero_point, lo, hi).unwrap_or(Rescale::new(req));
+        }
+        let wp = &mut wp[..conv8::packed_len8(cout, k)];
+        conv8::pack_weights8(wv, cout, k, wp);
+        let mut bias8 = [0i32; MAX_C];
+        conv8::fold_bias8(
+            wv,
+            k,
+            &bias[..cout],
+            xz,
+            conv8::x_offset::<X>(),
+            &mut bias8[..cout],
+        );
+        let p = QConvGemmParams {
+            in_channels: cin,
+            out_channels: cout,
+            in_hw: [ih, iw],
+            out_hw: [oh, ow],
+            kernel: [kh, kw],
+            strides: [s, s],
+            dilations: [d, d],
+            pads_begin: [pad, pad],
+            x_zero_point: xz,
+            out,
+        };
+        let mut col = [0x33i8; 4 * 1024];
+        let ny = cout * oh * ow;
+        let (y0, y1): (&mut [X], &mut [X]) = unsafe {
+            // SAFETY: as for `x`.
+            (
+                core::slice::from_raw_parts_mut(y0.as_mut_ptr().cast(), ny),
+                core::slice::from_raw_parts_mut(y1.as_mut_ptr().cast(), ny),
+            )
+        };
+        conv8::conv::<PortableDot, Portable, X, X>(x, wp, &bias8, &rq, &mut col, y0, &p);
+        col.fill(0x55);
+        conv8::conv::<HeliumDot, Dsp, X, X>(x, wp, &bias8, &rq, &mut col, y1, &p);
+        Some(
+            y0.iter()
+                .zip(y1.iter())
+                .all(|(a, b)| a.to_i32() == b.to_i32()),
+        )
+    }
 }
 
 /// Runs one depthwise plane call (4 rows of `ow` outputs, stride `s`)
