@@ -487,3 +487,30 @@ fn bench_report_writes_the_figures_and_their_data() {
         "{md}"
     );
 }
+
+/// An int8 model compiled for Helium takes the `i8` weight layout; with no
+/// `--expect`, its reference is the host build of that graph, which must
+/// emit the layout with the plain-Rust twin of the 8-bit dot product.
+#[test]
+fn helium_int8_layout_checks_against_the_host_build() {
+    let dir = tmp("helium-int8-host");
+    let out = zant()
+        .args([
+            "bench",
+            "--board",
+            "qemu-mps3-an547",
+            "tests/data/qops/net_qoperator_u8/model.onnx",
+            "--json",
+            "-o",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outputs_match"], true);
+    assert_eq!(v["max_abs_error"].as_f64(), Some(0.0));
+    assert!(v["reference"].as_str().unwrap().contains("host build"));
+    let model = std::fs::read_to_string(dir.join("model/src/lib.rs")).unwrap();
+    assert!(model.contains("conv8"), "the i8 layout was not taken");
+}

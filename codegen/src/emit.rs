@@ -109,9 +109,12 @@ impl<'a> NodeCx<'a> {
     /// 8-bit dot product ([`KernelSet::dot8`]) and dual multiply-accumulate:
     /// `qfast::conv8::conv::<zk::arm::mve_int::HeliumDot, zk::arm::dsp::Dsp,
     /// _, _>`, recorded as this node's kernel (`qfast::conv8::conv<HeliumDot>`).
-    /// `None` when the set has no 8-bit dot product.
+    /// On a set without an 8-bit dot product (the host build of a graph
+    /// compiled for Helium, the reference of `bench` and `deploy`) the
+    /// plain-Rust twin `qfast::conv8::PortableDot`, which gives the same
+    /// results. Always `Some`.
     pub fn dot8_kernel(&self, path: &str) -> Option<TokenStream> {
-        let dot = self.set.dot8()?;
+        let dot = self.set.dot8().unwrap_or("qfast::conv8::PortableDot");
         *self.chosen.borrow_mut() = Some(format!(
             "{path}<{}>",
             dot.rsplit("::").next().unwrap_or(dot)
