@@ -112,8 +112,8 @@ impl<'a> NodeCx<'a> {
     /// On a set without an 8-bit dot product (the host build of a graph
     /// compiled for Helium, the reference of `bench` and `deploy`) the
     /// plain-Rust twin `qfast::conv8::PortableDot`, which gives the same
-    /// results. Always `Some`.
-    pub fn dot8_kernel(&self, path: &str) -> Option<TokenStream> {
+    /// results.
+    pub fn dot8_kernel(&self, path: &str) -> TokenStream {
         let dot = self.set.dot8().unwrap_or("qfast::conv8::PortableDot");
         *self.chosen.borrow_mut() = Some(format!(
             "{path}<{}>",
@@ -122,7 +122,7 @@ impl<'a> NodeCx<'a> {
         let f = zk_path(path);
         let d = zk_path(dot);
         let m = zk_path(self.set.qmac());
-        Some(quote!(#f::<#d, #m, _, _>))
+        quote!(#f::<#d, #m, _, _>)
     }
 
     /// Path of the kernel math module.

@@ -565,13 +565,7 @@ impl Op for QConvFast {
                     out: self.out,
                 };
                 let (f, col) = if self.int8 {
-                    let f = cx.dot8_kernel("qfast::conv8::conv").ok_or_else(|| {
-                        OpError::Unsupported(format!(
-                            "{}: int8 weight layout on a kernel set without an 8-bit dot product ({})",
-                            self.label,
-                            cx.kernel_set().name()
-                        ))
-                    })?;
+                    let f = cx.dot8_kernel("qfast::conv8::conv");
                     let col = lit_usize(qfast::conv8::col_len8(p.k()));
                     (f, quote!(let mut col = [0i8; #col];))
                 } else {
