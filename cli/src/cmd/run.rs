@@ -93,15 +93,12 @@ pub fn bench(args: BenchArgs) -> CliResult {
     let r = &args.run;
     let steps = Steps::new(r.build.quiet || r.build.json);
     let req = r.request()?;
-    if args.functions.is_some() {
-        let board = zant_boards::resolve(&r.build.board)?;
-        if !matches!(board.runner, zant_boards::Runner::Qemu { .. }) {
-            return Err(out::CliError::input(anyhow::anyhow!(
-                "--functions counts instructions under QEMU; `{}` runs on hardware \
-                 (use --profile for its per-layer cycles)",
-                board.name
-            )));
-        }
+    if args.functions.is_some() && !matches!(req.board.runner, zant_boards::Runner::Qemu { .. }) {
+        return Err(out::CliError::input(anyhow::anyhow!(
+            "--functions counts instructions under QEMU; `{}` runs on hardware \
+             (use --profile for its per-layer cycles)",
+            req.board.name
+        )));
     }
     let b = zant_pipeline::build(&req, &steps)?;
     let opts = zant_pipeline::RunOptions {

@@ -270,12 +270,11 @@ fn fill<X: QuantInt>(
     let (oy, ox) = (pos / ow, pos % ow);
     let y0 = (oy * p.strides[0]) as isize - p.pads_begin[0] as isize;
     let x0 = (ox * p.strides[1]) as isize - p.pads_begin[1] as isize;
-    let words = col.iter_mut().skip(slot).step_by(stride);
     if kh == 1 && kw == 1 && (0..ih as isize).contains(&y0) && (0..iw as isize).contains(&x0) {
         // 1×1 inside the image: a strided gather, two channels a word.
         let off = y0 as usize * iw + x0 as usize;
         let mut xs = x[off..].iter().step_by(in_plane).take(k);
-        for word in words {
+        for word in col.iter_mut().skip(slot).step_by(stride) {
             let lo = xs.next().map_or(0, |v| v.to_i32());
             let hi = xs.next().map_or(0, |v| v.to_i32());
             *word = pair(lo, hi);
